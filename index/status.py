@@ -1,0 +1,39 @@
+"""What the index holds, without loading any model (``status`` must be fast)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.settings import Settings
+from index.store import Store, describe_store
+
+
+def index_status(settings: Settings) -> dict[str, Any]:
+    store = Store(settings.store, settings.collection)
+    records = store.documents()
+    info = store.info
+    documents = sorted(records.values(), key=lambda r: r.path)
+    return {
+        "store": describe_store(settings.store),
+        "collection": settings.collection,
+        "documents": len(records),
+        "chunks": sum(r.chunks for r in documents),
+        "embed_model": info.get("embed_model") or settings.embed_model,
+        "last_ingest": info.get("last_ingest"),
+        "revision": info.get("revision", 0),
+        "document_list": [
+            {
+                "document_id": r.document_id,
+                "path": r.path,
+                "title": r.title,
+                "publisher": r.publisher,
+                "year": r.year,
+                "licence": r.licence,
+                "source": r.source,
+                "chunks": r.chunks,
+                "ingested_at": r.ingested_at,
+                "superseded": bool(r.superseded),
+            }
+            for r in documents
+        ],
+    }
