@@ -52,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(ask)
 
     evaluate = commands.add_parser("eval", help="answer-quality evaluation")
-    evaluate.add_argument("rest", nargs=argparse.REMAINDER)
+    from evals.cli import add_eval_arguments  # argparse only: cheap to import
+
+    add_eval_arguments(evaluate)
     _common(evaluate)
 
     serve = commands.add_parser("serve", help="the web app and HTTP API")
@@ -160,7 +162,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from evals.cli import run_eval_command
 
-    return run_eval_command(args.rest, settings, as_json=args.json)
+    return run_eval_command(args, settings)
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -47,6 +47,11 @@ class RetrievalSettings(BaseModel):
     rerank_candidates: int = 30
     top_n: int = 6
     max_per_document: int = 3
+    # Reranker: a weighted sum of signals, weights chosen on the golden set (see evals/).
+    rerank_dense: float = 1.0
+    rerank_bm25: float = 0.3
+    rerank_title: float = 0.25
+    rerank_section: float = 0.1
 
 
 class AnswerSettings(BaseModel):
@@ -95,6 +100,6 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given top-level fields replaced (None values are ignored)."""
         return self.model_copy(update={k: v for k, v in changes.items() if v is not None})

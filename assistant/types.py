@@ -27,7 +27,7 @@ class Passage:
     superseded: bool = False
     score: float = 0.0
 
-    def with_score(self, score: float) -> "Passage":
+    def with_score(self, score: float) -> Passage:
         return replace(self, score=score)
 
 
@@ -51,7 +51,7 @@ class Citation:
     chunk_id: str = ""
 
     @classmethod
-    def from_passage(cls, n: int, passage: Passage) -> "Citation":
+    def from_passage(cls, n: int, passage: Passage) -> Citation:
         return cls(
             n=n,
             document_id=passage.document_id,

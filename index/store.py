@@ -83,7 +83,7 @@ class DocumentRecord:
         return data
 
     @classmethod
-    def from_metadata(cls, data: dict[str, Any]) -> "DocumentRecord":
+    def from_metadata(cls, data: dict[str, Any]) -> DocumentRecord:
         fields = cls.__dataclass_fields__
         return cls(**{k: data.get(k) for k in fields if k in data or k == "year"})
 

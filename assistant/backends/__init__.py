@@ -1,0 +1,35 @@
+"""Answer backends, one factory: ``make_backend(settings)`` picks by ``settings.answer.backend``.
+
+* ``extractive`` (default): picks sentences from the passages; no LLM, cannot invent facts.
+* ``llamacpp``: a local GGUF model through llama-cpp-python (extra: ``llm``).
+* ``openai``: any OpenAI-compatible endpoint (Azure OpenAI, Ollama, vLLM, llama.cpp server).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.backends.base import NO_ANSWER, AnswerBackend, Draft
+from assistant.settings import Settings
+
+__all__ = ["AnswerBackend", "Draft", "NO_ANSWER", "make_backend"]
+
+
+def make_backend(settings: Settings, embedder: Any = None) -> AnswerBackend:
+    match settings.answer.backend:
+        case "extractive":
+            from assistant.backends.extractive import ExtractiveBackend
+
+            return ExtractiveBackend(settings.answer, embedder=embedder)
+        case "llamacpp":
+            from assistant.backends.llamacpp import LlamaCppBackend
+
+            return LlamaCppBackend(settings.answer)
+        case "openai":
+            from assistant.backends.openai_compat import OpenAICompatibleBackend
+
+            return OpenAICompatibleBackend(settings.answer)
+        case other:
+            from assistant.errors import ConfigError
+
+            raise ConfigError(f"unknown answer backend '{other}' (extractive, llamacpp, openai)")

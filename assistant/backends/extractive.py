@@ -1,0 +1,81 @@
+"""The default backend: answer with sentences taken verbatim from the passages.
+
+No LLM, so it runs offline everywhere in milliseconds and cannot invent a fact. Sentences are
+scored by meaning (embedder cosine with the question), by the question's words they contain,
+and by the rank of their passage; the best few are composed in passage order, each citing [n].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from assistant.backends.base import Draft
+from assistant.settings import AnswerSettings
+from assistant.text import content_terms, split_sentences
+from assistant.types import Passage, Turn
+
+MIN_CHARS, MAX_CHARS = 25, 500
+PASSAGES_READ = 4
+KEEP_RATIO = 0.8  # keep sentences scoring at least this share of the best one
+
+
+class ExtractiveBackend:
+    name = "extractive"
+
+    def __init__(self, settings: AnswerSettings, embedder: Any = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+
+    def rewrite_followup(self, question: str, history: Sequence[Turn]) -> str | None:
+        return None
+
+    def stream(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
+    ) -> Iterator[str]:
+        yield self.draft(question, passages, history).text
+
+    def draft(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Draft:
+        candidates = []  # (passage number, position, sentence)
+        for n, passage in enumerate(passages[:PASSAGES_READ], start=1):
+            for position, sentence in enumerate(split_sentences(passage.text)):
+                if MIN_CHARS <= len(sentence) <= MAX_CHARS and not sentence.endswith(":"):
+                    candidates.append((n, position, sentence))
+        if not candidates:
+            return Draft("", declined=True, reason="no usable sentences in the passages")
+        scores = self._scores(question, candidates)
+        best = float(scores.max())
+        chosen: list[int] = []
+        for i in np.argsort(-scores):
+            if len(chosen) == self.settings.max_sentences or scores[i] < KEEP_RATIO * best:
+                break
+            if not any(_near_duplicate(candidates[i][2], candidates[j][2]) for j in chosen):
+                chosen.append(int(i))
+        chosen.sort(key=lambda i: (candidates[i][0], candidates[i][1]))
+        text = " ".join(_cite(candidates[i][2], candidates[i][0]) for i in chosen)
+        return Draft(text)
+
+    def _scores(self, question: str, candidates: list[tuple[int, int, str]]) -> np.ndarray:
+        terms = set(content_terms(question))
+        lexical = np.array(
+            [len(terms & set(content_terms(s))) / max(1, len(terms)) for _, _, s in candidates]
+        )
+        prior = np.array([1.0 / (1.0 + 0.25 * (n - 1)) for n, _, _ in candidates])
+        if self.embedder is None:
+            return 0.7 * lexical + 0.3 * prior
+        vectors = np.asarray(
+            self.embedder.get_text_embedding_batch([question, *[s for _, _, s in candidates]])
+        )
+        semantic = vectors[1:] @ vectors[0]
+        return 0.55 * semantic + 0.3 * lexical + 0.15 * prior
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    ta, tb = set(content_terms(a)), set(content_terms(b))
+    return bool(ta and tb) and len(ta & tb) / len(ta | tb) > 0.6
+
+
+def _cite(sentence: str, n: int) -> str:
+    return f"{sentence} [{n}]"

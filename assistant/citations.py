@@ -1,0 +1,122 @@
+"""Citation checking: every sentence shown to a user must be supported by the passage it cites.
+
+Support is lexical (the claim's content words and every number in it appear in the cited
+passage) and, where wording differs, semantic (the claim is close in meaning to a sentence of
+the passage). Sentences that fail, and citation numbers that name no passage, never reach the
+user; a sentence citing the wrong passage is re-cited to the one that supports it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.text import CITATION, content_terms, split_sentences, strip_citations
+from assistant.types import Citation, Passage
+
+NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+LEXICAL_ENOUGH = 0.8  # share of claim terms found in the passage that needs no semantic check
+LEXICAL_FLOOR = 0.34  # below this the claim is not about the passage, whatever the embedder says
+SEMANTIC_ENOUGH = 0.62
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    text: str
+    citations: tuple[Citation, ...]
+    removed_sentences: int
+    recited_sentences: int
+    kept_sentences: int
+
+
+@dataclass(frozen=True)
+class _Claim:
+    sentence: str
+    claim: str
+    cited: tuple[int, ...]
+
+
+def _claims(draft: str) -> list[_Claim]:
+    claims = []
+    for sentence in split_sentences(draft):
+        cited = tuple(dict.fromkeys(int(n) for n in CITATION.findall(sentence)))
+        claims.append(_Claim(sentence, strip_citations(sentence), cited))
+    return claims
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in NUMBER.findall(text)}
+
+
+class CitationChecker:
+    def __init__(self, embedder: Any | None = None) -> None:
+        self.embedder = embedder
+
+    def lexical_support(self, claim: str, passage: Passage) -> float:
+        terms = set(content_terms(claim))
+        if not terms:
+            return 0.0
+        haystack = f"{passage.title} {passage.section} {passage.text}"
+        if not _numbers(claim) <= _numbers(haystack):
+            return 0.0  # a number the passage does not contain is an invented fact
+        return len(terms & set(content_terms(haystack))) / len(terms)
+
+    def semantic_support(self, claim: str, passage: Passage) -> float:
+        if self.embedder is None:
+            return 0.0
+        sentences = split_sentences(passage.text)[:40] or [passage.text]
+        vectors = np.asarray(self.embedder.get_text_embedding_batch([claim, *sentences]))
+        return float(np.max(vectors[1:] @ vectors[0]))
+
+    def supports(self, claim: str, passage: Passage) -> bool:
+        lexical = self.lexical_support(claim, passage)
+        if lexical >= LEXICAL_ENOUGH:
+            return True
+        if lexical < LEXICAL_FLOOR:
+            return False
+        return self.semantic_support(claim, passage) >= SEMANTIC_ENOUGH
+
+    def check(self, draft: str, passages: Sequence[Passage]) -> CheckedAnswer:
+        """Keep supported sentences, renumber their citations 1..k in order of first use."""
+        kept: list[tuple[str, list[int]]] = []
+        removed = recited = 0
+        for claim in _claims(draft):
+            if len(content_terms(claim.claim)) == 0:
+                continue  # a bare "[1]" or empty fragment: nothing to show
+            valid = [n for n in claim.cited if 1 <= n <= len(passages)]
+            supported = [n for n in valid if self.supports(claim.claim, passages[n - 1])]
+            if not supported:
+                others = [
+                    n for n in range(1, len(passages) + 1)
+                    if n not in valid and self.lexical_support(claim.claim, passages[n - 1]) >= LEXICAL_ENOUGH
+                ]
+                if others:
+                    supported, recited = others[:1], recited + 1
+            if supported:
+                kept.append((claim.claim, supported))
+            else:
+                removed += 1
+        numbering: dict[int, int] = {}
+        parts = []
+        for claim, cited in kept:
+            for n in cited:
+                numbering.setdefault(n, len(numbering) + 1)
+            markers = "".join(f"[{numbering[n]}]" for n in cited)
+            parts.append(_attach(claim, markers))
+        citations = tuple(
+            Citation.from_passage(new, passages[old - 1]) for old, new in numbering.items()
+        )
+        return CheckedAnswer(" ".join(parts), citations, removed, recited, len(kept))
+
+
+def _attach(claim: str, markers: str) -> str:
+    """Put citation markers before the sentence's final punctuation: 'text [1].'"""
+    match = re.match(r"^(.*?)([.!?:;]+[\"'”’)]*)?$", claim, re.S)
+    body, end = (match.group(1), match.group(2) or "") if match else (claim, "")
+    if not end:
+        return f"{body} {markers}"
+    return f"{body} {markers}{end}"

@@ -1,0 +1,215 @@
+"""The assistant: question -> standalone query -> hybrid retrieval -> draft -> checked answer.
+
+``Assistant`` is the one entry point the CLI, the web app, the HTTP API and the evals share,
+so all of them show and score the same ``Answer``.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+
+from assistant.backends import AnswerBackend, make_backend
+from assistant.citations import CitationChecker
+from assistant.errors import QuestionError
+from assistant.followup import standalone_question
+from assistant.retrieval import Filters, HybridRetriever, Retrieved
+from assistant.settings import Settings
+from assistant.types import Answer, Citation, Passage, Turn
+
+__all__ = ["Assistant", "Filters"]
+
+MAX_QUESTION_CHARS = 2000
+STALE_AFTER_YEARS = 5
+NO_ANSWER_TEXT = "The documents don't answer this."
+
+
+def clean_question(question: str) -> str:
+    """Strip control characters; reject empty and oversized questions with a clear message."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    if len(question) > MAX_QUESTION_CHARS * 50:
+        raise QuestionError(
+            f"the question is {len(question):,} characters; ask in at most {MAX_QUESTION_CHARS:,}"
+        )
+    text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in question)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("the question is empty; type a question about the documents")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the question is {len(text):,} characters; ask in at most {MAX_QUESTION_CHARS:,}"
+        )
+    return text
+
+
+class Assistant:
+    def __init__(
+        self,
+        settings: Settings,
+        backend: AnswerBackend | None = None,
+        embedder: Any | None = None,
+    ) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._backend = backend
+        self._retriever: HybridRetriever | None = None
+
+    # Built on first use so that constructing an Assistant is free.
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from index.embedding import load_embedder
+
+            self._embedder = load_embedder(self.settings.embed_model)
+        return self._embedder
+
+    @property
+    def backend(self) -> AnswerBackend:
+        if self._backend is None:
+            self._backend = make_backend(self.settings, embedder=self.embedder)
+        return self._backend
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        if self._retriever is None:
+            from index.store import Store
+
+            store = Store(self.settings.store, self.settings.collection, create=False)
+            self._retriever = HybridRetriever(self.settings, store, self.embedder)
+        return self._retriever
+
+    def retrieve(self, question: str, filters: Filters | None = None, top_n: int | None = None) -> Retrieved:
+        return self.retriever.retrieve(clean_question(question), filters, top_n)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: Filters | None = None,
+    ) -> Answer:
+        answer: Answer | None = None
+        for event in self.stream(question, history, filters):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        filters: Filters | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield checked answer text as it becomes available, then the final ``Answer``."""
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        question = clean_question(question)
+        t0 = time.perf_counter()
+        standalone = self.backend.rewrite_followup(question, history) if history else None
+        standalone = standalone or standalone_question(question, history)
+        timings["condense"] = _ms(t0)
+
+        t0 = time.perf_counter()
+        retrieved = self.retriever.retrieve(standalone, filters)
+        timings["retrieve"] = _ms(t0)
+        timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
+        passages = retrieved.passages
+        sources = tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages))
+
+        def finish(**fields: Any) -> Answer:
+            timings["total"] = _ms(started)
+            return Answer(
+                question=question,
+                standalone_question=standalone,
+                sources=sources,
+                timings_ms=timings,
+                backend=self.backend.name,
+                **fields,
+            )
+
+        weak = self._weak_evidence(retrieved)
+        if weak:
+            answer = finish(**self._refusal(weak, passages))
+            yield answer.answer
+            yield answer
+            return
+
+        t0 = time.perf_counter()
+        draft = self.backend.draft(standalone, passages, history)
+        timings["draft"] = _ms(t0)
+        if draft.declined:
+            answer = finish(**self._refusal(draft.reason or "the backend found no answer", passages))
+            yield answer.answer
+            yield answer
+            return
+
+        t0 = time.perf_counter()
+        checked = CitationChecker(self.embedder).check(draft.text, passages)
+        timings["check"] = _ms(t0)
+        if not checked.kept_sentences:
+            reason = "no sentence of the draft answer was supported by the passages it cited"
+            answer = finish(**self._refusal(reason, passages), removed_sentences=checked.removed_sentences)
+            yield answer.answer
+            yield answer
+            return
+        yield checked.text
+        yield finish(
+            answer=checked.text,
+            refused=False,
+            refusal_reason=None,
+            citations=checked.citations,
+            removed_sentences=checked.removed_sentences,
+            warnings=currency_warnings(checked.citations),
+        )
+
+    def _weak_evidence(self, retrieved: Retrieved) -> str | None:
+        if not retrieved.passages:
+            return "nothing in the index matched the question"
+        threshold = self.settings.answer.refusal_threshold
+        evidence = evidence_score(retrieved)
+        if evidence < threshold:
+            return f"the evidence is too weak (score {evidence:.2f} < {threshold:.2f})"
+        return None
+
+    def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
+        closest = list(dict.fromkeys(f"{p.title}{_year(p)}" for p in passages))[:3]
+        text = NO_ANSWER_TEXT
+        if closest:
+            text += " The closest documents are: " + "; ".join(closest) + "."
+        return {"answer": text, "refused": True, "refusal_reason": reason, "citations": ()}
+
+
+def evidence_score(retrieved: Retrieved) -> float:
+    """How strongly the passages bear on the question: its words found, and dense similarity."""
+    return round(0.6 * retrieved.query_coverage + 0.4 * retrieved.top_dense, 4)
+
+
+def currency_warnings(citations: Sequence[Citation], today: date | None = None) -> tuple[str, ...]:
+    """Say how old the sources are, and warn about superseded ones."""
+    warnings = []
+    years = sorted({c.year for c in citations if c.year})
+    this_year = (today or date.today()).year
+    if years:
+        span = f"{years[0]}" if len(years) == 1 else f"{years[0]} to {years[-1]}"
+        note = f"Sources date from {span}."
+        if this_year - years[0] >= STALE_AFTER_YEARS:
+            note += f" The oldest is {this_year - years[0]} years old: check for newer guidance."
+        warnings.append(note)
+    for c in citations:
+        if c.superseded:
+            warnings.append(f"[{c.n}] {c.title} is marked as superseded: do not rely on it alone.")
+    return tuple(warnings)
+
+
+def _year(p: Passage) -> str:
+    return f" ({p.year})" if p.year else ""
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)
+
+

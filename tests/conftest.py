@@ -1,0 +1,103 @@
+"""Shared fixtures: real Chroma (embedded and a `chroma run` server), the real embedder,
+and the default corpus indexed once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.settings import DEFAULT_CORPUS, Settings, set_offline_environment
+
+set_offline_environment()
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+OUTPUT = ROOT / "test-output"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited with code {process.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    return OUTPUT
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    if not DEFAULT_CORPUS.is_dir():
+        pytest.fail(f"default corpus not found at {DEFAULT_CORPUS} (../shared must sit beside the repo)")
+    return DEFAULT_CORPUS
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from index.embedding import load_embedder
+
+    return load_embedder(Settings().embed_model)
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory, corpus_dir, embedder) -> Settings:
+    """Settings for an embedded store holding the whole default corpus (ingested once)."""
+    from index.ingest import ingest
+
+    store = tmp_path_factory.mktemp("corpus-store")
+    settings = Settings(store=str(store))
+    report = ingest([corpus_dir], settings, embedder_factory=lambda: embedder)
+    assert not report.skipped, report.skipped
+    return settings
+
+
+@pytest.fixture(scope="session")
+def corpus_assistant(corpus_settings, embedder):
+    from assistant.pipeline import Assistant
+
+    return Assistant(corpus_settings, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` server on 127.0.0.1 and a free port; yields its URL."""
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        wait_for_port(port, process=process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
