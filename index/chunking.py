@@ -15,10 +15,18 @@ from llama_index.core.schema import Document, NodeRelationship, RelatedNodeInfo,
 from index.loaders import LoadedDocument
 
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
-PIPELINE_VERSION = "3"
+PIPELINE_VERSION = "4"
 EMBEDDED_METADATA = ("title", "section")
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
+NAVIGATION_SECTION = re.compile(r"^(navigation menu|site navigation|contents)\s*$", re.I)
+# Sections that list other works or pages: they match many questions and answer none.
+REFERENCE_SECTION = re.compile(
+    r"^(references|external links|see also|further reading|notes|bibliography|citations|contents"
+    r"|table of contents|(other |related )?(useful )?(resources|sources)|(canadian|foreign) sources"
+    r"|resources\s*-.*)\s*$",
+    re.I,
+)
 
 
 @lru_cache(maxsize=8)
@@ -39,6 +47,10 @@ def sections_of(markdown: str) -> list[tuple[str, str]]:
             parents.append(heading.group(1).strip())
             lines = lines[1:]
         body = "\n".join(lines).strip()
+        if parents and REFERENCE_SECTION.match(_tidy_heading(parents[-1])):
+            continue
+        if any(NAVIGATION_SECTION.match(_tidy_heading(p)) for p in parents):
+            continue
         if body:
             result.append((SECTION_SEPARATOR.join(_tidy_heading(p) for p in parents), body))
     return result

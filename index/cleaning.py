@@ -28,6 +28,9 @@ TABLE_BLOCK = re.compile(r"<table.*?</table>", re.S | re.I)
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 BLANK_RUN = re.compile(r"\n{3,}")
+STAR_HEADING = re.compile(r"^(\*{3,6})\s*(.+?)(?:\[edit\])?\s*\*{3,6}\s*$", re.M)
+EDIT_LINK = re.compile(r"\[edit\]")
+MOJIBAKE = re.compile(r"[\u00c2-\u00f4][\u0080-\u00bf]{1,3}")
 TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*\|?\s*$")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
@@ -111,9 +114,24 @@ def _tidy_line(line: str) -> str:
     return line.rstrip()
 
 
+def fix_mojibake(text: str) -> str:
+    """UTF-8 read as Latin-1 ('Â£', 'â\x80\x93') back to what was meant ('£', '–')."""
+
+    def repair(match: re.Match) -> str:
+        try:
+            return match.group(0).encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            return match.group(0)
+
+    return MOJIBAKE.sub(repair, text)
+
+
 def clean_markdown(body: str) -> str:
     """Clean a Markdown body (front matter already removed)."""
-    text = HTML_COMMENT.sub("", body)
+    text = fix_mojibake(HTML_COMMENT.sub("", body))
+    # Plain-text Wikipedia dumps mark headings as "***** Title[edit] *****".
+    text = STAR_HEADING.sub(lambda m: f"{'#' * (7 - len(m.group(1)))} {m.group(2)}", text)
+    text = EDIT_LINK.sub("", text)
     text = INNER_FRONT_MATTER.sub(_inner_front_matter_to_heading, text)
     text = LIQUID_TAG.sub("", text)
     text = KRAMDOWN_ATTR.sub("", text)

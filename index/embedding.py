@@ -1,10 +1,10 @@
 """Offline sentence embeddings from a model folder shipped inside a PyPI package.
 
-``sentence_transformers`` costs ~4.5 s to import here, which alone would blow the 5 s cold
-start. For the common layout (Transformer -> mean Pooling -> Normalize) we run the same
-computation with ``transformers`` + ``torch`` directly (a test checks it matches
-sentence-transformers to 1e-5); any other layout goes through sentence-transformers via
-llama-index's ``HuggingFaceEmbedding``.
+``sentence_transformers`` costs ~4.5 s to import here and ``transformers``' BERT another
+~2 s, which alone would blow the 5 s cold start. For the common layout (BERT -> mean Pooling
+-> Normalize, e.g. all-MiniLM-L6-v2) we run the same computation with ``tokenizers`` and a
+small torch BERT (``index.bert``; a test checks it matches sentence-transformers to 1e-5);
+any other model goes through sentence-transformers via llama-index's ``HuggingFaceEmbedding``.
 """
 
 from __future__ import annotations
@@ -50,13 +50,18 @@ def _is_mean_pooled(model_dir: Path) -> tuple[bool, bool, int]:
     except (OSError, ValueError):
         return False, False, 256
     types = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
+    try:
+        is_bert = json.loads((model_dir / "config.json").read_text()).get("model_type") == "bert"
+    except (OSError, ValueError):
+        is_bert = False
     mean = types[:2] == ["Transformer", "Pooling"] and pooling.get("pooling_mode_mean_tokens")
     only_known = set(types) <= {"Transformer", "Pooling", "Normalize"}
-    return bool(mean and only_known), "Normalize" in types, int(max_len)
+    fast = (model_dir / "tokenizer.json").exists() and (model_dir / "model.safetensors").exists()
+    return bool(mean and only_known and is_bert and fast), "Normalize" in types, int(max_len)
 
 
 class MeanPooledEmbedding(BaseEmbedding):
-    """A sentence-transformers mean-pooled model run with transformers + torch."""
+    """A sentence-transformers mean-pooled BERT model run with plain torch (see module doc)."""
 
     model_dir: str
     max_length: int = 256
@@ -66,12 +71,15 @@ class MeanPooledEmbedding(BaseEmbedding):
 
     def __init__(self, model_dir: str, **kwargs: Any) -> None:
         super().__init__(model_dir=model_dir, **kwargs)
-        import torch
-        from transformers import AutoModel, AutoTokenizer
+        from tokenizers import Tokenizer
 
-        torch.set_num_threads(max(1, torch.get_num_threads()))
-        self._tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
-        self._model = AutoModel.from_pretrained(model_dir, local_files_only=True).eval()
+        from index.bert import BertEncoder
+
+        tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
+        tokenizer.enable_truncation(self.max_length)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer = tokenizer
+        self._model = BertEncoder.from_folder(Path(model_dir))
 
     def encode(self, texts: list[str]) -> list[list[float]]:
         """Embed in length-sorted batches (less padding, ~1.5x faster than arrival order)."""
@@ -82,15 +90,11 @@ class MeanPooledEmbedding(BaseEmbedding):
         with torch.inference_mode():
             for start in range(0, len(order), self.embed_batch_size):
                 batch = order[start : start + self.embed_batch_size]
-                encoded = self._tokenizer(
-                    [texts[i] for i in batch],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                )
-                output = self._model(**encoded).last_hidden_state
-                mask = encoded["attention_mask"].unsqueeze(-1).to(output.dtype)
+                encodings = self._tokenizer.encode_batch([texts[i] for i in batch])
+                ids = torch.tensor([e.ids for e in encodings])
+                attention = torch.tensor([e.attention_mask for e in encodings])
+                output = self._model(ids, attention)
+                mask = attention.unsqueeze(-1).to(output.dtype)
                 pooled = (output * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 if self.normalize:
                     pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
