@@ -169,6 +169,9 @@ class Assistant:
     def _weak_evidence(self, retrieved: Retrieved) -> str | None:
         if not retrieved.passages:
             return "nothing in the index matched the question"
+        if retrieved.unknown_names:
+            names = ", ".join(f"'{n}'" for n in retrieved.unknown_names)
+            return f"the documents never mention {names}"
         threshold = self.settings.answer.refusal_threshold
         evidence = evidence_score(retrieved)
         if evidence < threshold:

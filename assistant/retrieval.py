@@ -8,6 +8,7 @@ the document (title, publisher) or the section. Weights live in ``RetrievalSetti
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import defaultdict
@@ -117,9 +118,10 @@ class Retrieved:
     """Ranked passages plus the evidence signals that refusal is calibrated on."""
 
     passages: list[Passage]
-    query_coverage: float  # share of the question's (idf-weighted) terms found in the passages
+    query_coverage: float  # best share of the question's (idf-weighted) terms in one passage
     top_dense: float
     timings_ms: dict[str, float]
+    unknown_names: tuple[str, ...] = ()  # names and numbers in the question the index never mentions
 
 
 _KEYWORD_CACHE: dict[tuple[str, str], tuple[Any, KeywordIndex]] = {}
@@ -183,7 +185,7 @@ class HybridRetriever:
         coverage = _coverage(terms, passages[:3], keywords)
         timings["rerank"] = _ms(t0)
         top_dense = max((d for d in dense.values()), default=0.0)
-        return Retrieved(passages, coverage, top_dense, timings)
+        return Retrieved(passages, coverage, top_dense, timings, _unknown_names(query, keywords))
 
     def _dense(self, vector: np.ndarray, hashes: list[str], k: int) -> dict[str, float]:
         from llama_index.core.vector_stores.types import (
@@ -264,14 +266,33 @@ def _diversify(ranked: list[Passage], top_n: int, per_document: int) -> list[Pas
 
 
 def _coverage(terms: list[str], passages: list[Passage], keywords: KeywordIndex) -> float:
+    """The best share of the question's idf-weighted terms that one passage contains."""
     if not terms:
         return 0.0
-    present: set[str] = set()
-    for p in passages:
-        present |= set(content_terms(f"{p.title} {p.publisher} {p.section} {p.text}"))
     weights = {t: keywords.idf(t) for t in set(terms)}
     total = sum(weights.values()) or 1.0
-    return sum(w for t, w in weights.items() if t in present) / total
+    best = 0.0
+    for p in passages:
+        present = set(content_terms(f"{p.title} {p.publisher} {p.section} {p.text}"))
+        best = max(best, sum(w for t, w in weights.items() if t in present) / total)
+    return best
+
+
+NAME_OR_NUMBER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}[a-z]?|\d{2,}[\d,.]*)\b")
+
+
+def _unknown_names(query: str, keywords: KeywordIndex) -> tuple[str, ...]:
+    """Proper names and numbers in the question that appear nowhere in the index.
+
+    If an officer asks about "Anytown" or "2031" and no document mentions it, the documents
+    cannot answer, however close the rest of the question is to some passage.
+    """
+    unknown = []
+    for name in NAME_OR_NUMBER.findall(query.strip()):
+        stems = content_terms(name)
+        if stems and not any(s in keywords.bm25.vocab_dict for s in stems):
+            unknown.append(name)
+    return tuple(dict.fromkeys(unknown))
 
 
 def _ms(start: float) -> float:

@@ -1,0 +1,115 @@
+"""A local GGUF model through llama-cpp-python (the optional ``llm`` extra).
+
+The model loads once, when the backend is made, so a missing file or a missing extra fails at
+start with a clear message rather than at the first question. Generation is greedy by default
+(``answer.temperature`` 0) and serialised by a lock: one llama.cpp context is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from assistant.backends.base import Draft
+from assistant.backends.prompt import (
+    answer_messages,
+    parse_draft,
+    parse_rewrite,
+    passage_budget_chars,
+    rewrite_messages,
+)
+from assistant.errors import BackendError, missing_extra
+from assistant.models import resolve_model_path
+from assistant.settings import AnswerSettings
+from assistant.types import Passage, Turn
+
+REWRITE_MAX_TOKENS = 64
+FIT_ATTEMPTS = 4
+
+
+class LlamaCppBackend:
+    name = "llamacpp"
+
+    def __init__(self, settings: AnswerSettings) -> None:
+        self.settings = settings
+        try:
+            import llama_cpp
+        except ImportError as exc:
+            raise missing_extra("llama-cpp-python", "llm") from exc
+        self.model_path = resolve_model_path(settings.model_path)
+        try:
+            self._llm = llama_cpp.Llama(
+                model_path=str(self.model_path),
+                n_ctx=settings.n_ctx,
+                n_threads=settings.n_threads or os.cpu_count() or 1,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise BackendError(f"could not load the model {self.model_path}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    def draft(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Draft:
+        messages = self._fit(question, passages, history)
+        return parse_draft(self._complete(messages, self.settings.max_tokens))
+
+    def stream(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
+    ) -> Iterator[str]:
+        messages = self._fit(question, passages, history)
+        with self._lock:
+            try:
+                chunks = self._llm.create_chat_completion(
+                    messages=messages, stream=True, **self._sampling(self.settings.max_tokens)
+                )
+                for chunk in chunks:
+                    piece = chunk["choices"][0].get("delta", {}).get("content")
+                    if piece:
+                        yield piece
+            except (ValueError, RuntimeError) as exc:
+                raise BackendError(f"the local model failed: {exc}") from exc
+
+    def rewrite_followup(self, question: str, history: Sequence[Turn]) -> str | None:
+        try:
+            return parse_rewrite(self._complete(rewrite_messages(question, history), REWRITE_MAX_TOKENS))
+        except BackendError:
+            return None
+
+    def _sampling(self, max_tokens: int) -> dict[str, Any]:
+        return {"temperature": self.settings.temperature, "max_tokens": max_tokens}
+
+    def _complete(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+        with self._lock:
+            try:
+                reply = self._llm.create_chat_completion(
+                    messages=messages, **self._sampling(max_tokens)
+                )
+            except (ValueError, RuntimeError) as exc:
+                raise BackendError(f"the local model failed: {exc}") from exc
+        return reply["choices"][0]["message"].get("content") or ""
+
+    def _fit(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
+    ) -> list[dict[str, str]]:
+        """Messages that fit the context window, measured with the model's own tokenizer."""
+        n_ctx, max_tokens = self.settings.n_ctx, self.settings.max_tokens
+        budget = passage_budget_chars(n_ctx, max_tokens)
+        limit = n_ctx - max_tokens
+        for _ in range(FIT_ATTEMPTS):
+            messages = answer_messages(
+                question, passages, history,
+                max_sentences=self.settings.max_sentences, max_chars=budget,
+            )
+            used = self._count_tokens(messages)
+            if used <= limit:
+                return messages
+            budget = int(budget * limit / used * 0.9)
+        raise BackendError(
+            f"the question and passages do not fit the model's context of {n_ctx} tokens; "
+            "raise answer.n_ctx or lower answer.max_tokens"
+        )
+
+    def _count_tokens(self, messages: list[dict[str, str]]) -> int:
+        text = "\n".join(m["content"] for m in messages)
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)) + 32
