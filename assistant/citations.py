@@ -116,7 +116,7 @@ class CitationChecker:
 def _attach(claim: str, markers: str) -> str:
     """Put citation markers before the sentence's final punctuation: 'text [1].'"""
     match = re.match(r"^(.*?)([.!?:;]+[\"'”’)]*)?$", claim, re.S)
-    body, end = (match.group(1), match.group(2) or "") if match else (claim, "")
+    body, end = (match.group(1).rstrip(), match.group(2) or "") if match else (claim, "")
     if not end:
         return f"{body} {markers}"
     return f"{body} {markers}{end}"
