@@ -82,35 +82,70 @@ class CitationChecker:
 
     def check(self, draft: str, passages: Sequence[Passage]) -> CheckedAnswer:
         """Keep supported sentences, renumber their citations 1..k in order of first use."""
-        kept: list[tuple[str, list[int]]] = []
-        removed = recited = 0
-        for claim in _claims(draft):
-            if len(content_terms(claim.claim)) == 0:
-                continue  # a bare "[1]" or empty fragment: nothing to show
-            valid = [n for n in claim.cited if 1 <= n <= len(passages)]
-            supported = [n for n in valid if self.supports(claim.claim, passages[n - 1])]
-            if not supported:
-                others = [
-                    n for n in range(1, len(passages) + 1)
-                    if n not in valid and self.lexical_support(claim.claim, passages[n - 1]) >= LEXICAL_ENOUGH
-                ]
-                if others:
-                    supported, recited = others[:1], recited + 1
-            if supported:
-                kept.append((claim.claim, supported))
-            else:
-                removed += 1
-        numbering: dict[int, int] = {}
-        parts = []
-        for claim, cited in kept:
-            for n in cited:
-                numbering.setdefault(n, len(numbering) + 1)
-            markers = "".join(f"[{numbering[n]}]" for n in cited)
-            parts.append(_attach(claim, markers))
+        session = self.session(passages)
+        session.feed(draft)
+        session.feed(None)
+        return session.result()
+
+    def session(self, passages: Sequence[Passage]) -> CheckingSession:
+        """Check a draft that arrives in pieces (a streaming LLM), sentence by sentence."""
+        return CheckingSession(self, passages)
+
+    def _cite(self, claim: _Claim, passages: Sequence[Passage]) -> tuple[list[int], bool]:
+        """The passages that support a claim, and whether they differ from those it cited."""
+        valid = [n for n in claim.cited if 1 <= n <= len(passages)]
+        supported = [n for n in valid if self.supports(claim.claim, passages[n - 1])]
+        if supported:
+            return supported, False
+        for n in range(1, len(passages) + 1):
+            if n not in valid and self.lexical_support(claim.claim, passages[n - 1]) >= LEXICAL_ENOUGH:
+                return [n], True
+        return [], False
+
+
+class CheckingSession:
+    """Feed draft text as it comes; get back each checked sentence as soon as it is complete."""
+
+    def __init__(self, checker: CitationChecker, passages: Sequence[Passage]) -> None:
+        self.checker = checker
+        self.passages = passages
+        self.draft = ""
+        self._emitted = 0
+        self._numbering: dict[int, int] = {}
+        self._parts: list[str] = []
+        self.removed = self.recited = 0
+
+    def feed(self, piece: str | None) -> list[str]:
+        """Add text (None at the end); return the newly checked sentences, ready to show."""
+        if piece is not None:
+            self.draft += piece
+        claims = _claims(self.draft)
+        # Until the end, the last sentence may still be growing: hold it back.
+        ready = claims[self._emitted :] if piece is None else claims[self._emitted : -1]
+        self._emitted += len(ready)
+        return [text for claim in ready if (text := self._accept(claim))]
+
+    def _accept(self, claim: _Claim) -> str | None:
+        if not content_terms(claim.claim):
+            return None  # a bare "[1]" or an empty fragment: nothing to show
+        supported, recited = self.checker._cite(claim, self.passages)
+        if not supported:
+            self.removed += 1
+            return None
+        self.recited += recited
+        for n in supported:
+            self._numbering.setdefault(n, len(self._numbering) + 1)
+        text = _attach(claim.claim, "".join(f"[{self._numbering[n]}]" for n in supported))
+        self._parts.append(text)
+        return text
+
+    def result(self) -> CheckedAnswer:
         citations = tuple(
-            Citation.from_passage(new, passages[old - 1]) for old, new in numbering.items()
+            Citation.from_passage(new, self.passages[old - 1]) for old, new in self._numbering.items()
         )
-        return CheckedAnswer(" ".join(parts), citations, removed, recited, len(kept))
+        return CheckedAnswer(
+            " ".join(self._parts), citations, self.removed, self.recited, len(self._parts)
+        )
 
 
 def _attach(claim: str, markers: str) -> str:

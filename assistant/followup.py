@@ -1,8 +1,8 @@
 """Turn a follow-up ("and what about procurement?") into a standalone question.
 
 An LLM backend may rewrite it; otherwise these rules cover how officers phrase follow-ups:
-a new topic for the previous question ("what about X?") or a pronoun pointing back ("who
-wrote it?").
+a new topic for the previous question ("what about X?"), a pronoun pointing back ("who
+wrote it?"), or a short question with no subject of its own ("what are the exceptions?").
 """
 
 from __future__ import annotations
@@ -10,16 +10,30 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from assistant.text import content_terms
 from assistant.types import Turn
 
 NEW_TOPIC = re.compile(
     r"^\s*(?:and|but|also|so|ok(?:ay)?|then)?[\s,]*(?:what|how)\s+about\s+(?P<topic>.+?)\s*\??\s*$"
-    r"|^\s*(?:and|also)\s+(?P<topic2>[^?]{2,60}?)\s*\??\s*$",
+    r"|^\s*(?:and|also)\s+(?P<topic2>(?!(?:what|how|why|who|when|where|which|is|are|do|does|can|should)\b)"
+    r"[^?\s]+(?:\s+[^?\s]+){0,3})\s*\??\s*$",
     re.I,
 )
-TOPIC_SLOT = re.compile(r"\b(about|on|regarding|for|of|with|concerning)\s+(?P<topic>[^?]+?)\s*\??\s*$", re.I)
-BACK_REFERENCE = re.compile(r"\b(it|its|they|them|their|this|that|these|those|there|he|she)\b", re.I)
+TOPIC_SLOT = re.compile(
+    r"\b(about|on|regarding|for|of|with|concerning)\s+(?P<topic>[^?]+?)\s*\??\s*$", re.I
+)
+BACK_REFERENCE = re.compile(
+    r"\b(it|its|they|them|their|this|that|these|those|there|he|him|his|she|her|hers)\b", re.I
+)
 OPENERS = re.compile(r"^\s*(and|but|also|so)\b[\s,]*", re.I)
+NAME = re.compile(
+    r"(?<!^)\b([a-z]+[A-Z][A-Za-z]*|[A-Z][A-Za-z]*[A-Z][A-Za-z]*|[A-Z]{2,}|[A-Z][a-z]+(?:\s[A-Z][a-z]+)*)\b"
+)
+
+
+def _names(question: str) -> list[str]:
+    """Proper names and acronyms, the subject an officer keeps talking about."""
+    return list(dict.fromkeys(NAME.findall(question.strip())))
 
 
 def standalone_question(question: str, history: Sequence[Turn]) -> str:
@@ -33,8 +47,13 @@ def standalone_question(question: str, history: Sequence[Turn]) -> str:
         slot = TOPIC_SLOT.search(previous)
         if slot:
             return f"{previous[: slot.start('topic')]}{topic}?"
+        names = _names(previous)
+        if names:
+            return f"What does {' '.join(names)} say about {topic}?"
         return f"{previous.rstrip(' ?')} and {topic}?"
-    words = question.split()
-    if BACK_REFERENCE.search(question) and len(words) <= 12 or OPENERS.match(question):
-        return f"{OPENERS.sub('', question).rstrip(' ?')}? (about: {previous.rstrip(' ?')})"
-    return question
+    own = OPENERS.sub("", question)
+    leans_back = bool(BACK_REFERENCE.search(own)) and len(own.split()) <= 14
+    no_subject = len(content_terms(own)) <= 1 and not _names(own)
+    if leans_back or no_subject:
+        return f"{own.rstrip(' ?')}? (about: {previous.rstrip(' ?')})"
+    return own[:1].upper() + own[1:]

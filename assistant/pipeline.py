@@ -12,8 +12,9 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
-from assistant.backends import AnswerBackend, make_backend
-from assistant.citations import CitationChecker
+from assistant.answer_type import missing_fact
+from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
+from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.errors import QuestionError
 from assistant.followup import standalone_question
 from assistant.retrieval import Filters, HybridRetriever, Retrieved
@@ -104,7 +105,11 @@ class Assistant:
         history: Sequence[Turn] = (),
         filters: Filters | None = None,
     ) -> Iterator[str | Answer]:
-        """Yield checked answer text as it becomes available, then the final ``Answer``."""
+        """Yield checked sentences as the backend produces them, then the final ``Answer``.
+
+        The final ``Answer`` is authoritative: if the answer ends in a refusal (no supported
+        sentence, or not the kind of fact asked for), it replaces what was streamed.
+        """
         started = time.perf_counter()
         timings: dict[str, float] = {}
         question = clean_question(question)
@@ -118,45 +123,35 @@ class Assistant:
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = retrieved.passages
-        sources = tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages))
 
         def finish(**fields: Any) -> Answer:
             timings["total"] = _ms(started)
             return Answer(
                 question=question,
                 standalone_question=standalone,
-                sources=sources,
+                sources=tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages)),
                 timings_ms=timings,
                 backend=self.backend.name,
                 **fields,
             )
 
-        weak = self._weak_evidence(retrieved)
-        if weak:
-            answer = finish(**self._refusal(weak, passages))
-            yield answer.answer
-            yield answer
+        refusal = self._weak_evidence(retrieved)
+        checked = None
+        if refusal is None:
+            t0 = time.perf_counter()
+            session = CitationChecker(self.embedder).session(passages)
+            for piece in self.backend.stream(standalone, passages, history):
+                for sentence in session.feed(piece):
+                    yield sentence + " "
+            for sentence in session.feed(None):
+                yield sentence + " "
+            checked = session.result()
+            timings["draft_and_check"] = _ms(t0)
+            refusal = self._unanswered(question, session.draft, checked)
+        if refusal is not None:
+            removed = checked.removed_sentences if checked else 0
+            yield finish(**self._refusal(refusal, passages), removed_sentences=removed)
             return
-
-        t0 = time.perf_counter()
-        draft = self.backend.draft(standalone, passages, history)
-        timings["draft"] = _ms(t0)
-        if draft.declined:
-            answer = finish(**self._refusal(draft.reason or "the backend found no answer", passages))
-            yield answer.answer
-            yield answer
-            return
-
-        t0 = time.perf_counter()
-        checked = CitationChecker(self.embedder).check(draft.text, passages)
-        timings["check"] = _ms(t0)
-        if not checked.kept_sentences:
-            reason = "no sentence of the draft answer was supported by the passages it cited"
-            answer = finish(**self._refusal(reason, passages), removed_sentences=checked.removed_sentences)
-            yield answer.answer
-            yield answer
-            return
-        yield checked.text
         yield finish(
             answer=checked.text,
             refused=False,
@@ -165,6 +160,17 @@ class Assistant:
             removed_sentences=checked.removed_sentences,
             warnings=currency_warnings(checked.citations),
         )
+
+    def _unanswered(self, question: str, draft: str, checked: CheckedAnswer) -> str | None:
+        """Why a drafted answer does not answer after all, or None."""
+        if draft.strip().startswith(NO_ANSWER) or not draft.strip():
+            return "the passages found do not answer the question"
+        if not checked.kept_sentences:
+            return "no sentence of the draft answer was supported by the passages it cited"
+        missing = missing_fact(question, checked.text)
+        if missing:
+            return f"the passages found are on the topic but do not state {missing}"
+        return None
 
     def _weak_evidence(self, retrieved: Retrieved) -> str | None:
         if not retrieved.passages:

@@ -278,7 +278,9 @@ def _coverage(terms: list[str], passages: list[Passage], keywords: KeywordIndex)
     return best
 
 
-NAME_OR_NUMBER = re.compile(r"(?<!^)(?<![.?!]\s)\b([A-Z][a-z]+(?:[A-Z][a-z]+)*|[A-Z]{2,}[a-z]?|\d{2,}[\d,.]*)\b")
+NAME_OR_NUMBER = re.compile(
+    r"(?<!^)(?<![.?!]\s)(?<![\w-])([A-Z][A-Za-z]*(?:-[A-Za-z]+)*|[a-z]+[A-Z][A-Za-z]*|\d{2,}[\d,.]*)(?![\w-])"
+)
 
 
 def _unknown_names(query: str, keywords: KeywordIndex) -> tuple[str, ...]:

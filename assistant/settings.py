@@ -58,7 +58,7 @@ class AnswerSettings(BaseModel):
     backend: Literal["extractive", "llamacpp", "openai"] = "extractive"
     max_sentences: int = 4
     # Refusal: below this calibrated evidence score the assistant says the documents do not answer.
-    refusal_threshold: float = 0.50
+    refusal_threshold: float = 0.43
     # llama-cpp backend
     model_path: Path | None = None
     n_ctx: int = 4096

@@ -38,9 +38,19 @@ def words(text: str) -> list[str]:
     return [w.lower().strip("'’-") for w in WORD.findall(text)]
 
 
+CONTRACTION = re.compile(r"['’](s|t|re|ve|ll|d|m)$")
+
+
 def content_terms(text: str) -> list[str]:
-    """Stemmed words that carry meaning (no stopwords), in order, with repeats."""
-    terms = [w for w in words(text) if w and w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    """Stemmed words that carry meaning (no stopwords, no contractions), in order, with repeats."""
+    terms = []
+    for word in words(text):
+        if CONTRACTION.search(word):
+            if not word.endswith(("'s", "’s")) or "n't" in word:
+                continue  # we're, aren't, shouldn't: function words
+            word = word[:-2]  # the council's -> council
+        if word and word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+            terms.append(word)
     return _stemmer().stemWords(terms)
 
 

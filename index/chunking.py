@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-from llama_index.core.node_parser import MarkdownNodeParser, SentenceSplitter
-from llama_index.core.schema import Document, NodeRelationship, RelatedNodeInfo, TextNode
+from typing import TYPE_CHECKING
 
 from index.loaders import LoadedDocument
 
+if TYPE_CHECKING:  # llama-index costs ~1.5 s to import; an ingest with nothing new needs none
+    from llama_index.core.node_parser import SentenceSplitter
+    from llama_index.core.schema import TextNode
+
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
-PIPELINE_VERSION = "4"
+PIPELINE_VERSION = "5"
 EMBEDDED_METADATA = ("title", "section")
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
@@ -31,11 +33,16 @@ REFERENCE_SECTION = re.compile(
 
 @lru_cache(maxsize=8)
 def _splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
+    from llama_index.core.node_parser import SentenceSplitter
+
     return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap)
 
 
 def sections_of(markdown: str) -> list[tuple[str, str]]:
     """(section path, body) pairs in document order; heading-only sections are dropped."""
+    from llama_index.core.node_parser import MarkdownNodeParser
+    from llama_index.core.schema import Document
+
     parser = MarkdownNodeParser(include_prev_next_rel=False)
     result = []
     for node in parser.get_nodes_from_documents([Document(text=markdown)]):
@@ -64,6 +71,8 @@ def chunk_document(
     document: LoadedDocument, doc_hash: str, chunk_size: int, chunk_overlap: int
 ) -> list[TextNode]:
     """Split a loaded document into nodes whose ids are stable for the same content."""
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
     splitter = _splitter(chunk_size, chunk_overlap)
     base = {
         "document_id": document.document_id,

@@ -81,8 +81,18 @@ def html_table_to_text(html: str) -> str:
     return "\n" + "\n".join(rows) + "\n"
 
 
+FRONT_MATTER_LINE = re.compile(r"^([A-Za-z_][\w-]*:(\s.*)?|\s*-\s.*|\s+\S.*|)$")
+
+
 def _inner_front_matter_to_heading(match: re.Match) -> str:
-    """Concatenated pages keep their own front matter: its title becomes a heading."""
+    """Concatenated pages keep their own front matter: its title becomes a heading.
+
+    Two horizontal rules (``---``) around ordinary text look the same to the regex; only a
+    block made of ``key: value`` lines is front matter.
+    """
+    lines = match.group(1).splitlines()
+    if len(lines) > 40 or not all(FRONT_MATTER_LINE.match(line) for line in lines):
+        return match.group(0)
     data, _ = split_front_matter(match.group(0) + "\n")
     title = data.get("title") if isinstance(data, dict) else None
     return f"\n# {title}\n" if title else "\n"

@@ -15,6 +15,7 @@ from typing import Any
 from assistant.backends.base import Draft
 from assistant.backends.prompt import (
     answer_messages,
+    guard_stream,
     parse_draft,
     parse_rewrite,
     passage_budget_chars,
@@ -57,16 +58,21 @@ class LlamaCppBackend:
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
     ) -> Iterator[str]:
-        messages = self._fit(question, passages, history)
+        return guard_stream(self._pieces(self._fit(question, passages, history)))
+
+    def _pieces(self, messages: list[dict[str, str]]) -> Iterator[str]:
         with self._lock:
             try:
                 chunks = self._llm.create_chat_completion(
                     messages=messages, stream=True, **self._sampling(self.settings.max_tokens)
                 )
-                for chunk in chunks:
-                    piece = chunk["choices"][0].get("delta", {}).get("content")
-                    if piece:
-                        yield piece
+                try:
+                    for chunk in chunks:
+                        piece = chunk["choices"][0].get("delta", {}).get("content")
+                        if piece:
+                            yield piece
+                finally:
+                    chunks.close()  # stopped early: end the generation before the lock goes
             except (ValueError, RuntimeError) as exc:
                 raise BackendError(f"the local model failed: {exc}") from exc
 

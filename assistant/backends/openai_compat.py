@@ -18,6 +18,7 @@ import httpx
 from assistant.backends.base import Draft
 from assistant.backends.prompt import (
     answer_messages,
+    guard_stream,
     parse_draft,
     parse_rewrite,
     passage_budget_chars,
@@ -63,6 +64,10 @@ class OpenAICompatibleBackend:
     ) -> Iterator[str]:
         payload = self._payload(self._messages(question, passages, history), self.settings.max_tokens)
         payload["stream"] = True
+        return guard_stream(self._events(payload))
+
+    def _events(self, payload: dict[str, Any]) -> Iterator[str]:
+        """The text of each server-sent event of a streamed chat completion."""
         with self._errors(), self._client.stream("POST", self.url, json=payload) as response:
             if response.status_code != 200:
                 response.read()

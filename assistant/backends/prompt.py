@@ -5,14 +5,14 @@ element inside one ``<documents>`` block, and any text in a document (or in the 
 that looks like one of those delimiters is defused first, so a document cannot close the data
 block and speak as the user. The rules sit in the system message and are repeated after the
 data, where small models attend most. Replies are read defensively: ``NO_ANSWER`` becomes a
-declined draft, and sentences that repeat the instructions are dropped, so the prompt never
-reaches a user even when a model obeys a hostile question.
+declined draft, and a reply is cut where it starts repeating the instructions, so the prompt
+never reaches a user even when a model obeys a hostile question (small ones do).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from assistant.backends.base import NO_ANSWER, Draft
 from assistant.text import CITATION, split_sentences, strip_citations
@@ -25,6 +25,7 @@ HISTORY_TURNS = 3
 HISTORY_QUESTION_CHARS = 300
 HISTORY_ANSWER_CHARS = 600
 MAX_REWRITE_CHARS = 300
+LOOKAHEAD_WORDS = 12  # a streamed sentence is shown once this many words follow it
 
 TAGS = ("documents", "passage", "conversation", "question", "follow_up")
 TAG_LIKE = re.compile(r"<(\s*/?\s*)(" + "|".join(TAGS) + r")\b", re.I)
@@ -178,19 +179,66 @@ def _leaking(sentences: Sequence[str], size: int = 6) -> list[bool]:
     return leaking
 
 
+def _releasable(sentences: Sequence[str], complete: int, final: bool) -> tuple[int, bool]:
+    """How many leading sentences may be shown, and whether a recital of the prompt began.
+
+    A model that starts reciting its instructions has stopped answering: keep what came before,
+    less an introduction to the recital ("The rules are:"). Until the reply is final, a sentence
+    waits for a few words after it, since only they tell whether it began a recital.
+    """
+    leaking = _leaking(sentences)
+    for i in range(complete):
+        if leaking[i]:
+            return (i - 1 if i and sentences[i - 1].rstrip().endswith(":") else i), True
+    if final:
+        return complete, False
+    after = 0  # words that follow sentence i
+    for i in range(len(sentences) - 1, -1, -1):
+        if i < complete and after >= LOOKAHEAD_WORDS:
+            return i + 1, False
+        after += len(_words(sentences[i]))
+    return 0, False
+
+
 def parse_draft(text: str) -> Draft:
-    """A model's reply as a Draft: NO_ANSWER declines; sentences leaking the prompt are dropped."""
+    """A model's reply as a Draft: NO_ANSWER declines; a recital of the prompt is cut."""
     text = text.strip()
     if not text:
         return Draft("", declined=True, reason="the language model returned no text")
     if text.startswith(NO_ANSWER) or (NO_ANSWER in text and not CITATION.search(text)):
         return Draft("", declined=True, reason="the language model found no answer in the passages")
-    text = text.replace(NO_ANSWER, "")
-    sentences = split_sentences(text)
-    kept = [s for s, leak in zip(sentences, _leaking(sentences)) if not leak]
+    sentences = split_sentences(text.replace(NO_ANSWER, ""))
+    kept, _ = _releasable(sentences, len(sentences), final=True)
     if not kept:
         return Draft("", declined=True, reason="the language model's reply was not an answer")
-    return Draft(" ".join(kept))
+    return Draft(" ".join(sentences[:kept]))
+
+
+def guard_stream(pieces: Iterator[str]) -> Iterator[str]:
+    """A streamed reply, released a sentence at a time (each ending in a blank line) and cut,
+    and its source closed, where it starts to recite the instructions: ``parse_draft``'s twin.
+
+    ``NO_ANSWER`` passes through, so the pipeline can see that the model declined.
+    """
+    text, released = "", 0
+    try:
+        for piece in pieces:
+            text += piece
+            sentences = split_sentences(text)
+            ready, recital = _releasable(sentences, len(sentences) - 1, final=False)
+            for sentence in sentences[released:ready]:
+                yield sentence + "\n\n"
+            released = max(released, ready)
+            if recital:
+                return
+        sentences = split_sentences(text)
+        ready, _ = _releasable(sentences, len(sentences), final=True)
+        for sentence in sentences[released:ready]:
+            yield sentence + "\n\n"
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()  # stops the generation (and frees the model or the connection)
 
 
 def parse_rewrite(text: str) -> str | None:

@@ -140,4 +140,4 @@ def test_streaming_yields_checked_text_then_the_answer(corpus_assistant):
     events = list(corpus_assistant.stream("What is zero trust?"))
     final = events[-1]
     assert not isinstance(final, str)
-    assert "".join(e for e in events if isinstance(e, str)) == final.answer
+    assert "".join(e for e in events if isinstance(e, str)).strip() == final.answer
