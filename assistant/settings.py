@@ -56,7 +56,7 @@ class RetrievalSettings(BaseModel):
 
 class AnswerSettings(BaseModel):
     backend: Literal["extractive", "llamacpp", "openai"] = "extractive"
-    max_sentences: int = 4
+    max_sentences: int = 5
     # Refusal: below this calibrated evidence score the assistant says the documents do not answer.
     refusal_threshold: float = 0.43
     # llama-cpp backend

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # llama-index costs ~1.5 s to import; an ingest with nothing 
     from llama_index.core.schema import TextNode
 
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
-PIPELINE_VERSION = "5"
+PIPELINE_VERSION = "6"
 EMBEDDED_METADATA = ("title", "section")
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")

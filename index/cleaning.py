@@ -30,7 +30,9 @@ EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 BLANK_RUN = re.compile(r"\n{3,}")
 STAR_HEADING = re.compile(r"^(\*{3,6})\s*(.+?)(?:\[edit\])?\s*\*{3,6}\s*$", re.M)
 EDIT_LINK = re.compile(r"\[edit\]")
-MOJIBAKE = re.compile(r"[\u00c2-\u00f4][\u0080-\u00bf]{1,3}")
+MOJIBAKE = re.compile(
+    r"[\u00c2-\u00df][\u0080-\u00bf]|[\u00e0-\u00ef][\u0080-\u00bf]{2}|[\u00f0-\u00f4][\u0080-\u00bf]{3}"
+)
 TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*\|?\s*$")
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 

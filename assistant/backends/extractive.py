@@ -7,6 +7,7 @@ and by the rank of their passage; the best few are composed in passage order, ea
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -17,9 +18,11 @@ from assistant.settings import AnswerSettings
 from assistant.text import content_terms, split_sentences
 from assistant.types import Passage, Turn
 
-MIN_CHARS, MAX_CHARS = 25, 500
+MIN_CHARS, MAX_CHARS = 25, 600
 PASSAGES_READ = 4
-KEEP_RATIO = 0.8  # keep sentences scoring at least this share of the best one
+KEEP_RATIO = 0.7  # keep sentences scoring at least this share of the best one
+MAX_LIST_ITEMS = 6
+LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
 class ExtractiveBackend:
@@ -38,11 +41,14 @@ class ExtractiveBackend:
         yield self.draft(question, passages, history).text
 
     def draft(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Draft:
-        candidates = []  # (passage number, position, sentence)
+        candidates = []  # (passage number, position, sentence or lead-in with its list)
         for n, passage in enumerate(passages[:PASSAGES_READ], start=1):
-            for position, sentence in enumerate(split_sentences(passage.text)):
-                if MIN_CHARS <= len(sentence) <= MAX_CHARS and not sentence.endswith(":"):
-                    candidates.append((n, position, sentence))
+            units = split_sentences(passage.text)
+            for position, unit in enumerate(units):
+                if unit.endswith(":"):
+                    unit = _with_list(unit, units[position + 1 :])
+                if MIN_CHARS <= len(unit) <= MAX_CHARS and not unit.endswith(":"):
+                    candidates.append((n, position, unit))
         if not candidates:
             return Draft("", declined=True, reason="no usable sentences in the passages")
         scores = self._scores(question, candidates)
@@ -70,6 +76,16 @@ class ExtractiveBackend:
         )
         semantic = vectors[1:] @ vectors[0]
         return 0.55 * semantic + 0.3 * lexical + 0.15 * prior
+
+
+def _with_list(lead_in: str, following: list[str]) -> str:
+    """A lead-in ("The main risks are:") answers nothing without the list that follows it."""
+    items = []
+    for unit in following[:MAX_LIST_ITEMS]:
+        if not LIST_ITEM.match(unit):
+            break
+        items.append(LIST_ITEM.sub("", unit).rstrip(" .;"))
+    return f"{lead_in} {'; '.join(items)}." if items else lead_in
 
 
 def _near_duplicate(a: str, b: str) -> bool:
