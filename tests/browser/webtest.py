@@ -1,0 +1,111 @@
+"""Helpers for the browser tests: live servers, the browser's settings, axe-core."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import secrets
+import socket
+import threading
+import time
+from pathlib import Path
+
+from assistant.settings import Settings, UISettings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+INSTALL_HINT = "run scripts/install-browser.sh (Debian chromium + axe-core from npm)"
+ADMIN_TOKEN = "browser-admin-" + secrets.token_hex(8)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """uvicorn serving an ASGI app on 127.0.0.1 in a daemon thread."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.time() + 60
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"the app did not start on port {self.port}")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.server.force_exit = True  # the browser may still hold the chat's event stream open
+        self.thread.join(timeout=15)
+
+
+class StaticSite:
+    """A plain file server: the 'intranet' that embeds the assistant from another origin."""
+
+    def __init__(self, folder: Path, port: int | None = None) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        self.port = port or free_port()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> StaticSite:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def web_settings(base: Settings, folder: Path, **ui) -> Settings:
+    values = dict(
+        admin_token=ADMIN_TOKEN,
+        rate_limit_per_minute=1000,
+        feedback_db=folder / "feedback.sqlite3",
+    )
+    values.update(ui)
+    return base.model_copy(update={"ui": UISettings(**values)})
+
+
+def run_axe(page, axe_source: str, name: str, output_dir: Path) -> list[dict]:
+    """axe-core's serious and critical violations on the page (the full report is saved)."""
+    page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        """async () => await axe.run(document, {
+            runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
+            resultTypes: ['violations'],
+        })"""
+    )
+    (output_dir / f"axe-{name}.json").write_text(json.dumps(result["violations"], indent=2))
+    serious = [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    return serious

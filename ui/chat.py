@@ -1,0 +1,248 @@
+"""The officer chat (Gradio): streamed, cited answers, feedback, and the documents view.
+
+Every string shown comes through ``ui.render`` (escaped there). Admin actions need the token
+typed into the documents view; the configured token itself is never sent to the browser.
+``/chat/`` serves the chat alone, for the intranet widget (``ui/static/embed.js``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import gradio as gr
+
+from assistant.errors import AssistantError, BackendError, QuestionError, StoreError
+from assistant.pipeline import clean_question
+from assistant.types import Answer, Turn
+from index.loaders import SUPPORTED_SUFFIXES
+from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text
+from ui.security import AdminError, client_key
+from ui.services import Services
+
+TITLE = "Council document assistant"
+INTRO = (
+    f"# {TITLE}\n"
+    "Answers come only from the indexed council documents. Every sentence cites its source:"
+    " open a numbered source to read the passage. When the documents do not answer, it says so."
+)
+EXAMPLES = [
+    "What is zero trust?",
+    "How should a council manage the risks of using AI?",
+    "What should we check before publishing open data?",
+]
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+log = logging.getLogger("ui.chat")
+
+
+def build_blocks(services: Services, embedded: bool = False) -> gr.Blocks:
+    """The full app (chat and documents), or with ``embedded`` the chat alone for the widget."""
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(f"# {TITLE}" if embedded else INTRO, elem_id="app-header")
+        if embedded:
+            _chat_panel(services)
+            return demo
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                _chat_panel(services)
+            with gr.Tab("Documents", id="documents"):
+                documents_html = gr.HTML(elem_id="documents")
+                refresh = gr.Button("Refresh the list", elem_id="refresh-documents")
+                admin = _admin_panel(services, documents_html)
+        refresh.click(_documents(services), None, [documents_html, *admin], **PRIVATE)
+        demo.load(_documents(services), None, [documents_html, *admin], **PRIVATE)
+    return demo
+
+
+def _chat_panel(services: Services) -> None:
+    turns = gr.State([])  # [{question, answer}] for follow-up questions
+    answers = gr.State({})  # chat message index -> Answer.to_dict()
+    feedback_id = gr.State(None)
+    chatbot = gr.Chatbot(
+        label="Conversation",
+        height=520,
+        elem_id="chat",
+        feedback_options=("Like", "Dislike"),
+        sanitize_html=True,
+        allow_tags=False,
+        latex_delimiters=[],
+        buttons=["copy", "copy_all"],
+        placeholder="Ask a question about the council documents, or pick an example below.",
+    )
+    question = gr.Textbox(
+        label="Your question",
+        placeholder="Type a question and press Enter",
+        lines=1,
+        max_lines=6,
+        elem_id="question",
+    )
+    with gr.Row():
+        ask = gr.Button("Ask", variant="primary", elem_id="ask-button")
+        clear = gr.Button("Clear conversation", variant="secondary", elem_id="clear-button")
+    gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Example questions")
+    status = gr.Markdown("", elem_id="status")
+    with gr.Group(visible=False, elem_id="reason-box") as reason_box:
+        reason = gr.Textbox(label="What was wrong or missing? (optional)", lines=2, elem_id="feedback-reason")
+        save_reason = gr.Button("Send reason", elem_id="send-reason")
+
+    chat_outputs = [question, chatbot, turns, answers, status]
+    for trigger in (question.submit, ask.click):
+        trigger(_respond(services), [question, chatbot, turns, answers], chat_outputs, **PRIVATE)
+    chatbot.like(_on_like(services), [answers], [feedback_id, reason_box, reason, status], **PRIVATE)
+    save_reason.click(_on_reason(services), [feedback_id, reason], [status, reason_box], **PRIVATE)
+    cleared = [question, chatbot, turns, answers, feedback_id, reason_box, status]
+    clear.click(_clear, None, cleared, **PRIVATE)
+    chatbot.clear(_clear, None, cleared, **PRIVATE)  # the chat's own bin icon
+
+
+def _respond(services: Services):
+    def respond(text: str, chat: list, turns: list, answers: dict, request: gr.Request):
+        chat = list(chat or [])
+        try:
+            cleaned = clean_question(text or "")
+        except QuestionError as exc:
+            yield text, chat, turns, answers, f"**Not sent:** {markdown_text(str(exc))}"
+            return
+        wait = services.limiter.hit(client_key(request.client if request else None))
+        if wait is not None:
+            message = f"**Too many questions:** please wait {wait:.0f} seconds and ask again."
+            yield text, chat, turns, answers, message
+            return
+        chat += [
+            {"role": "user", "content": markdown_text(cleaned)},
+            {"role": "assistant", "content": PENDING_TEXT},
+        ]
+        yield "", chat, turns, answers, ""
+        history = [Turn(t["question"], t["answer"]) for t in turns]
+        partial = ""
+        try:
+            for event in services.assistant.stream(cleaned, history):
+                if isinstance(event, Answer):
+                    chat[-1] = {"role": "assistant", "content": answer_markdown(event)}
+                    answers = {**answers, str(len(chat) - 1): event.to_dict()}
+                    turns = [*turns, {"question": cleaned, "answer": event.answer}][-20:]
+                    yield "", chat, turns, answers, _answer_status(event)
+                elif event:
+                    partial += event
+                    chat[-1] = {"role": "assistant", "content": markdown_text(partial)}
+                    yield "", chat, turns, answers, ""
+        except AssistantError as exc:
+            log.exception("the chat could not answer %r", cleaned)
+            chat[-1] = {"role": "assistant", "content": f"**Sorry, the assistant could not answer:** {_why(exc)}"}
+            yield "", chat, turns, answers, "The assistant could not answer; see the message above."
+
+    return respond
+
+
+def _why(exc: AssistantError) -> str:
+    """What went wrong, for an officer; details (paths, hosts) stay in the server log."""
+    if isinstance(exc, QuestionError):
+        return markdown_text(str(exc))
+    if isinstance(exc, StoreError):
+        return "the document index is unavailable. Please try again later or tell the service desk."
+    if isinstance(exc, BackendError):
+        return "the answer model is unavailable. Please try again later or tell the service desk."
+    return "an unexpected error. Please try again later or tell the service desk."
+
+
+def _answer_status(answer: Answer) -> str:
+    if answer.refused:
+        return "The documents don't answer this question; the closest documents are listed."
+    return f"Answered with {len(answer.citations)} cited source(s). Rate the answer with the thumbs below it."
+
+
+def _on_like(services: Services):
+    def on_like(answers: dict, data: gr.LikeData):
+        index = data.index[0] if isinstance(data.index, list | tuple) else data.index
+        answer = answers.get(str(index))
+        if answer is None:
+            return None, gr.update(visible=False), "", "Feedback applies to the assistant's answers."
+        if data.liked in (None, ""):
+            return None, gr.update(visible=False), "", "Your rating was removed."
+        rating = "up" if data.liked is True or data.liked == "Like" else "down"
+        row = services.record_feedback(answer, rating, source="web")
+        thanks = "Thank you: your thumbs " + ("up" if rating == "up" else "down") + " is recorded."
+        return row, gr.update(visible=True), "", thanks + " You can add a reason below."
+
+    return on_like
+
+
+def _on_reason(services: Services):
+    def on_reason(feedback_row: int | None, text: str):
+        if feedback_row is None:
+            return "Rate an answer first, then add a reason.", gr.update(visible=False)
+        if not (text or "").strip():
+            return "Type a reason first, or leave it: the rating is already recorded.", gr.update()
+        services.feedback.set_reason(int(feedback_row), text)
+        return "Thank you: your reason is recorded.", gr.update(visible=False)
+
+    return on_reason
+
+
+def _clear():
+    return "", [], [], {}, None, gr.update(visible=False), "Conversation cleared."
+
+
+def _documents(services: Services):
+    def refresh():
+        try:
+            listed = services.documents.list()
+        except AssistantError as exc:
+            return (f"<p>Cannot read the index: {markdown_text(str(exc))}</p>", *_admin_updates(services, []))
+        return (documents_table(listed), *_admin_updates(services, listed))
+
+    return refresh
+
+
+def _admin_updates(services: Services, listed: list[dict[str, Any]]) -> tuple:
+    if not services.guard.enabled:
+        return ()
+    return (gr.update(choices=[d["document_id"] for d in listed], value=None),)
+
+
+def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
+    """Upload/delete/re-index, shown only when an admin token is configured."""
+    if not services.guard.enabled:
+        gr.Markdown(
+            "Admin actions (upload, delete, re-index) are disabled: no admin token is configured.",
+            elem_id="admin-disabled",
+        )
+        return []
+    with gr.Group(elem_id="admin"):
+        gr.Markdown("## Manage documents\nThese actions need the admin token.")
+        token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
+        upload = gr.UploadButton(
+            "Upload documents (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
+            file_count="multiple",
+            file_types=sorted(SUPPORTED_SUFFIXES),
+            elem_id="upload-button",
+        )
+        choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice")
+        delete = gr.Button("Delete from the index", variant="stop", elem_id="delete-button")
+        reindex = gr.Button("Re-index all documents", elem_id="reindex-button")
+        admin_status = gr.Markdown("", elem_id="admin-status")
+    refresh = _documents(services)
+
+    def run(action):
+        def handler(*args):
+            try:
+                message = action(*args).message
+            except AdminError as exc:
+                message = f"Refused: {exc}"
+            except AssistantError as exc:
+                message = f"Failed: {exc}"
+            return (markdown_text(message), *refresh())
+
+        return handler
+
+    def do_upload(secret: str, paths: list[str] | None):
+        from pathlib import Path
+
+        found = [(Path(p).name, Path(p).read_bytes()) for p in paths or []]
+        return services.documents.upload(secret, found)
+
+    outputs = [admin_status, documents_html, choice]
+    upload.upload(run(do_upload), [token, upload], outputs, **PRIVATE)
+    delete.click(run(lambda secret, doc: services.documents.delete(secret, doc or "")), [token, choice], outputs, **PRIVATE)
+    reindex.click(run(lambda secret: services.documents.reindex(secret)), [token], outputs, **PRIVATE)
+    return [choice]

@@ -1,0 +1,183 @@
+"""Answers, citations and the document list as safe markup for the web app.
+
+Everything that comes from a document or a user is escaped here, once: text shown through the
+chat's Markdown renderer is HTML-escaped *and* Markdown-escaped (so ``[x](javascript:...)`` stays
+text), text inside our own HTML is HTML-escaped, and links are only ever http(s). The chat's own
+sanitiser stays on as a second line of defence.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from assistant.types import Answer, Citation
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+REFUSAL_HEADING = "Not answered from the documents."
+PENDING_TEXT = "Searching the documents…"
+SCHEMELESS = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+\.?[a-z]*/[^\s]*$", re.I)
+
+
+def markdown_text(text: str) -> str:
+    """Plain text that a Markdown renderer shows verbatim and never turns into markup."""
+    return html.escape(MARKDOWN_SPECIAL.sub(r"\\\1", text), quote=False)
+
+
+def html_text(text: str) -> str:
+    """Plain text inside an HTML element (one line, so it never ends a Markdown HTML block)."""
+    return html.escape(text, quote=True).replace("\r", "").replace("\n", "<br>")
+
+
+def safe_url(url: str) -> str | None:
+    """The URL when it is http(s); anything else (``javascript:``, ``data:``...) is not linked."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url
+    return None
+
+
+def source_url(source: str) -> str | None:
+    """A link for a document's source: an http(s) URL, or 'host.tld/path' (optionally '@ rev')."""
+    url = safe_url(source)
+    if url:
+        return url
+    first = (source or "").strip().split(" ")[0]
+    if SCHEMELESS.match(first):
+        return safe_url("https://" + first)
+    return None
+
+
+def link(url: str, label: str) -> str:
+    href = safe_url(url)
+    if href is None:
+        return html_text(label)
+    return (
+        f'<a href="{html.escape(href, quote=True)}" target="_blank" rel="noopener noreferrer">'
+        f"{html_text(label)}</a>"
+    )
+
+
+def citation_heading(c: Citation | dict[str, Any]) -> str:
+    """'[n] Title (year), section, page p' as plain text."""
+    get = c.get if isinstance(c, dict) else lambda k, d=None: getattr(c, k, d)
+    parts = [f"[{get('n')}] {get('title') or get('document_id')}"]
+    if get("year"):
+        parts[0] += f" ({get('year')})"
+    if get("section"):
+        parts.append(str(get("section")))
+    if get("page"):
+        parts.append(f"page {get('page')}")
+    return ", ".join(parts)
+
+
+def citation_details(c: Citation) -> str:
+    """A native, keyboard-operable disclosure that opens the quoted passage and where it is from."""
+    facts = [f"Document: {c.title or c.document_id}"]
+    if c.section:
+        facts.append(f"Section: {c.section}")
+    if c.page:
+        facts.append(f"Page: {c.page}")
+    if c.year:
+        facts.append(f"Year: {c.year}")
+    if c.publisher:
+        facts.append(f"Publisher: {c.publisher}")
+    if c.licence:
+        facts.append(f"Licence: {c.licence}")
+    meta = " · ".join(html_text(f) for f in facts)
+    url = source_url(c.source)
+    if url:
+        source = "Source: " + link(url, c.source)
+    else:
+        source = html_text(f"Source: {c.source or c.path or c.document_id}")
+    superseded = " <strong>(superseded)</strong>" if c.superseded else ""
+    return (
+        f'<details class="citation"><summary>{html_text(citation_heading(c))}{superseded}</summary>'
+        f'<blockquote class="passage">{html_text(c.text)}</blockquote>'
+        f'<p class="citation-meta">{meta} · {source}</p></details>'
+    )
+
+
+def closest_documents(sources: Sequence[Citation], limit: int = 3) -> list[Citation]:
+    seen: dict[str, Citation] = {}
+    for s in sources:
+        seen.setdefault(s.document_id, s)
+    return list(seen.values())[:limit]
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The assistant's chat message: the answer, then numbered citations that open their passage."""
+    lines: list[str] = []
+    if answer.refused:
+        lines.append(f"**{markdown_text(REFUSAL_HEADING)}** {markdown_text(answer.answer)}")
+        if answer.refusal_reason:
+            lines += ["", f"_Why: {markdown_text(answer.refusal_reason)}_"]
+        closest = closest_documents(answer.sources)
+        if closest:
+            lines += ["", "**Closest documents:**", ""]
+            for doc in closest:
+                year = f" ({doc.year})" if doc.year else ""
+                url = source_url(doc.source)
+                target = link(url, doc.title + year) if url else html_text(doc.title + year)
+                lines.append(f"- {target}")
+        return "\n".join(lines)
+    lines.append(markdown_text(answer.answer))
+    if answer.citations:
+        lines += ["", "**Sources** (open one to read the quoted passage):", ""]
+        lines += [citation_details(c) for c in answer.citations]
+    for warning in answer.warnings:
+        lines += ["", f"_Note: {markdown_text(warning)}_"]
+    if answer.removed_sentences:
+        lines += ["", f"_{answer.removed_sentences} unsupported sentence(s) were removed from the draft._"]
+    return "\n".join(lines)
+
+
+def sources_text(citations: Iterable[Citation | dict[str, Any]]) -> str:
+    """The plain-text 'Sources:' list that OpenAI-compatible clients show under the answer."""
+    rows = []
+    for c in citations:
+        source = (c.get("source") if isinstance(c, dict) else c.source) or (
+            c.get("path") if isinstance(c, dict) else c.path
+        )
+        rows.append(f"{citation_heading(c)}" + (f" - {source}" if source else ""))
+    return "Sources:\n" + "\n".join(rows) if rows else ""
+
+
+def documents_table(documents: Sequence[dict[str, Any]]) -> str:
+    """What is indexed, as an accessible HTML table."""
+    if not documents:
+        return '<p class="documents-empty">No documents are indexed yet.</p>'
+    head = "".join(
+        f'<th scope="col">{h}</th>'
+        for h in ("Title", "Publisher", "Year", "Licence", "Chunks", "Ingested", "Document id")
+    )
+    rows = []
+    for d in documents:
+        url = source_url(d.get("source") or "")
+        name = d.get("title") or d["document_id"]
+        title = link(url, name) if url else html_text(name)
+        superseded = " <strong>(superseded)</strong>" if d.get("superseded") else ""
+        cells = [
+            f'<th scope="row">{title}{superseded}</th>',
+            f"<td>{html_text(d.get('publisher') or '')}</td>",
+            f"<td>{html_text(str(d.get('year') or ''))}</td>",
+            f"<td>{html_text(d.get('licence') or '')}</td>",
+            f"<td>{int(d.get('chunks') or 0)}</td>",
+            f"<td>{html_text(str(d.get('ingested_at') or ''))}</td>",
+            f"<td><code>{html_text(d['document_id'])}</code></td>",
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    total = sum(int(d.get("chunks") or 0) for d in documents)
+    caption = f"{len(documents)} document(s), {total} chunks"
+    return (
+        f'<div class="documents-wrap" role="region" aria-label="Indexed documents" tabindex="0">'
+        f'<table class="documents"><caption>{caption}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
