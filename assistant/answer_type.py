@@ -37,8 +37,14 @@ AMOUNT = re.compile(
     r"|hundred|thousand|million|billion|dozen|half|all|none|every)\b",
     re.I,
 )
+NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty"
+    r"|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|half|a"
+)
 MONEY = re.compile(
-    r"[£$€]\s?\d|\d[\d,.]*\s?(k|m|bn|million|billion|thousand|pounds|euros|dollars)\b", re.I
+    r"[£$€]\s?\d|\d[\d,.]*\s?(k|m|bn|million|billion|thousand|pounds|pence|euros|dollars)\b"
+    rf"|\b({NUMBER_WORDS})[\s-]+(\w+[\s-]+)?(pounds|pence|euros|dollars)\b",
+    re.I,
 )
 CONTACT = re.compile(r"\d{3,}[\d\s-]{4,}|\S+@\S+\.\w+")
 

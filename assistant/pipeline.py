@@ -83,6 +83,10 @@ class Assistant:
             self._retriever = HybridRetriever(self.settings, store, self.embedder)
         return self._retriever
 
+    def reload(self) -> None:
+        """Re-open the store (after documents were uploaded, deleted or re-indexed)."""
+        self._retriever = None
+
     def retrieve(self, question: str, filters: Filters | None = None, top_n: int | None = None) -> Retrieved:
         return self.retriever.retrieve(clean_question(question), filters, top_n)
 

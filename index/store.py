@@ -11,6 +11,7 @@ The two differ only in how the client is made. A store holds, per collection nam
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -37,9 +38,20 @@ def is_remote(store: str) -> bool:
     return store.startswith(("http://", "https://"))
 
 
-@lru_cache(maxsize=8)
+_CLIENT_LOCK = threading.Lock()
+
+
 def make_client(store: str) -> Any:
-    """A Chroma client for a folder path or an http(s)://HOST:PORT server."""
+    """A Chroma client for a folder path or an http(s)://HOST:PORT server, one per process.
+
+    Locked: two threads creating the same embedded client at once crash inside chromadb.
+    """
+    with _CLIENT_LOCK:
+        return _make_client(store)
+
+
+@lru_cache(maxsize=8)
+def _make_client(store: str) -> Any:
     import chromadb
 
     try:
@@ -123,7 +135,11 @@ class Store:
     # -- collection-level metadata -------------------------------------------------------
     @property
     def info(self) -> dict[str, Any]:
-        return dict(self.chunks.metadata or {})
+        """Collection metadata, read afresh: another process may have ingested since we opened."""
+        try:
+            return dict(self.client.get_collection(self.name).metadata or {})
+        except Exception:  # dropped meanwhile: report what we knew
+            return dict(self.chunks.metadata or {})
 
     def set_info(self, **values: Any) -> None:
         metadata = {k: v for k, v in self.info.items() if not k.startswith("hnsw:")}
@@ -166,6 +182,8 @@ class Store:
 
     def collect_garbage(self, records: dict[str, DocumentRecord]) -> int:
         """Remove chunks no committed document owns (left by an ingest that was killed)."""
+        if self.chunks.count() == sum(r.chunks for r in records.values()):
+            return 0  # live chunks are written before their commit, so none can be orphaned
         got = self.chunks.get(include=["metadatas"])
         live = {(r.document_id, r.doc_hash) for r in records.values()}
         orphans = [

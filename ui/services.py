@@ -99,12 +99,8 @@ class Services:
 
 
 def _reread_index(assistant: Assistant) -> None:
-    """Make the assistant see an upload or delete at once.
-
-    The retriever's ``Store.info`` (which holds the revision its keyword index is keyed on)
-    comes from a Chroma collection object fetched once, so a fresh retriever is needed.
-    """
-    assistant._retriever = None
+    """Make the assistant see an upload or delete at once (the next question re-opens the store)."""
+    assistant.reload()
 
 
 def error_status(exc: AssistantError) -> int:

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.unit
         ("How many points does the standard have?", "Points help teams.", "an amount"),
         ("How much money did the council put into it?", "It has 14 partners.", "a sum of money"),
         ("How much money did the council put into it?", "It invested £2 million.", None),
+        ("How much does the permit cost?", "A permit costs forty pounds a year.", None),
         ("What's his direct phone number?", "He chairs the working group.", "the contact details asked for"),
         ("What is zero trust?", "An approach to design.", None),
     ],
