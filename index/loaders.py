@@ -7,6 +7,7 @@ PDF page numbers. Any failure raises ``DocumentError`` with a reason a person ca
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -142,9 +143,13 @@ def _html(text: str) -> tuple[dict, list[Page], str]:
 
 def _pdf(data: bytes) -> tuple[dict, list[Page], str]:
     import io
+    import logging
 
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
+
+    # pypdf logs repairs ("EOF marker not found") to stderr; the skip reason already says it.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     if not data.lstrip().startswith(b"%PDF"):
         raise DocumentError("not a PDF file (no %PDF header): the data is something else")
@@ -153,6 +158,7 @@ def _pdf(data: bytes) -> tuple[dict, list[Page], str]:
         if reader.is_encrypted:
             raise DocumentError("the PDF is encrypted; save an unprotected copy")
         pages = [Page(_tidy_pdf_text(p.extract_text() or ""), i + 1) for i, p in enumerate(reader.pages)]
+        pages = _drop_running_lines(pages)
         info = reader.metadata or {}
     except DocumentError:
         raise
@@ -161,11 +167,30 @@ def _pdf(data: bytes) -> tuple[dict, list[Page], str]:
     meta = {}
     if info.get("/Title") and len(str(info["/Title"]).strip()) > 3:
         meta["title"] = str(info["/Title"]).strip()
-    if info.get("/Author"):
+    if re.search(r"[^\W\d_]", str(info.get("/Author") or "")):  # not "-" or blank
         meta["author"] = str(info["/Author"])
     if info.get("/CreationDate"):
         meta["year"] = str(info["/CreationDate"])[2:6]
     return meta, pages, "pdf"
+
+
+def _drop_running_lines(pages: list[Page]) -> list[Page]:
+    """Page headers, footers and bare page numbers are print furniture: in every chunk otherwise."""
+    if len(pages) < 3:
+        return pages
+    seen = Counter(line for p in pages for line in {s.strip() for s in p.text.splitlines()} if line)
+    running = {line for line, n in seen.items() if n >= max(3, len(pages) // 2)}
+    return [
+        Page(
+            "\n".join(
+                line
+                for line in p.text.splitlines()
+                if line.strip() not in running and line.strip() != str(p.number)
+            ).strip(),
+            p.number,
+        )
+        for p in pages
+    ]
 
 
 def _tidy_pdf_text(text: str) -> str:

@@ -18,8 +18,10 @@ fi
 echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo 'not runnable')"
 
 if ! command -v npm >/dev/null 2>&1; then
-    echo "npm is missing: install Node.js (apt-get install -y nodejs npm)" >&2
-    exit 1
+    SUDO=""
+    if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 if [ ! -f "$NODE_DIR/node_modules/axe-core/axe.min.js" ]; then
     (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)

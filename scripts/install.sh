@@ -15,3 +15,8 @@ fi
 # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 "$VENV/bin/pip" install -q "torch==2.13.0"
 "$VENV/bin/pip" install -q -e ".[test]"
+# The optional local LLM (llama-cpp-python built with portable CPU flags, SmolLM2 GGUF): the
+# LLM backends' tests run against it.
+PYTHON="$VENV/bin/python" bash scripts/install-llm.sh
+# Debian's Chromium and axe-core for the browser tests.
+bash scripts/install-browser.sh
