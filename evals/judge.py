@@ -1,0 +1,127 @@
+"""Optional LLM-judged faithfulness and correctness, with the configured LLM backend.
+
+The judge talks to the model directly (an OpenAI-compatible endpoint over HTTP, or a local GGUF
+through llama-cpp-python) rather than through the answer backend, whose role is drafting. With
+the extractive backend there is no LLM, and the judge is skipped with a stated reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.settings import Settings
+
+SCORE = re.compile(r"SCORE\s*[:=]\s*([1-5])", re.I)
+
+FAITHFULNESS = """You check answers for faithfulness to their sources.
+Passages:
+{passages}
+
+Answer:
+{answer}
+
+Is every claim in the answer supported by the passages? Reply with one line "SCORE: n" where n is
+1 (mostly unsupported) to 5 (fully supported)."""
+
+CORRECTNESS = """You grade answers against a reference.
+Question: {question}
+Reference: {reference}
+Answer: {answer}
+
+Does the answer give the reference's facts without contradicting it? Reply with one line
+"SCORE: n" where n is 1 (wrong or missing) to 5 (complete and correct)."""
+
+
+class JudgeUnavailable(Exception):
+    """Why LLM judging is skipped (shown in the report)."""
+
+
+def parse_score(reply: str) -> float | None:
+    """'SCORE: 4' -> 0.75 (1..5 mapped onto 0..1); None when the reply has no score."""
+    match = SCORE.search(reply) or re.fullmatch(r"\s*([1-5])\s*\.?\s*", reply)
+    return (int(match.group(1)) - 1) / 4 if match else None
+
+
+class Judge:
+    def __init__(self, complete: Callable[[str], str], name: str) -> None:
+        self.complete = complete
+        self.name = name
+
+    def faithfulness(self, answer: str, passages: Sequence[str]) -> tuple[float | None, str]:
+        """(score 0..1 or None when the reply has none, the reply)."""
+        numbered = "\n".join(f"[{i}] {p[:1500]}" for i, p in enumerate(passages, 1))
+        reply = self.complete(FAITHFULNESS.format(passages=numbered, answer=answer))
+        return parse_score(reply), reply.strip()[:200]
+
+    def correctness(self, question: str, answer: str, reference: str) -> tuple[float | None, str]:
+        prompt = CORRECTNESS.format(question=question, reference=reference[:3000], answer=answer)
+        reply = self.complete(prompt)
+        return parse_score(reply), reply.strip()[:200]
+
+
+def make_judge(settings: Settings) -> Judge:
+    """A judge for the configured LLM backend; raises JudgeUnavailable when there is none."""
+    cfg = settings.answer
+    if cfg.backend == "openai":
+        if not cfg.base_url:
+            raise JudgeUnavailable("the openai backend has no base_url")
+        return Judge(_openai_completion(cfg), f"openai:{cfg.model}")
+    if cfg.backend == "llamacpp":
+        from assistant.errors import BackendError
+        from assistant.models import resolve_model_path
+
+        try:
+            path = resolve_model_path(cfg.model_path)
+        except BackendError as exc:
+            raise JudgeUnavailable(str(exc)) from None
+        return Judge(_llamacpp_completion(cfg, path), f"llamacpp:{path.name}")
+    raise JudgeUnavailable(f"the {cfg.backend} backend has no LLM to judge with")
+
+
+def _openai_completion(cfg: Any) -> Callable[[str], str]:
+    import httpx
+
+    url = cfg.base_url.rstrip("/") + "/chat/completions"
+    headers = {"Authorization": f"Bearer {cfg.api_key}"} if cfg.api_key else {}
+    client = httpx.Client(timeout=cfg.timeout_s)
+
+    def complete(prompt: str) -> str:
+        response = client.post(
+            url,
+            headers=headers,
+            json={
+                "model": cfg.model,
+                "messages": [{"role": "user", "content": prompt}],
+                "temperature": 0,
+                "max_tokens": 16,
+            },
+        )
+        response.raise_for_status()
+        return str(response.json()["choices"][0]["message"]["content"] or "")
+
+    return complete
+
+
+def _llamacpp_completion(cfg: Any, path: Path) -> Callable[[str], str]:
+    try:
+        from llama_cpp import Llama
+    except ImportError:
+        raise JudgeUnavailable("llama-cpp-python is not installed (extra: llm)") from None
+    llm = Llama(
+        model_path=str(path),
+        n_ctx=cfg.n_ctx,
+        n_threads=cfg.n_threads or os.cpu_count() or 1,
+        verbose=False,
+    )
+
+    def complete(prompt: str) -> str:
+        out = llm.create_chat_completion(
+            messages=[{"role": "user", "content": prompt}], max_tokens=16, temperature=0
+        )
+        return str(out["choices"][0]["message"]["content"] or "")
+
+    return complete
