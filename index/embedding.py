@@ -77,12 +77,15 @@ class MeanPooledEmbedding(BaseEmbedding):
 
         tokenizer = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
         tokenizer.enable_truncation(self.max_length)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        tokenizer.no_padding()  # tokenizer.json may pad to a fixed length; we pad per batch
         self._tokenizer = tokenizer
         self._model = BertEncoder.from_folder(Path(model_dir))
 
-    def encode(self, texts: list[str]) -> list[list[float]]:
-        """Embed in length-sorted batches (less padding, ~1.5x faster than arrival order)."""
+    def encode(self, texts: list[str], max_length: int | None = None) -> list[list[float]]:
+        """Embed in length-sorted batches (less padding, ~1.5x faster than arrival order).
+
+        ``max_length`` truncates harder than the model's limit, for cheap scoring of sentences.
+        """
         import torch
 
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -90,9 +93,13 @@ class MeanPooledEmbedding(BaseEmbedding):
         with torch.inference_mode():
             for start in range(0, len(order), self.embed_batch_size):
                 batch = order[start : start + self.embed_batch_size]
-                encodings = self._tokenizer.encode_batch([texts[i] for i in batch])
-                ids = torch.tensor([e.ids for e in encodings])
-                attention = torch.tensor([e.attention_mask for e in encodings])
+                rows = [e.ids for e in self._tokenizer.encode_batch([texts[i] for i in batch])]
+                if max_length and max_length < self.max_length:
+                    # Keep the final [SEP] so the model sees a well-formed sequence.
+                    rows = [r if len(r) <= max_length else r[: max_length - 1] + r[-1:] for r in rows]
+                width = max(len(r) for r in rows)
+                ids = torch.tensor([r + [0] * (width - len(r)) for r in rows])
+                attention = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
                 output = self._model(ids, attention)
                 mask = attention.unsqueeze(-1).to(output.dtype)
                 pooled = (output * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -113,6 +120,13 @@ class MeanPooledEmbedding(BaseEmbedding):
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
+
+
+def embed_for_scoring(embedder: Any, texts: list[str], max_length: int = 64) -> list[list[float]]:
+    """Embeddings good enough to rank sentences: truncated where the embedder allows it."""
+    if isinstance(embedder, MeanPooledEmbedding):
+        return embedder.encode(texts, max_length=max_length)
+    return embedder.get_text_embedding_batch(texts)
 
 
 @lru_cache(maxsize=4)

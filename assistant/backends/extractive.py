@@ -17,11 +17,13 @@ from assistant.backends.base import Draft
 from assistant.settings import AnswerSettings
 from assistant.text import content_terms, split_sentences
 from assistant.types import Passage, Turn
+from index.embedding import embed_for_scoring
 
 MIN_CHARS, MAX_CHARS = 25, 600
 PASSAGES_READ = 4
 KEEP_RATIO = 0.7  # keep sentences scoring at least this share of the best one
 MAX_LIST_ITEMS = 6
+SEMANTIC_SHORTLIST = 12
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -69,13 +71,19 @@ class ExtractiveBackend:
             [len(terms & set(content_terms(s))) / max(1, len(terms)) for _, _, s in candidates]
         )
         prior = np.array([1.0 / (1.0 + 0.25 * (n - 1)) for n, _, _ in candidates])
+        cheap = 0.7 * lexical + 0.3 * prior
         if self.embedder is None:
-            return 0.7 * lexical + 0.3 * prior
+            return cheap
+        # Embedding every sentence is the slowest step: score meaning only for the front-runners.
+        shortlist = np.argsort(-cheap)[:SEMANTIC_SHORTLIST]
         vectors = np.asarray(
-            self.embedder.get_text_embedding_batch([question, *[s for _, _, s in candidates]])
+            embed_for_scoring(self.embedder, [question, *[candidates[i][2] for i in shortlist]])
         )
-        semantic = vectors[1:] @ vectors[0]
-        return 0.55 * semantic + 0.3 * lexical + 0.15 * prior
+        semantic = np.zeros(len(candidates))
+        semantic[shortlist] = vectors[1:] @ vectors[0]
+        scores = np.full(len(candidates), -1.0)
+        scores[shortlist] = 0.55 * semantic[shortlist] + 0.3 * lexical[shortlist] + 0.15 * prior[shortlist]
+        return scores
 
 
 def _with_list(lead_in: str, following: list[str]) -> str:
