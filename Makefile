@@ -22,8 +22,10 @@ ingest: install
 run: ingest
 	$(PY) -m assistant serve --store $(STORE)
 
+# The eval gate runs first so that pytest's summary is the last line CI reads.
 test: install
 	$(VENV)/bin/ruff check .
+	$(PY) -m assistant eval --subset ci --gate --no-progress --store .assistant/eval-store
 	$(PY) -m pytest -q
 
 test-fast: install
@@ -34,7 +36,7 @@ bench: install
 	$(PY) benchmarks/bench_answer.py
 
 eval-gate: install
-	$(PY) -m assistant eval --gate --subset ci
+	$(PY) -m assistant eval --subset ci --gate --store .assistant/eval-store
 
 clean:
 	rm -rf $(VENV) .assistant test-output

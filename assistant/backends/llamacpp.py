@@ -18,7 +18,6 @@ from assistant.backends.prompt import (
     guard_stream,
     parse_draft,
     parse_rewrite,
-    passage_budget_chars,
     rewrite_messages,
 )
 from assistant.errors import BackendError, missing_extra
@@ -98,10 +97,11 @@ class LlamaCppBackend:
     def _fit(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
     ) -> list[dict[str, str]]:
-        """Messages that fit the context window, measured with the model's own tokenizer."""
+        """Messages that fit the context window, measured with the model's own tokenizer:
+        all the passages if they fit, else later ones cut by the share that overflows."""
         n_ctx, max_tokens = self.settings.n_ctx, self.settings.max_tokens
-        budget = passage_budget_chars(n_ctx, max_tokens)
         limit = n_ctx - max_tokens
+        budget: int | None = None
         for _ in range(FIT_ATTEMPTS):
             messages = answer_messages(
                 question, passages, history,
@@ -110,7 +110,9 @@ class LlamaCppBackend:
             used = self._count_tokens(messages)
             if used <= limit:
                 return messages
-            budget = int(budget * limit / used * 0.9)
+            chars_per_token = sum(len(m["content"]) for m in messages) / used
+            shown = sum(len(p.text) for p in passages) if budget is None else budget
+            budget = max(0, shown - int((used - limit) * chars_per_token * 1.1) - 1)
         raise BackendError(
             f"the question and passages do not fit the model's context of {n_ctx} tokens; "
             "raise answer.n_ctx or lower answer.max_tokens"

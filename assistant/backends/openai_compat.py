@@ -91,7 +91,7 @@ class OpenAICompatibleBackend:
     def _messages(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
     ) -> list[dict[str, str]]:
-        budget = passage_budget_chars(self.settings.n_ctx, self.settings.max_tokens)
+        budget = passage_budget_chars(self.settings.n_ctx, self.settings.max_tokens, question, history)
         return answer_messages(
             question, passages, history, max_sentences=self.settings.max_sentences, max_chars=budget
         )

