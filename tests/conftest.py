@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from servers import free_port, wait_for_port
+from servers import free_port, stop_process, wait_for_port
 
 from assistant.settings import DEFAULT_CORPUS, Settings, set_offline_environment
 
@@ -77,8 +77,4 @@ def chroma_server(tmp_path_factory):
         wait_for_port(port, process=process)
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from docgen import make_docx, make_html, make_pdf
+from servers import run_cli
 
 from assistant.settings import DEFAULT_CORPUS, Settings
 from index.ingest import ingest
@@ -51,16 +52,6 @@ The garden waste subscription costs 52 pounds a year and renews each April.
 def no_embedding():
     raise AssertionError("nothing changed, so nothing may be embedded")
 
-
-def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=dict(os.environ, **(env or {})),
-    )
 
 
 # A fresh process sees the store as any later user would (no client caches from this one).

@@ -16,7 +16,7 @@ import threading
 
 import httpx
 import pytest
-from servers import free_port, wait_for_port
+from servers import free_port, stop_process, wait_for_port
 
 from assistant.backends.base import Draft
 from assistant.backends.prompt import SYSTEM_PROMPT, guard_stream, leaks_prompt, parse_draft
@@ -108,11 +108,7 @@ def llama_server(tmp_path_factory):
             raise RuntimeError(f"{exc}; server log:\n{log.read_text()[-3000:]}") from exc
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, timeout=15)
 
 
 @pytest.fixture(scope="session")
