@@ -7,12 +7,12 @@ the extractive backend there is no LLM, and the judge is skipped with a stated r
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 SCORE = re.compile(r"SCORE\s*[:=]\s*([1-5])", re.I)
@@ -38,6 +38,9 @@ Does the answer give the reference's facts without contradicting it? Reply with 
 
 class JudgeUnavailable(Exception):
     """Why LLM judging is skipped (shown in the report)."""
+
+
+JUDGE_MAX_TOKENS = 16
 
 
 def parse_score(reply: str) -> float | None:
@@ -83,45 +86,18 @@ def make_judge(settings: Settings) -> Judge:
 
 
 def _openai_completion(cfg: Any) -> Callable[[str], str]:
-    import httpx
+    """The backend's own client, so the judge reaches the endpoint exactly as answers do."""
+    from assistant.backends.openai_compat import OpenAICompatibleBackend
 
-    url = cfg.base_url.rstrip("/") + "/chat/completions"
-    headers = {"Authorization": f"Bearer {cfg.api_key}"} if cfg.api_key else {}
-    client = httpx.Client(timeout=cfg.timeout_s)
-
-    def complete(prompt: str) -> str:
-        response = client.post(
-            url,
-            headers=headers,
-            json={
-                "model": cfg.model,
-                "messages": [{"role": "user", "content": prompt}],
-                "temperature": 0,
-                "max_tokens": 16,
-            },
-        )
-        response.raise_for_status()
-        return str(response.json()["choices"][0]["message"]["content"] or "")
-
-    return complete
+    backend = OpenAICompatibleBackend(cfg)
+    return lambda prompt: backend.complete([{"role": "user", "content": prompt}], JUDGE_MAX_TOKENS)
 
 
 def _llamacpp_completion(cfg: Any, path: Path) -> Callable[[str], str]:
+    from assistant.backends.llamacpp import LlamaCppBackend
+
     try:
-        from llama_cpp import Llama
-    except ImportError:
-        raise JudgeUnavailable("llama-cpp-python is not installed (extra: llm)") from None
-    llm = Llama(
-        model_path=str(path),
-        n_ctx=cfg.n_ctx,
-        n_threads=cfg.n_threads or os.cpu_count() or 1,
-        verbose=False,
-    )
-
-    def complete(prompt: str) -> str:
-        out = llm.create_chat_completion(
-            messages=[{"role": "user", "content": prompt}], max_tokens=16, temperature=0
-        )
-        return str(out["choices"][0]["message"]["content"] or "")
-
-    return complete
+        backend = LlamaCppBackend(cfg.model_copy(update={"model_path": path}))
+    except AssistantError as exc:
+        raise JudgeUnavailable(str(exc)) from None
+    return lambda prompt: backend.complete([{"role": "user", "content": prompt}], JUDGE_MAX_TOKENS)

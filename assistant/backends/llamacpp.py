@@ -52,7 +52,7 @@ class LlamaCppBackend:
 
     def draft(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Draft:
         messages = self._fit(question, passages, history)
-        return parse_draft(self._complete(messages, self.settings.max_tokens))
+        return parse_draft(self.complete(messages, self.settings.max_tokens))
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
@@ -77,14 +77,15 @@ class LlamaCppBackend:
 
     def rewrite_followup(self, question: str, history: Sequence[Turn]) -> str | None:
         try:
-            return parse_rewrite(self._complete(rewrite_messages(question, history), REWRITE_MAX_TOKENS))
+            return parse_rewrite(self.complete(rewrite_messages(question, history), REWRITE_MAX_TOKENS))
         except BackendError:
             return None
 
     def _sampling(self, max_tokens: int) -> dict[str, Any]:
         return {"temperature": self.settings.temperature, "max_tokens": max_tokens}
 
-    def _complete(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+        """One chat completion (no passages, no checking): used for rewrites and by the eval judge."""
         with self._lock:
             try:
                 reply = self._llm.create_chat_completion(

@@ -57,7 +57,7 @@ class OpenAICompatibleBackend:
         self._client.close()
 
     def draft(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Draft:
-        return parse_draft(self._complete(self._messages(question, passages, history), self.settings.max_tokens))
+        return parse_draft(self.complete(self._messages(question, passages, history), self.settings.max_tokens))
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
@@ -84,7 +84,7 @@ class OpenAICompatibleBackend:
 
     def rewrite_followup(self, question: str, history: Sequence[Turn]) -> str | None:
         try:
-            return parse_rewrite(self._complete(rewrite_messages(question, history), REWRITE_MAX_TOKENS))
+            return parse_rewrite(self.complete(rewrite_messages(question, history), REWRITE_MAX_TOKENS))
         except BackendError:
             return None
 
@@ -104,7 +104,8 @@ class OpenAICompatibleBackend:
             "max_tokens": max_tokens,
         }
 
-    def _complete(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+    def complete(self, messages: list[dict[str, str]], max_tokens: int) -> str:
+        """One chat completion (no passages, no checking): used for rewrites and by the eval judge."""
         with self._errors():
             response = self._client.post(self.url, json=self._payload(messages, max_tokens))
         if response.status_code != 200:
