@@ -80,7 +80,10 @@ def load_document(path: Path, relative_path: str, data: bytes) -> LoadedDocument
         raise DocumentError(f"unsupported file type '{suffix or path.name}' (supported: {supported})")
     pages = [p for p in pages if p.text.strip()]
     if not pages:
-        hint = " (a scanned PDF needs OCR first)" if suffix == ".pdf" else ""
+        hint = {
+            ".pdf": " (a scanned PDF needs OCR first)",
+            ".md": " (only front matter: a form or navigation page?)",
+        }.get(suffix, "")
         raise DocumentError(f"no readable text found{hint}")
     title = str(meta.get("title") or _first_heading(pages) or path.stem.replace("-", " ")).strip()
     status = str(meta.get("status", "")).lower()
@@ -110,7 +113,10 @@ def _first_heading(pages: list[Page]) -> str | None:
 
 def _markdown(text: str) -> tuple[dict, list[Page], str]:
     meta, body = split_front_matter(text)
-    return meta, [Page(clean_markdown(body))], "markdown"
+    cleaned = clean_markdown(body)
+    if not cleaned.strip() and isinstance(meta.get("description"), str):
+        cleaned = meta["description"]  # a landing page whose only prose is its description
+    return meta, [Page(cleaned)], "markdown"
 
 
 def _html(text: str) -> tuple[dict, list[Page], str]:
