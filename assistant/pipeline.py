@@ -127,6 +127,12 @@ class Assistant:
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = retrieved.passages
+        evidence = {
+            "score": evidence_score(retrieved),
+            "query_coverage": round(retrieved.query_coverage, 4),
+            "top_dense": round(retrieved.top_dense, 4),
+            "unknown_names": list(retrieved.unknown_names),
+        }
 
         def finish(**fields: Any) -> Answer:
             timings["total"] = _ms(started)
@@ -136,6 +142,7 @@ class Assistant:
                 sources=tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages)),
                 timings_ms=timings,
                 backend=self.backend.name,
+                evidence=evidence,
                 **fields,
             )
 
@@ -183,9 +190,9 @@ class Assistant:
             names = ", ".join(f"'{n}'" for n in retrieved.unknown_names)
             return f"the documents never mention {names}"
         threshold = self.settings.answer.refusal_threshold
-        evidence = evidence_score(retrieved)
-        if evidence < threshold:
-            return f"the evidence is too weak (score {evidence:.2f} < {threshold:.2f})"
+        score = evidence_score(retrieved)
+        if score < threshold:
+            return f"the evidence is too weak (score {score:.2f} < {threshold:.2f})"
         return None
 
     def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:

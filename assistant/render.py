@@ -1,15 +1,23 @@
-"""Plain-text rendering of an ``Answer`` for the terminal."""
+"""Plain-text rendering of an ``Answer``: the terminal, and headings the web app reuses."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from assistant.types import Answer, Citation
 
 
-def citation_label(c: Citation) -> str:
-    where = " > ".join(x for x in [c.section] if x)
-    page = f", page {c.page}" if c.page else ""
-    year = f" ({c.year})" if c.year else ""
-    return f"{c.title}{year}{': ' + where if where else ''}{page}"
+def citation_heading(c: Citation | dict[str, Any]) -> str:
+    """'[n] Title (year), section, page p' as plain text."""
+    get = c.get if isinstance(c, dict) else lambda k, d=None: getattr(c, k, d)
+    parts = [f"[{get('n')}] {get('title') or get('document_id')}"]
+    if get("year"):
+        parts[0] += f" ({get('year')})"
+    if get("section"):
+        parts.append(str(get("section")))
+    if get("page"):
+        parts.append(f"page {get('page')}")
+    return ", ".join(parts)
 
 
 def answer_as_text(answer: Answer) -> str:
@@ -17,7 +25,7 @@ def answer_as_text(answer: Answer) -> str:
     if answer.refused:
         lines.append(f"(Refused: {answer.refusal_reason})")
     for c in answer.citations:
-        lines.append(f"[{c.n}] {citation_label(c)} — {c.path}")
+        lines.append(f"{citation_heading(c)} — {c.path}")
     for warning in answer.warnings:
         lines.append(f"Note: {warning}")
     if answer.removed_sentences:

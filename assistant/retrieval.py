@@ -85,6 +85,7 @@ class KeywordIndex:
         self.bm25.index(_to_bm25_tokens(corpus), show_progress=False)
         self.title_terms = [set(content_terms(f"{m.get('title', '')} {m.get('publisher', '')}")) for m in metas]
         self.section_terms = [set(content_terms(str(m.get("section", "")))) for m in metas]
+        self.all_hashes = sorted({m["doc_hash"] for m in metas})
         self.doc_frequency: dict[str, int] = defaultdict(int)
         for terms in corpus:
             for term in set(terms):
@@ -161,12 +162,10 @@ class HybridRetriever:
         query_vector = np.asarray(self.embedder.get_query_embedding(query), dtype=np.float32)
         timings["embed_query"] = _ms(t0)
 
-        allowed = None
+        allowed, hashes = None, keywords.all_hashes
         if filters and not filters.empty:
             allowed = np.array([filters.admits(m) for m in keywords.metas], dtype=float)
-        hashes = sorted(
-            {m["doc_hash"] for i, m in enumerate(keywords.metas) if allowed is None or allowed[i]}
-        )
+            hashes = sorted({m["doc_hash"] for m, ok in zip(keywords.metas, allowed) if ok})
         if not hashes:
             return Retrieved([], 0.0, 0.0, timings)
 

@@ -70,6 +70,15 @@ class Citation:
         )
 
 
+    def as_passage(self) -> Passage:
+        return Passage(
+            chunk_id=self.chunk_id, document_id=self.document_id, text=self.text,
+            title=self.title, section=self.section, page=self.page, path=self.path,
+            source=self.source, publisher=self.publisher, year=self.year,
+            licence=self.licence, superseded=self.superseded, score=self.score,
+        )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Turn:
     """One earlier exchange of a conversation."""
@@ -93,6 +102,8 @@ class Answer:
     removed_sentences: int = 0
     warnings: tuple[str, ...] = ()
     backend: str = ""
+    # The retrieval signals refusal was decided on (score, query_coverage, top_dense, ...).
+    evidence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -200,7 +200,7 @@ def _ask_all(
     items: list[Any], settings: Settings, embedder: Any, memo: Any, progress: bool
 ) -> tuple[list[dict[str, Any]], list[tuple[str, list[str]]]]:
     from assistant.citations import CitationChecker
-    from assistant.pipeline import Assistant, evidence_score
+    from assistant.pipeline import Assistant
     from evals.scoring import score_answer
 
     assistant = Assistant(settings, embedder=embedder)
@@ -211,13 +211,7 @@ def _ask_all(
             answer, error, evidence = None, None, None
             try:
                 answer = assistant.ask(item.question, history=item.history)
-                retrieved = assistant.retrieve(answer.standalone_question or answer.question)
-                evidence = {
-                    "score": evidence_score(retrieved),
-                    "query_coverage": round(retrieved.query_coverage, 4),
-                    "top_dense": round(retrieved.top_dense, 4),
-                    "unknown_names": list(getattr(retrieved, "unknown_names", ())),
-                }
+                evidence = answer.evidence
             except QuestionError as exc:  # rejected as asked: the user sees this message
                 error = str(exc)
             except BackendError as exc:  # one failing draft must not lose the whole run

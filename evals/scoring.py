@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from assistant.text import CITATION, content_terms, split_sentences, strip_citations
-from assistant.types import Answer, Citation, Passage
+from assistant.types import Answer, Citation
 from evals.aggregate import KS
 from evals.dataset import EvalItem
 from evals.metrics import (
@@ -57,13 +57,6 @@ def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
                 result.append((claim, [int(n) for n in dict.fromkeys(CITATION.findall(piece))]))
     return result
 
-
-def as_passage(c: Citation) -> Passage:
-    return Passage(
-        chunk_id=c.chunk_id, document_id=c.document_id, text=c.text, title=c.title,
-        section=c.section, page=c.page, path=c.path, source=c.source, publisher=c.publisher,
-        year=c.year, licence=c.licence, superseded=c.superseded, score=c.score,
-    )  # fmt: skip
 
 
 class MemoEmbedder:
@@ -184,7 +177,7 @@ def _citations(answer: Answer | None, checker: Any) -> tuple[dict[str, Any], lis
     empty = {"pairs": 0, "supported": 0, "sentences": 0, "cited_sentences": 0, "unsupported": []}
     if answer is None or answer.refused:
         return empty, []
-    by_number = {c.n: as_passage(c) for c in answer.citations}
+    by_number = {c.n: c.as_passage() for c in answer.citations}
     scores = citation_scores(answer_sentences(answer.answer), by_number, checker.supports)
     bad = {u["n"] for u in scores["unsupported"]}
     cited = [

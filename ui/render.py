@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from assistant.render import citation_heading
 from assistant.types import Answer, Citation
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
@@ -65,17 +66,6 @@ def link(url: str, label: str) -> str:
     )
 
 
-def citation_heading(c: Citation | dict[str, Any]) -> str:
-    """'[n] Title (year), section, page p' as plain text."""
-    get = c.get if isinstance(c, dict) else lambda k, d=None: getattr(c, k, d)
-    parts = [f"[{get('n')}] {get('title') or get('document_id')}"]
-    if get("year"):
-        parts[0] += f" ({get('year')})"
-    if get("section"):
-        parts.append(str(get("section")))
-    if get("page"):
-        parts.append(f"page {get('page')}")
-    return ", ".join(parts)
 
 
 def citation_details(c: Citation) -> str:

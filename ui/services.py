@@ -74,7 +74,7 @@ class Services:
                 settings,
                 guard,
                 embedder_factory=lambda: assistant.embedder,
-                on_change=lambda: _reread_index(assistant),
+                on_change=assistant.reload,  # the next question re-opens the store
             ),
         )
 
@@ -97,10 +97,6 @@ class Services:
             source=source,
         )
 
-
-def _reread_index(assistant: Assistant) -> None:
-    """Make the assistant see an upload or delete at once (the next question re-opens the store)."""
-    assistant.reload()
 
 
 def error_status(exc: AssistantError) -> int:
