@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import (
+from core.errors import (
     AssistantError,
     BackendError,
     ConfigError,
@@ -22,12 +22,11 @@ from assistant.errors import (
     QuestionError,
     StoreError,
 )
-from assistant.settings import Settings
-from assistant.types import Answer, Citation, Passage, Turn
+from core.settings import Settings
+from core.types import Answer, Citation, DocumentMeta, Filters, Passage, Turn
 
 if TYPE_CHECKING:
     from assistant.pipeline import Assistant
-    from assistant.retrieval import Filters
 
 __all__ = [
     "Answer",
@@ -37,6 +36,7 @@ __all__ = [
     "Citation",
     "ConfigError",
     "DocumentError",
+    "DocumentMeta",
     "Filters",
     "IngestError",
     "Passage",
@@ -52,8 +52,4 @@ def __getattr__(name: str) -> Any:
         from assistant.pipeline import Assistant
 
         return Assistant
-    if name == "Filters":
-        from assistant.retrieval import Filters
-
-        return Filters
     raise AttributeError(name)

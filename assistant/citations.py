@@ -15,13 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from assistant.text import CITATION, content_terms, split_sentences, strip_citations
-from assistant.types import Citation, Passage
+from core.settings import CitationSettings
+from core.text import CITATION, content_terms, split_sentences, strip_citations
+from core.types import Citation, Passage
 
 NUMBER = re.compile(r"\d[\d,.]*\d|\d")
-LEXICAL_ENOUGH = 0.8  # share of claim terms found in the passage that needs no semantic check
-LEXICAL_FLOOR = 0.34  # below this the claim is not about the passage, whatever the embedder says
-SEMANTIC_ENOUGH = 0.62
 
 
 @dataclass(frozen=True)
@@ -53,14 +51,15 @@ def _numbers(text: str) -> set[str]:
 
 
 class CitationChecker:
-    def __init__(self, embedder: Any | None = None) -> None:
+    def __init__(self, embedder: Any | None = None, settings: CitationSettings | None = None) -> None:
         self.embedder = embedder
+        self.settings = settings or CitationSettings()
 
     def lexical_support(self, claim: str, passage: Passage) -> float:
         terms = set(content_terms(claim))
         if not terms:
             return 0.0
-        haystack = f"{passage.title} {passage.section} {passage.text}"
+        haystack = f"{passage.doc.title} {passage.section} {passage.text}"
         if not _numbers(claim) <= _numbers(haystack):
             return 0.0  # a number the passage does not contain is an invented fact
         return len(terms & set(content_terms(haystack))) / len(terms)
@@ -73,12 +72,13 @@ class CitationChecker:
         return float(np.max(vectors[1:] @ vectors[0]))
 
     def supports(self, claim: str, passage: Passage) -> bool:
+        cfg = self.settings
         lexical = self.lexical_support(claim, passage)
-        if lexical >= LEXICAL_ENOUGH:
+        if lexical >= cfg.lexical_enough:
             return True
-        if lexical < LEXICAL_FLOOR:
+        if lexical < cfg.lexical_floor:
             return False
-        return self.semantic_support(claim, passage) >= SEMANTIC_ENOUGH
+        return self.semantic_support(claim, passage) >= cfg.semantic_enough
 
     def check(self, draft: str, passages: Sequence[Passage]) -> CheckedAnswer:
         """Keep supported sentences, renumber their citations 1..k in order of first use."""
@@ -98,7 +98,8 @@ class CitationChecker:
         if supported:
             return supported, False
         for n in range(1, len(passages) + 1):
-            if n not in valid and self.lexical_support(claim.claim, passages[n - 1]) >= LEXICAL_ENOUGH:
+            lexical = self.lexical_support(claim.claim, passages[n - 1])
+            if n not in valid and lexical >= self.settings.lexical_enough:
                 return [n], True
         return [], False
 

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import AssistantError
-from assistant.settings import Settings, set_offline_environment
+from core.errors import AssistantError
+from core.settings import Settings, set_offline_environment
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -129,7 +129,7 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.pipeline import Assistant, Filters
-    from assistant.types import Turn
+    from core.types import Turn
 
     if args.backend:
         settings = settings.model_copy(

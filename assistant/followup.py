@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.text import content_terms
-from assistant.types import Turn
+from core.text import content_terms
+from core.types import Turn
 
 NEW_TOPIC = re.compile(
     r"^\s*(?:and|but|also|so|ok(?:ay)?|then)?[\s,]*(?:what|how)\s+about\s+(?P<topic>.+?)\s*\??\s*$"

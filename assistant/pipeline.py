@@ -15,34 +15,33 @@ from typing import Any
 from assistant.answer_type import missing_fact
 from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
 from assistant.citations import CheckedAnswer, CitationChecker
-from assistant.errors import QuestionError
 from assistant.followup import standalone_question
-from assistant.retrieval import Filters, HybridRetriever, Retrieved
-from assistant.settings import Settings
-from assistant.types import Answer, Citation, Passage, Turn
+from assistant.retrieval import HybridRetriever, Retrieved
+from core.errors import QuestionError
+from core.settings import AnswerSettings, Settings
+from core.types import Answer, Citation, Filters, Passage, Turn
 
 __all__ = ["Assistant", "Filters"]
 
-MAX_QUESTION_CHARS = 2000
-STALE_AFTER_YEARS = 5
+MAX_QUESTION_CHARS = AnswerSettings.model_fields["max_question_chars"].default
 NO_ANSWER_TEXT = "The documents don't answer this."
 
 
-def clean_question(question: str) -> str:
+def clean_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
     """Strip control characters; reject empty and oversized questions with a clear message."""
     if not isinstance(question, str):
         raise QuestionError("the question must be text")
-    if len(question) > MAX_QUESTION_CHARS * 50:
+    if len(question) > max_chars * 50:
         raise QuestionError(
-            f"the question is {len(question):,} characters; ask in at most {MAX_QUESTION_CHARS:,}"
+            f"the question is {len(question):,} characters; ask in at most {max_chars:,}"
         )
     text = "".join(" " if unicodedata.category(c)[0] == "C" else c for c in question)
     text = " ".join(text.split())
     if not text:
         raise QuestionError("the question is empty; type a question about the documents")
-    if len(text) > MAX_QUESTION_CHARS:
+    if len(text) > max_chars:
         raise QuestionError(
-            f"the question is {len(text):,} characters; ask in at most {MAX_QUESTION_CHARS:,}"
+            f"the question is {len(text):,} characters; ask in at most {max_chars:,}"
         )
     return text
 
@@ -88,7 +87,8 @@ class Assistant:
         self._retriever = None
 
     def retrieve(self, question: str, filters: Filters | None = None, top_n: int | None = None) -> Retrieved:
-        return self.retriever.retrieve(clean_question(question), filters, top_n)
+        question = clean_question(question, self.settings.answer.max_question_chars)
+        return self.retriever.retrieve(question, filters, top_n)
 
     def ask(
         self,
@@ -116,7 +116,7 @@ class Assistant:
         """
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        question = clean_question(question)
+        question = clean_question(question, self.settings.answer.max_question_chars)
         t0 = time.perf_counter()
         standalone = self.backend.rewrite_followup(question, history) if history else None
         standalone = standalone or standalone_question(question, history)
@@ -128,7 +128,7 @@ class Assistant:
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = retrieved.passages
         evidence = {
-            "score": evidence_score(retrieved),
+            "score": evidence_score(retrieved, self.settings.answer),
             "query_coverage": round(retrieved.query_coverage, 4),
             "top_dense": round(retrieved.top_dense, 4),
             "unknown_names": list(retrieved.unknown_names),
@@ -150,7 +150,8 @@ class Assistant:
         checked = None
         if refusal is None:
             t0 = time.perf_counter()
-            session = CitationChecker(self.embedder).session(passages)
+            checker = CitationChecker(self.embedder, self.settings.answer.citations)
+            session = checker.session(passages)
             for piece in self.backend.stream(standalone, passages, history):
                 for sentence in session.feed(piece):
                     yield sentence + " "
@@ -169,7 +170,7 @@ class Assistant:
             refusal_reason=None,
             citations=checked.citations,
             removed_sentences=checked.removed_sentences,
-            warnings=currency_warnings(checked.citations),
+            warnings=currency_warnings(checked.citations, self.settings.answer.stale_after_years),
         )
 
     def _unanswered(self, question: str, draft: str, checked: CheckedAnswer) -> str | None:
@@ -189,44 +190,47 @@ class Assistant:
         if retrieved.unknown_names:
             names = ", ".join(f"'{n}'" for n in retrieved.unknown_names)
             return f"the documents never mention {names}"
-        threshold = self.settings.answer.refusal_threshold
-        score = evidence_score(retrieved)
+        threshold = self.settings.answer.refusal.threshold
+        score = evidence_score(retrieved, self.settings.answer)
         if score < threshold:
             return f"the evidence is too weak (score {score:.2f} < {threshold:.2f})"
         return None
 
     def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
-        closest = list(dict.fromkeys(f"{p.title}{_year(p)}" for p in passages))[:3]
+        closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]
         text = NO_ANSWER_TEXT
         if closest:
             text += " The closest documents are: " + "; ".join(closest) + "."
         return {"answer": text, "refused": True, "refusal_reason": reason, "citations": ()}
 
 
-def evidence_score(retrieved: Retrieved) -> float:
+def evidence_score(retrieved: Retrieved, settings: AnswerSettings) -> float:
     """How strongly the passages bear on the question: its words found, and dense similarity."""
-    return round(0.6 * retrieved.query_coverage + 0.4 * retrieved.top_dense, 4)
+    cfg = settings.refusal
+    return round(cfg.coverage_weight * retrieved.query_coverage + cfg.dense_weight * retrieved.top_dense, 4)
 
 
-def currency_warnings(citations: Sequence[Citation], today: date | None = None) -> tuple[str, ...]:
+def currency_warnings(
+    citations: Sequence[Citation], stale_after_years: int = 5, today: date | None = None
+) -> tuple[str, ...]:
     """Say how old the sources are, and warn about superseded ones."""
     warnings = []
-    years = sorted({c.year for c in citations if c.year})
+    years = sorted({c.doc.year for c in citations if c.doc.year})
     this_year = (today or date.today()).year
     if years:
         span = f"{years[0]}" if len(years) == 1 else f"{years[0]} to {years[-1]}"
         note = f"Sources date from {span}."
-        if this_year - years[0] >= STALE_AFTER_YEARS:
+        if this_year - years[0] >= stale_after_years:
             note += f" The oldest is {this_year - years[0]} years old: check for newer guidance."
         warnings.append(note)
     for c in citations:
-        if c.superseded:
-            warnings.append(f"[{c.n}] {c.title} is marked as superseded: do not rely on it alone.")
+        if c.doc.superseded:
+            warnings.append(f"[{c.n}] {c.doc.title} is marked as superseded: do not rely on it alone.")
     return tuple(warnings)
 
 
 def _year(p: Passage) -> str:
-    return f" ({p.year})" if p.year else ""
+    return f" ({p.doc.year})" if p.doc.year else ""
 
 
 def _ms(start: float) -> float:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.types import Answer, Citation
+from core.types import Answer, Citation
 
 
 def citation_heading(c: Citation | dict[str, Any]) -> str:
     """'[n] Title (year), section, page p' as plain text."""
-    get = c.get if isinstance(c, dict) else lambda k, d=None: getattr(c, k, d)
+    get = (c if isinstance(c, dict) else c.to_dict()).get
     parts = [f"[{get('n')}] {get('title') or get('document_id')}"]
     if get("year"):
         parts[0] += f" ({get('year')})"
@@ -25,7 +25,7 @@ def answer_as_text(answer: Answer) -> str:
     if answer.refused:
         lines.append(f"(Refused: {answer.refusal_reason})")
     for c in answer.citations:
-        lines.append(f"{citation_heading(c)} — {c.path}")
+        lines.append(f"{citation_heading(c)} — {c.doc.path}")
     for warning in answer.warnings:
         lines.append(f"Note: {warning}")
     if answer.removed_sentences:

@@ -17,54 +17,33 @@ from typing import Any
 
 import numpy as np
 
-from assistant.settings import Settings
-from assistant.text import content_terms
-from assistant.types import Passage
+from core.settings import Settings
+from core.text import content_terms
+from core.types import DocumentMeta, Filters, Passage
 from index.store import Store
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Restrict retrieval to some documents (API and CLI)."""
-
-    documents: tuple[str, ...] = ()
-    publisher: str | None = None
-    year_from: int | None = None
-    year_to: int | None = None
-
-    def admits(self, meta: dict[str, Any]) -> bool:
-        if self.documents and meta.get("document_id") not in self.documents:
-            return False
-        if self.publisher and self.publisher.lower() not in str(meta.get("publisher", "")).lower():
-            return False
-        year = meta.get("year")
-        if self.year_from is not None and (year is None or year < self.year_from):
-            return False
-        if self.year_to is not None and (year is None or year > self.year_to):
-            return False
-        return True
-
-    @property
-    def empty(self) -> bool:
-        return self == Filters()
+def _admits(filters: Filters, meta: dict[str, Any]) -> bool:
+    if filters.documents and meta.get("document_id") not in filters.documents:
+        return False
+    if filters.publisher and filters.publisher.lower() not in str(meta.get("publisher", "")).lower():
+        return False
+    year = meta.get("year")
+    if filters.year_from is not None and (year is None or year < filters.year_from):
+        return False
+    if filters.year_to is not None and (year is None or year > filters.year_to):
+        return False
+    return True
 
 
 def passage_from(chunk_id: str, text: str, meta: dict[str, Any], score: float = 0.0) -> Passage:
     page = meta.get("page")
-    year = meta.get("year")
     return Passage(
         chunk_id=chunk_id,
-        document_id=str(meta.get("document_id", "")),
+        doc=DocumentMeta.from_dict(meta),
         text=text,
-        title=str(meta.get("title", "")),
         section=str(meta.get("section", "")),
         page=int(page) if page is not None else None,
-        path=str(meta.get("path", "")),
-        source=str(meta.get("source", "")),
-        publisher=str(meta.get("publisher", "")),
-        year=int(year) if year is not None else None,
-        licence=str(meta.get("licence", "")),
-        superseded=bool(meta.get("superseded", False)),
         score=score,
     )
 
@@ -164,7 +143,7 @@ class HybridRetriever:
 
         allowed, hashes = None, keywords.all_hashes
         if filters and not filters.empty:
-            allowed = np.array([filters.admits(m) for m in keywords.metas], dtype=float)
+            allowed = np.array([_admits(filters, m) for m in keywords.metas], dtype=float)
             hashes = sorted({m["doc_hash"] for m, ok in zip(keywords.metas, allowed) if ok})
         if not hashes:
             return Retrieved([], 0.0, 0.0, timings)
@@ -256,9 +235,9 @@ def _diversify(ranked: list[Passage], top_n: int, per_document: int) -> list[Pas
     chosen: list[Passage] = []
     counts: dict[str, int] = defaultdict(int)
     for passage in ranked:
-        if counts[passage.document_id] < per_document:
+        if counts[passage.doc.document_id] < per_document:
             chosen.append(passage)
-            counts[passage.document_id] += 1
+            counts[passage.doc.document_id] += 1
         if len(chosen) == top_n:
             break
     return chosen
@@ -272,7 +251,7 @@ def _coverage(terms: list[str], passages: list[Passage], keywords: KeywordIndex)
     total = sum(weights.values()) or 1.0
     best = 0.0
     for p in passages:
-        present = set(content_terms(f"{p.title} {p.publisher} {p.section} {p.text}"))
+        present = set(content_terms(f"{p.doc.title} {p.doc.publisher} {p.section} {p.text}"))
         best = max(best, sum(w for t, w in weights.items() if t in present) / total)
     return best
 

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.settings import DEFAULT_CORPUS, Settings, set_offline_environment  # noqa: E402
+from core.settings import DEFAULT_CORPUS, Settings, set_offline_environment  # noqa: E402
 
 QUESTIONS = [
     "What does the techUK report recommend councils do?",

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def _child_ours(corpus: Path, store: str) -> dict:
-    from assistant.settings import Settings
+    from core.settings import Settings
     from index.embedding import load_embedder
     from index.ingest import ingest
 
@@ -57,7 +57,7 @@ def _child_llama(corpus: Path, store: str) -> dict:
     from llama_index.core import SimpleDirectoryReader, StorageContext, VectorStoreIndex
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
-    from assistant.settings import Settings
+    from core.settings import Settings
     from index.embedding import load_embedder
     from index.ingest import discover
 
@@ -107,7 +107,7 @@ def main() -> int:
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    from assistant.settings import Settings, set_offline_environment
+    from core.settings import Settings, set_offline_environment
 
     set_offline_environment()
     corpus = (args.corpus or Settings().corpus_dir).resolve()

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import Settings
+from core.settings import Settings
 
 EVALS_DIR = Path(__file__).resolve().parent
 EXIT_GATE_FAILED = 1

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 LOWER_IS_BETTER = ("latency_ms.", "false_refusal_rate", "forbidden_text_violations")
 

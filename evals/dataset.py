@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import ConfigError
-from assistant.types import Turn
+from core.errors import ConfigError
+from core.types import Turn
 
 TYPES = ("answerable", "unanswerable", "followup", "hostile")
 RAG_DATASET_SUFFIX = ".json"

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import AssistantError
-from assistant.settings import Settings
+from core.errors import AssistantError
+from core.settings import Settings
 
 SCORE = re.compile(r"SCORE\s*[:=]\s*([1-5])", re.I)
 
@@ -74,8 +74,8 @@ def make_judge(settings: Settings) -> Judge:
             raise JudgeUnavailable("the openai backend has no base_url")
         return Judge(_openai_completion(cfg), f"openai:{cfg.model}")
     if cfg.backend == "llamacpp":
-        from assistant.errors import BackendError
         from assistant.models import resolve_model_path
+        from core.errors import BackendError
 
         try:
             path = resolve_model_path(cfg.model_path)

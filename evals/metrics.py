@@ -163,7 +163,7 @@ def refusal_sweep(
     thresholds: Iterable[float],
     fixed: Sequence[bool] | None = None,
 ) -> list[dict[str, Any]]:
-    """Refusal precision/recall at each evidence threshold, what ``answer.refusal_threshold``
+    """Refusal precision/recall at each evidence threshold, what ``answer.refusal.threshold``
     is tuned from. ``fixed`` marks rows refused whatever the threshold (rejected questions,
     refusals after drafting); a row with no evidence score counts as refused only if fixed."""
     fixed = fixed or [False] * len(must_refuse)

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import BackendError, ConfigError, IngestError, QuestionError
-from assistant.settings import PROJECT_ROOT, Settings
+from core.errors import BackendError, ConfigError, IngestError, QuestionError
+from core.settings import PROJECT_ROOT, Settings
 from evals import aggregate
 from evals.dataset import Dataset, assign_documents, load_dataset, select
 
@@ -137,7 +137,7 @@ def run_eval(config: EvalConfig, settings: Settings, embedder: Any | None = None
         "subset": config.subset,
         "backend": settings.answer.backend,
         "embed_model": settings.embed_model,
-        "refusal_threshold": settings.answer.refusal_threshold,
+        "refusal_threshold": settings.answer.refusal.threshold,
         "retrieval_settings": settings.retrieval.model_dump(),
         "baselines": baseline_info,
         "judge": judge_status,
@@ -146,7 +146,7 @@ def run_eval(config: EvalConfig, settings: Settings, embedder: Any | None = None
         "git_commit": _git_commit(),
         "python": platform.python_version(),
     }
-    sweep = aggregate.sweep(rows, settings.answer.refusal_threshold)
+    sweep = aggregate.sweep(rows, settings.answer.refusal.threshold)
     return EvalRun(meta, flat, rows, sweep, predictions, dataset.kind)
 
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from assistant.text import CITATION, content_terms, split_sentences, strip_citations
-from assistant.types import Answer, Citation
+from core.text import CITATION, content_terms, split_sentences, strip_citations
+from core.types import Answer, Citation
 from evals.aggregate import KS
 from evals.dataset import EvalItem
 from evals.metrics import (
@@ -118,7 +118,7 @@ def score_answer(
     else:
         sources = answer.sources
         retrieval = retrieval_block(
-            item, [s.document_id for s in sources], [s.text for s in sources]
+            item, [s.doc.document_id for s in sources], [s.text for s in sources]
         )
         passage_match = (
             passage_labels([s.text for s in sources], item.reference_contexts)
@@ -133,12 +133,12 @@ def score_answer(
             retrieved=[
                 {
                     "rank": s.n,
-                    "document_id": s.document_id,
+                    "document_id": s.doc.document_id,
                     "section": s.section,
                     "page": s.page,
                     "chunk_id": s.chunk_id,
                     "score": s.score,
-                    "expected_document": s.document_id in item.expected_documents,
+                    "expected_document": s.doc.document_id in item.expected_documents,
                     "reference_match": match,
                     "text": s.text,
                 }  # fmt: skip
@@ -168,7 +168,7 @@ def section_hit(item: EvalItem, sources: Sequence[Citation]) -> bool:
     wanted = item.expected_section.lower()
     return any(
         wanted in s.section.lower()
-        and (not item.expected_documents or s.document_id in item.expected_documents)
+        and (not item.expected_documents or s.doc.document_id in item.expected_documents)
         for s in sources[:5]
     )
 
@@ -183,7 +183,7 @@ def _citations(answer: Answer | None, checker: Any) -> tuple[dict[str, Any], lis
     cited = [
         {
             "n": c.n,
-            "document_id": c.document_id,
+            "document_id": c.doc.document_id,
             "section": c.section,
             "page": c.page,
             "chunk_id": c.chunk_id,

@@ -74,19 +74,8 @@ def chunk_document(
     from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
     splitter = _splitter(chunk_size, chunk_overlap)
-    base = {
-        "document_id": document.document_id,
-        "path": document.path,
-        "title": document.title,
-        "publisher": document.publisher,
-        "licence": document.licence,
-        "source": document.source,
-        "superseded": document.superseded,
-        "format": document.format,
-        "doc_hash": doc_hash,
-    }
-    if document.year is not None:
-        base["year"] = document.year
+    base = {k: v for k, v in document.meta.to_dict().items() if v is not None}
+    base.update(format=document.format, doc_hash=doc_hash)
     nodes: list[TextNode] = []
     section = ""
     for page in document.pages:
@@ -100,14 +89,14 @@ def chunk_document(
                 if page.number is not None:
                     metadata["page"] = page.number
                 node = TextNode(
-                    id_=f"{document.document_id}::{doc_hash[:12]}::{len(nodes):05d}",
+                    id_=f"{document.meta.document_id}::{doc_hash[:12]}::{len(nodes):05d}",
                     text=piece,
                     metadata=metadata,
                     excluded_embed_metadata_keys=[k for k in metadata if k not in EMBEDDED_METADATA],
                     excluded_llm_metadata_keys=list(metadata),
                 )
                 node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(
-                    node_id=document.document_id
+                    node_id=document.meta.document_id
                 )
                 nodes.append(node)
     return nodes

@@ -18,7 +18,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import PrivateAttr
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 
 
 def resolve_model_dir(name: str) -> Path:

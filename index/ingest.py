@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import DocumentError, IngestError
-from assistant.settings import Settings
+from core.errors import DocumentError, IngestError
+from core.settings import Settings
 from index.chunking import PIPELINE_VERSION, chunk_document
 from index.loaders import FOLDER_NOTES, load_document
 from index.store import DocumentRecord, Store
@@ -244,19 +244,9 @@ def _embed_and_commit(
 
 def _record(item: _Pending, document: Any, chunks: int) -> DocumentRecord:
     return DocumentRecord(
-        document_id=item.relative,
-        doc_hash=item.doc_hash,
-        path=item.relative,
-        root=str(item.root),
-        title=document.title,
-        publisher=document.publisher,
-        year=document.year,
-        licence=document.licence,
-        source=document.source,
-        chunks=chunks,
+        meta=document.meta, doc_hash=item.doc_hash, root=str(item.root), chunks=chunks,
         ingested_at=_now(),
-        superseded=document.superseded,
-    )
+    )  # fmt: skip
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:

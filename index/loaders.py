@@ -11,7 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import DocumentError
+from core.errors import DocumentError
+from core.types import DocumentMeta
 from index.cleaning import clean_markdown, html_table_to_text, parse_year, split_front_matter
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdx"}
@@ -32,17 +33,10 @@ class Page:
 
 @dataclass(frozen=True)
 class LoadedDocument:
-    document_id: str
-    path: str
-    title: str
+    meta: DocumentMeta
     pages: tuple[Page, ...]
     format: str
-    publisher: str = ""
-    year: int | None = None
     year_label: str = ""
-    licence: str = ""
-    source: str = ""
-    superseded: bool = False
     extra: dict = field(default_factory=dict)
 
 
@@ -87,19 +81,22 @@ def load_document(path: Path, relative_path: str, data: bytes) -> LoadedDocument
         raise DocumentError(f"no readable text found{hint}")
     title = str(meta.get("title") or _first_heading(pages) or path.stem.replace("-", " ")).strip()
     status = str(meta.get("status", "")).lower()
-    return LoadedDocument(
+    document = DocumentMeta(
         document_id=relative_path,
         path=relative_path,
         title=title,
-        pages=tuple(pages),
-        format=fmt,
         publisher=str(meta.get("publisher") or meta.get("author") or ""),
         year=parse_year(meta.get("year") or meta.get("date")),
-        year_label=str(meta.get("year") or meta.get("date") or ""),
         licence=str(meta.get("licence") or meta.get("license") or ""),
         source=str(meta.get("source") or meta.get("url") or ""),
         superseded=bool(meta.get("superseded_by") or meta.get("superseded") is True)
         or status in {"superseded", "withdrawn", "archived"},
+    )
+    return LoadedDocument(
+        meta=document,
+        pages=tuple(pages),
+        format=fmt,
+        year_label=str(meta.get("year") or meta.get("date") or ""),
     )
 
 
@@ -212,7 +209,7 @@ def _docx(data: bytes) -> tuple[dict, list[Page], str]:
     try:
         import docx
     except ImportError:  # pragma: no cover - a core dependency
-        from assistant.errors import missing_extra
+        from core.errors import missing_extra
 
         raise missing_extra("python-docx", "docx") from None
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.settings import Settings
+from core.settings import Settings
 from index.store import Store, describe_store
 
 
@@ -12,7 +12,7 @@ def index_status(settings: Settings) -> dict[str, Any]:
     store = Store(settings.store, settings.collection)
     records = store.documents()
     info = store.info
-    documents = sorted(records.values(), key=lambda r: r.path)
+    documents = sorted(records.values(), key=lambda r: r.meta.path)
     return {
         "store": describe_store(settings.store),
         "collection": settings.collection,
@@ -22,18 +22,7 @@ def index_status(settings: Settings) -> dict[str, Any]:
         "last_ingest": info.get("last_ingest"),
         "revision": info.get("revision", 0),
         "document_list": [
-            {
-                "document_id": r.document_id,
-                "path": r.path,
-                "title": r.title,
-                "publisher": r.publisher,
-                "year": r.year,
-                "licence": r.licence,
-                "source": r.source,
-                "chunks": r.chunks,
-                "ingested_at": r.ingested_at,
-                "superseded": bool(r.superseded),
-            }
+            {**r.meta.to_dict(), "chunks": r.chunks, "ingested_at": r.ingested_at}
             for r in documents
         ],
     }

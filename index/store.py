@@ -17,7 +17,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
-from assistant.errors import StoreError
+from core.errors import StoreError
+from core.types import DocumentMeta
 
 DOCS_SUFFIX = "__docs"
 PLACEHOLDER_EMBEDDING = [1.0]  # the manifest collection needs a vector; it is never searched
@@ -75,29 +76,34 @@ def _make_client(store: str) -> Any:
         raise StoreError(f"cannot open the Chroma store at {store}: {exc}") from None
 
 
-@dataclass
+@dataclass(frozen=True)
 class DocumentRecord:
-    document_id: str
+    """A committed document: its metadata, content hash, where it was ingested from."""
+
+    meta: DocumentMeta
     doc_hash: str
-    path: str
     root: str
-    title: str
-    publisher: str
-    year: int | None
-    licence: str
-    source: str
     chunks: int
     ingested_at: str
-    superseded: bool = False
+
+    @property
+    def document_id(self) -> str:
+        return self.meta.document_id
 
     def to_metadata(self) -> dict[str, Any]:
-        data = {k: v for k, v in self.__dict__.items() if v is not None}
+        data = {k: v for k, v in self.meta.to_dict().items() if v is not None}
+        data.update(doc_hash=self.doc_hash, root=self.root, chunks=self.chunks, ingested_at=self.ingested_at)
         return data
 
     @classmethod
     def from_metadata(cls, data: dict[str, Any]) -> DocumentRecord:
-        fields = cls.__dataclass_fields__
-        return cls(**{k: data.get(k) for k in fields if k in data or k == "year"})
+        return cls(
+            meta=DocumentMeta.from_dict(data),
+            doc_hash=str(data.get("doc_hash", "")),
+            root=str(data.get("root", "")),
+            chunks=int(data.get("chunks") or 0),
+            ingested_at=str(data.get("ingested_at", "")),
+        )
 
 
 class Store:
@@ -168,7 +174,7 @@ class Store:
             ids=[record.document_id],
             embeddings=[PLACEHOLDER_EMBEDDING],
             metadatas=[record.to_metadata()],
-            documents=[record.title],
+            documents=[record.meta.title],
         )
 
     def forget_document(self, document_id: str) -> None:

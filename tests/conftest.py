@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from servers import free_port, stop_process, wait_for_port
 
-from assistant.settings import DEFAULT_CORPUS, Settings, set_offline_environment
+from core.settings import DEFAULT_CORPUS, Settings, set_offline_environment
 
 set_offline_environment()
 

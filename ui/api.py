@@ -11,10 +11,10 @@ from fastapi import APIRouter, Depends, File, Header, HTTPException, Query, Requ
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.errors import AssistantError
 from assistant.pipeline import MAX_QUESTION_CHARS
 from assistant.retrieval import Filters
-from assistant.types import Turn
+from core.errors import AssistantError
+from core.types import Turn
 from ui.feedback import MAX_REASON_CHARS
 from ui.security import AdminError, client_key
 from ui.services import Services

@@ -16,9 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
-from assistant.settings import Settings, set_offline_environment
+from core.errors import AssistantError
+from core.settings import Settings, set_offline_environment
 from ui.services import Services, error_status
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"

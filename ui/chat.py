@@ -12,9 +12,9 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.errors import AssistantError, BackendError, QuestionError, StoreError
 from assistant.pipeline import clean_question
-from assistant.types import Answer, Turn
+from core.errors import AssistantError, BackendError, QuestionError, StoreError
+from core.types import Answer, Turn
 from index.loaders import SUPPORTED_SUFFIXES
 from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text
 from ui.security import AdminError, client_key

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from assistant.settings import Settings
+from core.settings import Settings
 from index.loaders import SUPPORTED_SUFFIXES
 from ui.security import AdminGuard
 
@@ -112,9 +112,9 @@ class DocumentAdmin:
             store.forget_document(document_id)
             _bump_revision(store)
         self._changed()
-        message = f"deleted '{record.title or document_id}' from the index"
+        message = f"deleted '{record.meta.title or document_id}' from the index"
         if record.root == str(self.uploads_dir):
-            (self.uploads_dir / record.path).unlink(missing_ok=True)
+            (self.uploads_dir / record.meta.path).unlink(missing_ok=True)
         else:
             message += "; its file is still in its folder, so re-indexing that folder adds it back"
         return ActionResult(True, message, {"document_id": document_id})
@@ -126,8 +126,8 @@ class DocumentAdmin:
         folder another machine ingested from. Delete them explicitly."""
         self.guard.check(token)
         records = self._records()
-        present = [Path(r.root) / r.path for r in records.values() if (Path(r.root) / r.path).is_file()]
-        missing = sorted(r.document_id for r in records.values() if not (Path(r.root) / r.path).is_file())
+        present = [Path(r.root) / r.meta.path for r in records.values() if (Path(r.root) / r.meta.path).is_file()]
+        missing = sorted(r.document_id for r in records.values() if not (Path(r.root) / r.meta.path).is_file())
         if not present:
             return ActionResult(False, "no indexed document's file can be found to re-index", {"missing": missing})
         report = self._ingest(present)

@@ -183,7 +183,7 @@ def _slim_citation(citation: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.settings import Settings
+    from core.settings import Settings
 
     parser = argparse.ArgumentParser(prog="python -m ui.feedback", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)

@@ -21,9 +21,9 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from assistant.errors import AssistantError
 from assistant.pipeline import clean_question
-from assistant.types import Answer, Turn
+from core.errors import AssistantError
+from core.types import Answer, Turn
 from ui.api import MAX_RAW_QUESTION, rate_limiter
 from ui.render import sources_text
 from ui.services import Services

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from assistant.render import citation_heading
-from assistant.types import Answer, Citation
+from core.types import Answer, Citation
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 REFUSAL_HEADING = "Not answered from the documents."
@@ -70,24 +70,24 @@ def link(url: str, label: str) -> str:
 
 def citation_details(c: Citation) -> str:
     """A native, keyboard-operable disclosure that opens the quoted passage and where it is from."""
-    facts = [f"Document: {c.title or c.document_id}"]
+    facts = [f"Document: {c.doc.title or c.doc.document_id}"]
     if c.section:
         facts.append(f"Section: {c.section}")
     if c.page:
         facts.append(f"Page: {c.page}")
-    if c.year:
-        facts.append(f"Year: {c.year}")
-    if c.publisher:
-        facts.append(f"Publisher: {c.publisher}")
-    if c.licence:
-        facts.append(f"Licence: {c.licence}")
+    if c.doc.year:
+        facts.append(f"Year: {c.doc.year}")
+    if c.doc.publisher:
+        facts.append(f"Publisher: {c.doc.publisher}")
+    if c.doc.licence:
+        facts.append(f"Licence: {c.doc.licence}")
     meta = " · ".join(html_text(f) for f in facts)
-    url = source_url(c.source)
+    url = source_url(c.doc.source)
     if url:
-        source = "Source: " + link(url, c.source)
+        source = "Source: " + link(url, c.doc.source)
     else:
-        source = html_text(f"Source: {c.source or c.path or c.document_id}")
-    superseded = " <strong>(superseded)</strong>" if c.superseded else ""
+        source = html_text(f"Source: {c.doc.source or c.doc.path or c.doc.document_id}")
+    superseded = " <strong>(superseded)</strong>" if c.doc.superseded else ""
     return (
         f'<details class="citation"><summary>{html_text(citation_heading(c))}{superseded}</summary>'
         f'<blockquote class="passage">{html_text(c.text)}</blockquote>'
@@ -98,7 +98,7 @@ def citation_details(c: Citation) -> str:
 def closest_documents(sources: Sequence[Citation], limit: int = 3) -> list[Citation]:
     seen: dict[str, Citation] = {}
     for s in sources:
-        seen.setdefault(s.document_id, s)
+        seen.setdefault(s.doc.document_id, s)
     return list(seen.values())[:limit]
 
 
@@ -112,10 +112,10 @@ def answer_markdown(answer: Answer) -> str:
         closest = closest_documents(answer.sources)
         if closest:
             lines += ["", "**Closest documents:**", ""]
-            for doc in closest:
-                year = f" ({doc.year})" if doc.year else ""
-                url = source_url(doc.source)
-                target = link(url, doc.title + year) if url else html_text(doc.title + year)
+            for c in closest:
+                year = f" ({c.doc.year})" if c.doc.year else ""
+                url = source_url(c.doc.source)
+                target = link(url, c.doc.title + year) if url else html_text(c.doc.title + year)
                 lines.append(f"- {target}")
         return "\n".join(lines)
     lines.append(markdown_text(answer.answer))
@@ -133,9 +133,8 @@ def sources_text(citations: Iterable[Citation | dict[str, Any]]) -> str:
     """The plain-text 'Sources:' list that OpenAI-compatible clients show under the answer."""
     rows = []
     for c in citations:
-        source = (c.get("source") if isinstance(c, dict) else c.source) or (
-            c.get("path") if isinstance(c, dict) else c.path
-        )
+        data = c if isinstance(c, dict) else c.to_dict()
+        source = data.get("source") or data.get("path")
         rows.append(f"{citation_heading(c)}" + (f" - {source}" if source else ""))
     return "Sources:\n" + "\n".join(rows) if rows else ""
 

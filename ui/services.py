@@ -12,16 +12,16 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.errors import (
+from assistant.pipeline import Assistant
+from core.errors import (
     AssistantError,
     BackendError,
     DocumentError,
     QuestionError,
     StoreError,
 )
-from assistant.pipeline import Assistant
-from assistant.settings import Settings
-from assistant.types import Answer
+from core.settings import Settings
+from core.types import Answer
 from ui.documents import DocumentAdmin
 from ui.feedback import FeedbackStore, settings_snapshot
 from ui.security import AdminGuard, OriginPolicy, RateLimiter

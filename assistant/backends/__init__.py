@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from assistant.backends.base import NO_ANSWER, AnswerBackend, Draft
-from assistant.settings import Settings
+from core.settings import Settings
 
 __all__ = ["AnswerBackend", "Draft", "NO_ANSWER", "make_backend"]
 
@@ -30,6 +30,6 @@ def make_backend(settings: Settings, embedder: Any = None) -> AnswerBackend:
 
             return OpenAICompatibleBackend(settings.answer)
         case other:
-            from assistant.errors import ConfigError
+            from core.errors import ConfigError
 
             raise ConfigError(f"unknown answer backend '{other}' (extractive, llamacpp, openai)")

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from assistant.types import Passage, Turn
+from core.types import Passage, Turn
 
 NO_ANSWER = "NO_ANSWER"
 

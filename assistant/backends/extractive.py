@@ -14,16 +14,11 @@ from typing import Any
 import numpy as np
 
 from assistant.backends.base import Draft
-from assistant.settings import AnswerSettings
-from assistant.text import content_terms, split_sentences
-from assistant.types import Passage, Turn
+from core.settings import AnswerSettings
+from core.text import content_terms, split_sentences
+from core.types import Passage, Turn
 from index.embedding import embed_for_scoring
 
-MIN_CHARS, MAX_CHARS = 25, 600
-PASSAGES_READ = 4
-KEEP_RATIO = 0.7  # keep sentences scoring at least this share of the best one
-MAX_LIST_ITEMS = 6
-SEMANTIC_SHORTLIST = 12
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -43,13 +38,14 @@ class ExtractiveBackend:
         yield self.draft(question, passages, history).text
 
     def draft(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Draft:
+        cfg = self.settings.extractive
         candidates = []  # (passage number, position, sentence or lead-in with its list)
-        for n, passage in enumerate(passages[:PASSAGES_READ], start=1):
+        for n, passage in enumerate(passages[: cfg.passages_read], start=1):
             units = split_sentences(passage.text)
             for position, unit in enumerate(units):
                 if unit.endswith(":"):
-                    unit = _with_list(unit, units[position + 1 :])
-                if MIN_CHARS <= len(unit) <= MAX_CHARS and not unit.endswith(":"):
+                    unit = _with_list(unit, units[position + 1 :], cfg.max_list_items)
+                if cfg.min_chars <= len(unit) <= cfg.max_chars and not unit.endswith(":"):
                     candidates.append((n, position, unit))
         if not candidates:
             return Draft("", declined=True, reason="no usable sentences in the passages")
@@ -57,7 +53,7 @@ class ExtractiveBackend:
         best = float(scores.max())
         chosen: list[int] = []
         for i in np.argsort(-scores):
-            if len(chosen) == self.settings.max_sentences or scores[i] < KEEP_RATIO * best:
+            if len(chosen) == self.settings.max_sentences or scores[i] < cfg.keep_ratio * best:
                 break
             if not any(_near_duplicate(candidates[i][2], candidates[j][2]) for j in chosen):
                 chosen.append(int(i))
@@ -66,30 +62,35 @@ class ExtractiveBackend:
         return Draft(text)
 
     def _scores(self, question: str, candidates: list[tuple[int, int, str]]) -> np.ndarray:
+        cfg = self.settings.extractive
         terms = set(content_terms(question))
         lexical = np.array(
             [len(terms & set(content_terms(s))) / max(1, len(terms)) for _, _, s in candidates]
         )
-        prior = np.array([1.0 / (1.0 + 0.25 * (n - 1)) for n, _, _ in candidates])
-        cheap = 0.7 * lexical + 0.3 * prior
+        prior = np.array([1.0 / (1.0 + cfg.rank_decay * (n - 1)) for n, _, _ in candidates])
+        cheap = cfg.cheap_lexical * lexical + cfg.cheap_prior * prior
         if self.embedder is None:
             return cheap
         # Embedding every sentence is the slowest step: score meaning only for the front-runners.
-        shortlist = np.argsort(-cheap)[:SEMANTIC_SHORTLIST]
+        shortlist = np.argsort(-cheap)[: cfg.semantic_shortlist]
         vectors = np.asarray(
             embed_for_scoring(self.embedder, [question, *[candidates[i][2] for i in shortlist]])
         )
         semantic = np.zeros(len(candidates))
         semantic[shortlist] = vectors[1:] @ vectors[0]
         scores = np.full(len(candidates), -1.0)
-        scores[shortlist] = 0.55 * semantic[shortlist] + 0.3 * lexical[shortlist] + 0.15 * prior[shortlist]
+        scores[shortlist] = (
+            cfg.semantic * semantic[shortlist]
+            + cfg.lexical * lexical[shortlist]
+            + cfg.prior * prior[shortlist]
+        )
         return scores
 
 
-def _with_list(lead_in: str, following: list[str]) -> str:
+def _with_list(lead_in: str, following: list[str], max_items: int) -> str:
     """A lead-in ("The main risks are:") answers nothing without the list that follows it."""
     items = []
-    for unit in following[:MAX_LIST_ITEMS]:
+    for unit in following[:max_items]:
         if not LIST_ITEM.match(unit):
             break
         items.append(LIST_ITEM.sub("", unit).rstrip(" .;"))

@@ -20,10 +20,10 @@ from assistant.backends.prompt import (
     parse_rewrite,
     rewrite_messages,
 )
-from assistant.errors import BackendError, missing_extra
 from assistant.models import resolve_model_path
-from assistant.settings import AnswerSettings
-from assistant.types import Passage, Turn
+from core.errors import BackendError, missing_extra
+from core.settings import AnswerSettings
+from core.types import Passage, Turn
 
 REWRITE_MAX_TOKENS = 64
 FIT_ATTEMPTS = 4

@@ -24,9 +24,9 @@ from assistant.backends.prompt import (
     passage_budget_chars,
     rewrite_messages,
 )
-from assistant.errors import BackendError, ConfigError
-from assistant.settings import AnswerSettings
-from assistant.types import Passage, Turn
+from core.errors import BackendError, ConfigError
+from core.settings import AnswerSettings
+from core.types import Passage, Turn
 
 REWRITE_MAX_TOKENS = 64
 CONNECT_TIMEOUT_S = 10.0

@@ -17,8 +17,8 @@ import re
 from collections.abc import Iterator, Sequence
 
 from assistant.backends.base import NO_ANSWER, Draft
-from assistant.text import CITATION, split_sentences, strip_citations
-from assistant.types import Passage, Turn
+from core.text import CITATION, split_sentences, strip_citations
+from core.types import Passage, Turn
 
 CHARS_PER_TOKEN = 3.2  # conservative for English prose with BPE tokenizers
 MESSAGE_OVERHEAD_TOKENS = 64  # chat-template tokens and a margin
@@ -125,11 +125,11 @@ def format_passages(passages: Sequence[Passage], max_chars: int | None = None) -
             if len(text) > left:
                 text = text[:left].rsplit(" ", 1)[0] + " …"
             left -= len(text)
-        heading = f'<passage n="{n}" title="{_attribute(passage.title)}"'
+        heading = f'<passage n="{n}" title="{_attribute(passage.doc.title)}"'
         if passage.section:
             heading += f' section="{_attribute(passage.section)}"'
-        if passage.year:
-            heading += f' year="{passage.year}"'
+        if passage.doc.year:
+            heading += f' year="{passage.doc.year}"'
         parts.append(f"{heading}>\n{text}\n</passage>")
     return "<documents>\n" + "\n".join(parts) + "\n</documents>"
 

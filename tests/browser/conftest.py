@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from webtest import AXE, CHROMIUM, CHROMIUM_ARGS, INSTALL_HINT, LiveServer, free_port, web_settings
 
-from assistant.settings import Settings
+from core.settings import Settings
 
 
 @pytest.fixture(scope="session")

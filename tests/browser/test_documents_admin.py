@@ -37,7 +37,7 @@ INERT = """() => ({
 @pytest.fixture(scope="module")
 def admin_web(tmp_path_factory, corpus_dir, embedder):
     from assistant.pipeline import Assistant
-    from assistant.settings import Settings
+    from core.settings import Settings
     from index.ingest import ingest
     from ui.app import create_app
 

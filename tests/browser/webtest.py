@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from assistant.settings import Settings, UISettings
+from core.settings import Settings, UISettings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -7,10 +7,10 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 from assistant.backends.base import Draft
-from assistant.errors import QuestionError
 from assistant.pipeline import Assistant
 from assistant.retrieval import Filters
-from assistant.types import Passage, Turn
+from core.errors import QuestionError
+from core.types import Passage, Turn
 
 pytestmark = pytest.mark.integration
 TECHUK = "techuk-demystifying-the-smart-city-news.md"
@@ -31,7 +31,7 @@ CITATION_KEYS = {"n", "document_id", "title", "section", "page", "path", "source
 )
 def test_questions_naming_the_techuk_report_find_it(corpus_assistant, question):
     passages = corpus_assistant.retrieve(question).passages
-    assert TECHUK in [p.document_id for p in passages[:5]]
+    assert TECHUK in [p.doc.document_id for p in passages[:5]]
 
 
 def test_an_answer_is_cited_and_every_citation_is_a_real_passage(corpus_assistant):
@@ -42,8 +42,8 @@ def test_an_answer_is_cited_and_every_citation_is_a_real_passage(corpus_assistan
     for n in numbers:
         assert f"[{n}]" in answer.answer
     for citation in answer.citations:
-        assert citation.document_id == "ncsc-zero-trust-architecture-principles.md"
-        assert citation.text and citation.title
+        assert citation.doc.document_id == "ncsc-zero-trust-architecture-principles.md"
+        assert citation.text and citation.doc.title
     data = answer.to_dict()
     assert ANSWER_KEYS <= set(data)
     assert CITATION_KEYS <= set(data["citations"][0])
@@ -87,18 +87,18 @@ def test_a_follow_up_is_answered_as_a_standalone_question(corpus_assistant):
     history = [Turn("What does the techUK report say about stakeholder engagement?", "...")]
     answer = corpus_assistant.ask("and what about procurement?", history=history)
     assert answer.standalone_question == "What does the techUK report say about procurement?"
-    assert TECHUK in [s.document_id for s in answer.sources]
+    assert TECHUK in [s.doc.document_id for s in answer.sources]
 
 
 def test_filters_restrict_retrieval(corpus_assistant):
     only_ncsc = corpus_assistant.retrieve("security monitoring", Filters(publisher="NCSC")).passages
-    assert only_ncsc and all("NCSC" in p.publisher for p in only_ncsc)
+    assert only_ncsc and all("NCSC" in p.doc.publisher for p in only_ncsc)
     one_doc = corpus_assistant.retrieve(
         "what should services do", Filters(documents=("govuk-service-standard.md",))
     ).passages
-    assert one_doc and {p.document_id for p in one_doc} == {"govuk-service-standard.md"}
+    assert one_doc and {p.doc.document_id for p in one_doc} == {"govuk-service-standard.md"}
     recent = corpus_assistant.retrieve("cyber security", Filters(year_from=2024)).passages
-    assert recent and all(p.year and p.year >= 2024 for p in recent)
+    assert recent and all(p.doc.year and p.doc.year >= 2024 for p in recent)
 
 
 def test_old_sources_carry_a_currency_note(corpus_assistant):

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.settings import Settings, UISettings
+from core.settings import Settings, UISettings
 from ui.app import create_app
 
 pytestmark = pytest.mark.integration

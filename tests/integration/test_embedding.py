@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.settings import Settings
+from core.settings import Settings
 from index.embedding import MeanPooledEmbedding, load_embedder, resolve_model_dir
 
 pytestmark = pytest.mark.integration

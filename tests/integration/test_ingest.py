@@ -21,7 +21,7 @@ import pytest
 from docgen import make_docx, make_html, make_pdf
 from servers import run_cli
 
-from assistant.settings import DEFAULT_CORPUS, Settings
+from core.settings import DEFAULT_CORPUS, Settings
 from index.ingest import ingest
 from index.store import Store
 
@@ -58,7 +58,7 @@ def no_embedding():
 CHECK_SCRIPT = """
 import json, sys
 from collections import Counter
-from assistant.settings import Settings
+from core.settings import Settings
 from assistant.pipeline import Assistant
 from index.store import Store
 
@@ -74,7 +74,7 @@ print(json.dumps({
     "present": {d: owned[(d, r.doc_hash)] for d, r in records.items()},
     "total": len(metas),
     "live_ids": live_ids,
-    "retrieved": [[p.chunk_id, p.document_id] for p in passages],
+    "retrieved": [[p.chunk_id, p.doc.document_id] for p in passages],
 }))
 """
 
@@ -225,7 +225,7 @@ def test_retrieval_sees_the_new_version_only(small_corpus, tmp_path, embedder) -
     )
     ingest([small_corpus], settings, embedder_factory=lambda: embedder)
     passages = Assistant(settings, embedder=embedder).retrieve("When are brown garden waste bins emptied?").passages
-    garden = [p for p in passages if p.document_id == "garden-waste.md"]
+    garden = [p for p in passages if p.doc.document_id == "garden-waste.md"]
     assert garden and any("every Friday morning" in p.text for p in garden)
     assert not any("second Tuesday" in p.text for p in passages)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from llama_index.core.schema import MetadataMode
 
+from core.types import DocumentMeta
 from index.chunking import chunk_document, sections_of
 from index.loaders import LoadedDocument, Page
 
@@ -44,15 +45,14 @@ def document(*pages: Page, **changes: object) -> LoadedDocument:
         document_id="transport/parking.md",
         path="transport/parking.md",
         title="Parking guide 2021",
-        pages=pages,
-        format="markdown",
         publisher="Exampleshire Council",
         year=2021,
         licence="OGL v3",
         source="https://example.gov.uk/parking",
     )
     fields.update(changes)
-    return LoadedDocument(**fields)
+    fmt = str(fields.pop("format", "markdown"))
+    return LoadedDocument(meta=DocumentMeta(**fields), pages=pages, format=fmt)
 
 
 def test_sections_carry_their_heading_path_and_noise_sections_go() -> None:

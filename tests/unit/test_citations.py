@@ -1,13 +1,13 @@
 import pytest
 
 from assistant.citations import CitationChecker
-from assistant.types import Passage
+from core.types import DocumentMeta, Passage
 
 pytestmark = pytest.mark.unit
 
 PASSAGES = [
-    Passage("c1", "a.md", "Zero trust removes inherent trust in the network. Every request is verified against an access policy.", title="Zero trust principles"),
-    Passage("c2", "b.md", "The Service Standard has 14 points that help teams run great public services.", title="Service Standard"),
+    Passage("c1", DocumentMeta("a.md", title="Zero trust principles"), "Zero trust removes inherent trust in the network. Every request is verified against an access policy."),
+    Passage("c2", DocumentMeta("b.md", title="Service Standard"), "The Service Standard has 14 points that help teams run great public services."),
 ]
 
 
@@ -20,7 +20,7 @@ def test_supported_sentences_are_kept_and_renumbered_in_order_of_use():
     assert checked.text == (
         "The Service Standard has 14 points [1]. Zero trust removes inherent trust in the network [2]."
     )
-    assert [c.document_id for c in checked.citations] == ["b.md", "a.md"]
+    assert [c.doc.document_id for c in checked.citations] == ["b.md", "a.md"]
     assert [c.n for c in checked.citations] == [1, 2]
 
 
@@ -28,7 +28,7 @@ def test_invented_citation_numbers_never_reach_the_user():
     checked = CitationChecker().check("Every request is verified against an access policy [7].", PASSAGES)
     # [7] names no passage: the sentence is re-cited to the passage that supports it.
     assert "[7]" not in checked.text
-    assert checked.citations[0].document_id == "a.md"
+    assert checked.citations[0].doc.document_id == "a.md"
     assert checked.recited_sentences == 1
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ConfigError
+from core.errors import ConfigError
 from evals import aggregate, metrics
 from evals.compare import compare, compare_text, load_run
 from evals.dataset import (
@@ -450,7 +450,7 @@ def test_openai_judge_talks_to_a_chat_completions_endpoint():
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        from assistant.settings import AnswerSettings
+        from core.settings import AnswerSettings
 
         cfg = AnswerSettings(backend="openai", base_url=f"http://127.0.0.1:{server.server_port}/v1",
                              api_key="k", model="m", timeout_s=5)  # fmt: skip

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.settings import Settings, UISettings
+from core.settings import Settings, UISettings
 from ui.feedback import FeedbackStore, main, settings_snapshot
 
 pytestmark = pytest.mark.unit

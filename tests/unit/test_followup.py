@@ -1,7 +1,7 @@
 import pytest
 
 from assistant.followup import standalone_question
-from assistant.types import Turn
+from core.types import Turn
 
 pytestmark = pytest.mark.unit
 HISTORY = [Turn("What does the techUK report say about stakeholder engagement?", "...")]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from docgen import make_docx, make_html, make_pdf
 
-from assistant.errors import DocumentError
+from core.errors import DocumentError
 from index.loaders import SUPPORTED_SUFFIXES, load_document
 
 pytestmark = pytest.mark.unit
@@ -58,13 +58,13 @@ Potholes deeper than 40mm are repaired within 28 days.
 
 def test_markdown_front_matter_becomes_metadata() -> None:
     doc = load("policies/highways.md", MARKDOWN)
-    assert doc.title == "Highways asset management policy"
-    assert doc.publisher == "Exampleshire County Council"
-    assert (doc.year, doc.year_label) == (2023, "2021-2023")
-    assert doc.licence == "OGL v3"
-    assert doc.source == "https://example.gov.uk/highways"
-    assert doc.document_id == doc.path == "policies/highways.md"
-    assert doc.format == "markdown" and not doc.superseded
+    assert doc.meta.title == "Highways asset management policy"
+    assert doc.meta.publisher == "Exampleshire County Council"
+    assert (doc.meta.year, doc.year_label) == (2023, "2021-2023")
+    assert doc.meta.licence == "OGL v3"
+    assert doc.meta.source == "https://example.gov.uk/highways"
+    assert doc.meta.document_id == doc.meta.path == "policies/highways.md"
+    assert doc.format == "markdown" and not doc.meta.superseded
     assert len(doc.pages) == 1 and doc.pages[0].number is None
 
 
@@ -78,22 +78,22 @@ def test_markdown_body_is_clean_and_keeps_headings() -> None:
 
 
 def test_markdown_without_front_matter_takes_its_title_from_the_first_heading() -> None:
-    assert load("x.md", "Intro line.\n\n## Street lighting\n\nLamps.").title == "Street lighting"
-    assert load("street-lighting-plan.md", "Just text.").title == "street lighting plan"
+    assert load("x.md", "Intro line.\n\n## Street lighting\n\nLamps.").meta.title == "Street lighting"
+    assert load("street-lighting-plan.md", "Just text.").meta.title == "street lighting plan"
 
 
 @pytest.mark.parametrize(
     "front", ["superseded_by: new-plan.md", "status: Withdrawn", "superseded: true"]
 )
 def test_superseded_documents_are_flagged(front: str) -> None:
-    assert load("old.md", f"---\ntitle: Old plan\n{front}\n---\nText.").superseded
+    assert load("old.md", f"---\ntitle: Old plan\n{front}\n---\nText.").meta.superseded
 
 
 # -- plain text ---------------------------------------------------------------------------------
 def test_plain_text_keeps_its_text_and_strips_a_bom() -> None:
     doc = load("notes/bin-rules.txt", "\ufeffGreen bins take garden waste.\n\nBlack bins the rest.\n")
     assert doc.format == "text"
-    assert doc.title == "bin rules"
+    assert doc.meta.title == "bin rules"
     assert doc.pages[0].text == "Green bins take garden waste.\n\nBlack bins the rest."
 
 
@@ -134,8 +134,8 @@ def test_html_keeps_content_headings_and_tables_and_drops_site_chrome() -> None:
     doc = load("bins.html", page)
     text = doc.pages[0].text
     assert doc.format == "html"
-    assert doc.title == "Bin collections | Exampleshire"
-    assert doc.publisher == "Exampleshire Council"
+    assert doc.meta.title == "Bin collections | Exampleshire"
+    assert doc.meta.publisher == "Exampleshire Council"
     lines = text.splitlines()
     assert "# Bin collections" in lines and "## Missed bins" in lines
     assert "Bins are collected weekly." in text
@@ -160,13 +160,13 @@ def test_pdf_keeps_page_numbers_and_metadata() -> None:
     assert [p.number for p in doc.pages] == [1, 2, 3]
     assert "weekly (except bank holidays)" in doc.pages[1].text
     assert "Street lighting is LED." in doc.pages[2].text
-    assert (doc.title, doc.publisher, doc.year) == ("Local Plan Review 2021", "Exampleshire Council", 2021)
+    assert (doc.meta.title, doc.meta.publisher, doc.meta.year) == ("Local Plan Review 2021", "Exampleshire Council", 2021)
 
 
 def test_pdf_blank_pages_are_dropped_but_numbering_is_kept() -> None:
     doc = load("gaps.pdf", make_pdf([["Page one."], [], ["Page three."]]))
     assert [p.number for p in doc.pages] == [1, 3]
-    assert doc.title == "gaps"
+    assert doc.meta.title == "gaps"
 
 
 def test_pdf_without_any_text_suggests_ocr() -> None:
@@ -191,7 +191,7 @@ def test_pdf_running_headers_footers_and_page_numbers_are_dropped() -> None:
     doc = load("plan.pdf", make_pdf(pages, author="-"))
     for page in doc.pages:
         assert page.text == f"Policy text number {page.number} on housing."
-    assert doc.publisher == ""  # an author of "-" is no publisher
+    assert doc.meta.publisher == ""  # an author of "-" is no publisher
 
 
 # -- DOCX -----------------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def test_docx_headings_become_markdown_sections() -> None:
     doc = load("highways.docx", data)
     lines = doc.pages[0].text.splitlines()
     assert doc.format == "docx"
-    assert (doc.title, doc.publisher) == ("Highways Policy", "Exampleshire Council")
+    assert (doc.meta.title, doc.meta.publisher) == ("Highways Policy", "Exampleshire Council")
     assert lines[0] == "# Highways Policy"
     assert "## Potholes" in lines and "### Emergency repairs" in lines
     assert lines.index("## Potholes") < lines.index("We repair potholes within 28 days.")
@@ -224,7 +224,7 @@ def test_docx_year_comes_from_its_core_properties() -> None:
     document.core_properties.created = dt.datetime(2019, 5, 1)
     buffer = io.BytesIO()
     document.save(buffer)
-    assert load("t.docx", buffer.getvalue()).year == 2019
+    assert load("t.docx", buffer.getvalue()).meta.year == 2019
 
 
 def test_corrupt_docx_is_refused() -> None:
@@ -245,7 +245,7 @@ def test_defra_pages_lose_their_navigation_front_matter_and_html() -> None:
             continue
         loaded += 1
         text = doc.pages[0].text
-        assert doc.title and "\n" not in doc.title
+        assert doc.meta.title and "\n" not in doc.meta.title
         for noise in ("customNav", "breadcrumbItems", "href", "govuk-link", "</", "{%"):
             assert noise not in text, (file.name, noise)
     assert loaded >= 25 and skipped <= 8
@@ -255,7 +255,7 @@ def test_defra_pages_lose_their_navigation_front_matter_and_html() -> None:
 def test_a_defra_page_keeps_title_and_sections() -> None:
     file = DEFRA / "ai-toolkit" / "guidance" / "security.md"
     doc = load_document(file, "ai-toolkit/guidance/security.md", file.read_bytes())
-    assert doc.title == "Security"
+    assert doc.meta.title == "Security"
     lines = doc.pages[0].text.splitlines()
     assert "## Check for embedded credentials" in lines
     assert not any(line.startswith("- text:") for line in lines)
@@ -267,9 +267,9 @@ def test_real_pdf_keeps_all_its_numbered_pages() -> None:
     doc = load_document(ALEXNET, ALEXNET.name, ALEXNET.read_bytes())
     assert doc.format == "pdf"
     assert [p.number for p in doc.pages] == list(range(1, 40))
-    assert doc.year == 2018
-    assert doc.title.strip() and len(doc.title) > 3  # its PDF title is a lone symbol: not used
+    assert doc.meta.year == 2018
+    assert doc.meta.title.strip() and len(doc.meta.title) > 3  # its PDF title is a lone symbol: not used
     assert "Abstract" in doc.pages[0].text
-    assert doc.publisher == ""  # its /Author is "-"
+    assert doc.meta.publisher == ""  # its /Author is "-"
     assert not any("PAPER IDENTIFICATION NUMBER" in p.text for p in doc.pages)  # running header
     assert "AlexNet" in " ".join(p.text for p in doc.pages[9:12])

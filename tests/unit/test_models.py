@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from assistant import models
-from assistant.errors import BackendError, ConfigError
-from assistant.settings import AnswerSettings
+from core.errors import BackendError, ConfigError
+from core.settings import AnswerSettings
 
 pytestmark = pytest.mark.unit
 

@@ -22,8 +22,8 @@ from assistant.backends.prompt import (
     rewrite_messages,
     withhold_instructions,
 )
-from assistant.text import split_sentences
-from assistant.types import Passage, Turn
+from core.text import split_sentences
+from core.types import DocumentMeta, Passage, Turn
 
 pytestmark = pytest.mark.unit
 
@@ -35,7 +35,9 @@ HOSTILE = (
 
 
 def passage(text: str, title: str = "Parking policy", **fields) -> Passage:
-    return Passage(chunk_id=f"c{hash(text)}", document_id=title.lower(), text=text, title=title, **fields)
+    page, section = fields.pop("page", None), fields.pop("section", "")
+    doc = DocumentMeta(document_id=title.lower(), title=title, **fields)
+    return Passage(chunk_id=f"c{hash(text)}", doc=doc, text=text, section=section, page=page)
 
 
 def user_content(messages: list[dict[str, str]]) -> str:

@@ -1,6 +1,6 @@
 import pytest
 
-from assistant.text import content_terms, split_sentences, strip_citations
+from core.text import content_terms, split_sentences, strip_citations
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from assistant.types import Answer, Citation
+from core.types import Answer, Citation
 from ui.render import (
     REFUSAL_HEADING,
     answer_markdown,
@@ -39,7 +39,7 @@ def citation(n: int = 1, **changes) -> Citation:
         licence="OGL v3",
     )
     data.update(changes)
-    return Citation(**data)
+    return Citation.from_dict(data)
 
 
 def answer(**changes) -> Answer:

@@ -36,6 +36,9 @@ class IngestSettings(BaseModel):
     chunk_overlap: int = 30
     max_file_mb: float = Field(25.0, description="Files larger than this are skipped.")
     embed_batch_size: int = 64
+    # Documents are embedded and committed in groups of about this many chunks: memory stays
+    # bounded whatever the folder's size, and a kill -9 loses at most one group of work.
+    commit_group_chunks: int = 256
 
 
 class RetrievalSettings(BaseModel):
@@ -54,11 +57,47 @@ class RetrievalSettings(BaseModel):
     rerank_section: float = 0.1
 
 
+class ExtractiveSettings(BaseModel):
+    """How the extractive backend picks sentences (weights chosen on evals/golden.jsonl)."""
+
+    min_chars: int = 25
+    max_chars: int = 600
+    passages_read: int = 4
+    keep_ratio: float = Field(0.7, description="Keep sentences scoring this share of the best.")
+    max_list_items: int = 6
+    semantic_shortlist: int = Field(12, description="Sentences whose meaning is embedded.")
+    rank_decay: float = Field(0.25, description="Prior 1/(1 + decay * (passage rank - 1)).")
+    cheap_lexical: float = 0.7
+    cheap_prior: float = 0.3
+    semantic: float = 0.55
+    lexical: float = 0.3
+    prior: float = 0.15
+
+
+class CitationSettings(BaseModel):
+    """When a cited passage supports a sentence."""
+
+    lexical_enough: float = Field(0.8, description="Claim-term share that needs no semantic check.")
+    lexical_floor: float = Field(0.34, description="Below this the claim is not about the passage.")
+    semantic_enough: float = 0.62
+
+
+class RefusalSettings(BaseModel):
+    """When the evidence is too weak to answer (see README: which set each was chosen on)."""
+
+    threshold: float = Field(0.43, description="Evidence score below which the assistant refuses.")
+    coverage_weight: float = 0.6
+    dense_weight: float = 0.4
+
+
 class AnswerSettings(BaseModel):
     backend: Literal["extractive", "llamacpp", "openai"] = "extractive"
     max_sentences: int = 5
-    # Refusal: below this calibrated evidence score the assistant says the documents do not answer.
-    refusal_threshold: float = 0.43
+    max_question_chars: int = 2000
+    stale_after_years: int = Field(5, description="Sources this old get a currency warning.")
+    extractive: ExtractiveSettings = Field(default_factory=ExtractiveSettings)
+    citations: CitationSettings = Field(default_factory=CitationSettings)
+    refusal: RefusalSettings = Field(default_factory=RefusalSettings)
     # llama-cpp backend
     model_path: Path | None = None
     n_ctx: int = 4096

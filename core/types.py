@@ -1,0 +1,176 @@
+"""The shapes every layer shares: a document's metadata, a passage, an answer and its citations.
+
+``DocumentMeta`` is written once per document at ingest and carried, unchanged, by the
+manifest record, every passage retrieval returns and every citation an answer shows. The evals
+score exactly these ``Answer`` objects, so what is measured is what users see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What is known about one indexed document (from front matter, file properties, its path)."""
+
+    document_id: str
+    title: str = ""
+    path: str = ""
+    source: str = ""
+    publisher: str = ""
+    year: int | None = None
+    licence: str = ""
+    superseded: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DocumentMeta:
+        """From a flat mapping (store metadata, a JSON citation); unknown keys are ignored."""
+        year = data.get("year")
+        return cls(
+            document_id=str(data.get("document_id", "")),
+            title=str(data.get("title") or ""),
+            path=str(data.get("path") or ""),
+            source=str(data.get("source") or ""),
+            publisher=str(data.get("publisher") or ""),
+            year=int(year) if year not in (None, "") else None,
+            licence=str(data.get("licence") or ""),
+            superseded=bool(data.get("superseded", False)),
+        )
+
+
+DOCUMENT_FIELDS = tuple(f.name for f in fields(DocumentMeta))
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of an indexed document, as retrieval returns it."""
+
+    chunk_id: str
+    doc: DocumentMeta
+    text: str
+    section: str = ""
+    page: int | None = None
+    score: float = 0.0
+
+    def with_score(self, score: float) -> Passage:
+        return replace(self, score=score)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered passage as shown to the user: ``[n]`` in the answer points at it."""
+
+    n: int
+    chunk_id: str
+    doc: DocumentMeta
+    text: str
+    section: str = ""
+    page: int | None = None
+    score: float = 0.0
+
+    @classmethod
+    def from_passage(cls, n: int, passage: Passage) -> Citation:
+        return cls(
+            n=n,
+            chunk_id=passage.chunk_id,
+            doc=passage.doc,
+            text=passage.text,
+            section=passage.section,
+            page=passage.page,
+            score=round(float(passage.score), 4),
+        )
+
+    def as_passage(self) -> Passage:
+        return Passage(self.chunk_id, self.doc, self.text, self.section, self.page, self.score)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat JSON shape the CLI, the HTTP API and the evals share."""
+        data: dict[str, Any] = {"n": self.n, **self.doc.to_dict()}
+        data.update(
+            chunk_id=self.chunk_id, text=self.text, section=self.section, page=self.page,
+            score=self.score,
+        )  # fmt: skip
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Citation:
+        page = data.get("page")
+        return cls(
+            n=int(data.get("n", 0)),
+            chunk_id=str(data.get("chunk_id", "")),
+            doc=DocumentMeta.from_dict(data),
+            text=str(data.get("text", "")),
+            section=str(data.get("section") or ""),
+            page=int(page) if page not in (None, "") else None,
+            score=float(data.get("score") or 0.0),
+        )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange of a conversation."""
+
+    question: str
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some documents (API, CLI and web app); the store applies them."""
+
+    documents: tuple[str, ...] = ()
+    publisher: str | None = None  # matches publishers that contain this, case-insensitively
+    year_from: int | None = None
+    year_to: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self == Filters()
+
+    def describe(self) -> str:
+        """In words, for messages: "publisher 'NCSC', from 2024"."""
+        parts = []
+        if self.documents:
+            parts.append("document " + ", ".join(f"'{d}'" for d in self.documents))
+        if self.publisher:
+            parts.append(f"publisher '{self.publisher}'")
+        if self.year_from is not None and self.year_to is not None:
+            parts.append(f"years {self.year_from}-{self.year_to}")
+        elif self.year_from is not None:
+            parts.append(f"from {self.year_from}")
+        elif self.year_to is not None:
+            parts.append(f"up to {self.year_to}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the assistant says, with the evidence it rests on."""
+
+    question: str
+    answer: str
+    refused: bool
+    refusal_reason: str | None
+    citations: tuple[Citation, ...]
+    sources: tuple[Citation, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    standalone_question: str = ""
+    removed_sentences: int = 0
+    warnings: tuple[str, ...] = ()
+    backend: str = ""
+    # The retrieval signals refusal was decided on (score, query_coverage, top_dense, ...).
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["citations"] = [c.to_dict() for c in self.citations]
+        data["sources"] = [s.to_dict() for s in self.sources]
+        data["warnings"] = list(self.warnings)
+        data["timings_ms"] = dict(self.timings_ms)
+        data["evidence"] = dict(self.evidence)
+        return data
