@@ -17,7 +17,7 @@ from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
 from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.followup import standalone_question
 from assistant.retrieval import HybridRetriever, Retrieved
-from core.errors import QuestionError
+from core.errors import QuestionError, StoreError
 from core.settings import AnswerSettings, Settings
 from core.types import Answer, Citation, Filters, Passage, Turn
 
@@ -123,7 +123,11 @@ class Assistant:
         timings["condense"] = _ms(t0)
 
         t0 = time.perf_counter()
-        retrieved = self.retriever.retrieve(standalone, filters)
+        try:
+            retrieved = self.retriever.retrieve(standalone, filters)
+        except StoreError:
+            self.reload()  # the next question re-opens the store (it may have been rebuilt)
+            raise
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = retrieved.passages

@@ -9,7 +9,8 @@ single line. Hierarchy::
     ├── IngestError          a whole ingest could not run (no such path, nothing readable)
     ├── DocumentError        one file could not be read (the ingest skips it and goes on)
     ├── QuestionError        the question itself is unusable (empty, too long)
-    └── BackendError         the answer backend failed (model missing, endpoint down)
+    ├── BackendError         the answer backend failed (model missing, endpoint down)
+    └── ServeError           the web server cannot listen (port in use, no permission)
 """
 
 
@@ -38,6 +39,10 @@ class QuestionError(AssistantError):
 
 
 class BackendError(AssistantError):
+    pass
+
+
+class ServeError(AssistantError):
     pass
 
 

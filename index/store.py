@@ -40,15 +40,29 @@ def is_remote(store: str) -> bool:
 
 
 _CLIENT_LOCK = threading.Lock()
+DEFAULT_TIMEOUT_S = 30.0
 
 
-def make_client(store: str) -> Any:
+def make_client(store: str, timeout_s: float | None = None) -> Any:
     """A Chroma client for a folder path or an http(s)://HOST:PORT server, one per process.
 
     Locked: two threads creating the same embedded client at once crash inside chromadb.
+    ``timeout_s`` (settings.store_timeout_s) bounds each call to a server: chromadb's own
+    HTTP client waits for ever on a server that has hung.
     """
     with _CLIENT_LOCK:
-        return _make_client(store)
+        client = _make_client(store)
+        if timeout_s is not None and is_remote(store):
+            _set_timeout(client, timeout_s)
+        return client
+
+
+def _set_timeout(client: Any, seconds: float) -> None:
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
 @lru_cache(maxsize=8)
@@ -66,6 +80,7 @@ def _make_client(store: str) -> Any:
                 ssl=url.scheme == "https",
                 settings=_chroma_settings(),
             )
+            _set_timeout(client, DEFAULT_TIMEOUT_S)
             client.heartbeat()
             return client
         os.makedirs(store, exist_ok=True)
@@ -73,7 +88,7 @@ def _make_client(store: str) -> Any:
     except StoreError:
         raise
     except Exception as exc:  # chromadb raises many types for "cannot reach / cannot open"
-        raise StoreError(f"cannot open the Chroma store at {store}: {exc}") from None
+        raise store_unavailable(store, exc) from None
 
 
 @dataclass(frozen=True)
@@ -128,15 +143,17 @@ class Store:
                 self.docs = self.client.get_collection(
                     collection + DOCS_SUFFIX, embedding_function=None
                 )
+            self.chunks = Guarded(self.chunks, store)
+            self.docs = Guarded(self.docs, store)
         except StoreError:
             raise
         except Exception as exc:
-            if not create:
+            if not create and _is_missing(exc):
                 raise StoreError(
                     f"no collection '{collection}' in the store at {describe_store(store)};"
                     " run `python -m assistant ingest` first"
                 ) from None
-            raise StoreError(f"cannot open collection '{collection}': {exc}") from None
+            raise store_unavailable(store, exc) from None
 
     # -- collection-level metadata -------------------------------------------------------
     @property
@@ -220,3 +237,49 @@ class Store:
             except Exception:  # already absent
                 pass
 
+
+def _is_missing(exc: Exception) -> bool:
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError | ValueError)
+
+
+def store_unavailable(location: str, exc: BaseException) -> StoreError:
+    """The one error users see when the store cannot be reached, read or written."""
+    detail = f"{type(exc).__name__}: {exc}"[:300]
+    lowered = detail.lower()
+    if "disk is full" in lowered or "no space left" in lowered:
+        detail = f"the disk it is on is full ({detail})"
+    elif "readonly" in lowered or "read-only" in lowered:
+        detail = f"it is read-only ({detail})"
+    return StoreError(f"the document store ({describe_store(location)}) is unavailable: {detail}")
+
+
+class Guarded:
+    """A Chroma collection whose every call turns a failure into a ``StoreError``.
+
+    A stopped or hung ``chroma run`` server raises httpx errors, a full or read-only disk
+    sqlite and OS errors, a failing server chromadb errors; callers see one ``StoreError``
+    that says the store is unavailable, and the next call simply tries again, so the app
+    recovers by itself when the store comes back. Mistakes in the call itself (TypeError,
+    AttributeError) stay what they are.
+    """
+
+    def __init__(self, target: Any, location: str) -> None:
+        self._target = target
+        self._location = location
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return value(*args, **kwargs)
+            except (StoreError, TypeError, AttributeError):
+                raise
+            except Exception as exc:
+                raise store_unavailable(self._location, exc) from exc
+
+        return call

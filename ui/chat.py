@@ -32,6 +32,11 @@ EXAMPLES = [
     "What should we check before publishing open data?",
 ]
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+ADMIN_SESSION_JS = """(token) => {
+  const url = new URL("api/admin/session", document.baseURI);
+  const headers = token ? {Authorization: "Bearer " + token} : {};
+  fetch(url, {method: token ? "POST" : "DELETE", headers: headers, credentials: "same-origin"});
+}"""
 log = logging.getLogger("ui.chat")
 
 
@@ -126,7 +131,7 @@ def _respond(services: Services):
                     partial += event
                     chat[-1] = {"role": "assistant", "content": markdown_text(partial)}
                     yield "", chat, turns, answers, ""
-        except AssistantError as exc:
+        except Exception as exc:  # whatever failed, the officer gets a message, never a spinner
             log.exception("the chat could not answer %r", cleaned)
             chat[-1] = {"role": "assistant", "content": f"**Sorry, the assistant could not answer:** {_why(exc)}"}
             yield "", chat, turns, answers, "The assistant could not answer; see the message above."
@@ -134,12 +139,12 @@ def _respond(services: Services):
     return respond
 
 
-def _why(exc: AssistantError) -> str:
+def _why(exc: Exception) -> str:
     """What went wrong, for an officer; details (paths, hosts) stay in the server log."""
     if isinstance(exc, QuestionError):
         return markdown_text(str(exc))
     if isinstance(exc, StoreError):
-        return "the document index is unavailable. Please try again later or tell the service desk."
+        return "the document store is unavailable. Please try again in a minute or tell the service desk."
     if isinstance(exc, BackendError):
         return "the answer model is unavailable. Please try again later or tell the service desk."
     return "an unexpected error. Please try again later or tell the service desk."
@@ -211,6 +216,9 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
     with gr.Group(elem_id="admin"):
         gr.Markdown("## Manage documents\nThese actions need the admin token.")
         token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
+        # Gradio stores an upload before any handler runs, so the upload route itself checks
+        # for the token: the browser shows it once and gets a session cookie (ui/security.py).
+        token.change(None, [token], None, js=ADMIN_SESSION_JS)
         upload = gr.UploadButton(
             "Upload documents (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
             file_count="multiple",

@@ -13,13 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.pipeline import Assistant
-from core.errors import (
-    AssistantError,
-    BackendError,
-    DocumentError,
-    QuestionError,
-    StoreError,
-)
 from core.settings import Settings
 from core.types import Answer
 from ui.documents import DocumentAdmin
@@ -68,7 +61,7 @@ class Services:
             assistant=assistant,
             limiter=RateLimiter(settings.ui.rate_limit_per_minute),
             guard=guard,
-            policy=OriginPolicy(settings.ui.allowed_origins),
+            policy=OriginPolicy.from_settings(settings.ui),
             feedback=FeedbackStore(settings.ui.feedback_db),
             documents=DocumentAdmin(
                 settings,
@@ -96,15 +89,3 @@ class Services:
             refused=bool(data.get("refused")),
             source=source,
         )
-
-
-
-def error_status(exc: AssistantError) -> int:
-    """The HTTP status for an assistant error: the user's fault 400, ours 5xx."""
-    if isinstance(exc, QuestionError | DocumentError):
-        return 400
-    if isinstance(exc, StoreError):
-        return 503
-    if isinstance(exc, BackendError):
-        return 502
-    return 500  # IngestError, ConfigError: the server is set up wrongly

@@ -192,7 +192,7 @@ def test_openai_history_and_bad_input(client) -> None:
     assert client.post("/v1/chat/completions", json={"messages": messages}).status_code == 200
     assert client.post("/v1/chat/completions", json={"messages": messages[:2]}).status_code == 400
     assert client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": " "}]}).status_code == 400
-    assert client.post("/v1/chat/completions", json={"messages": []}).status_code == 422
+    assert client.post("/v1/chat/completions", json={"messages": []}).status_code == 400  # as OpenAI
     models = client.get("/v1/models").json()
     assert models["data"][0]["id"] == "council-assistant"
 
@@ -211,7 +211,7 @@ def test_other_origins_are_refused_before_anything_runs(client, api_settings) ->
     assert allowed.headers["access-control-allow-origin"] == INTRANET
     page = client.get("/")
     assert page.status_code == 200
-    assert page.headers["content-security-policy"] == f"frame-ancestors 'self' {INTRANET}"
+    assert f"frame-ancestors 'self' {INTRANET}" in page.headers["content-security-policy"]
     assert ADMIN not in page.text
 
 

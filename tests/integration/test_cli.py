@@ -118,7 +118,8 @@ def test_errors_are_one_line_with_a_non_zero_exit(tmp_path) -> None:
     assert_one_line_error(
         cli("status", "--store", f"http://127.0.0.1:{free_port()}", "--json", timeout=60),
         1,
-        "cannot open the Chroma store at http://127.0.0.1:",
+        "the document store (http://127.0.0.1:",
+        "is unavailable",
     )
     assert_one_line_error(
         cli("status", "--store", str(tmp_path / "s"), "--collection", "ab"), 1, "3 to 60 characters"
