@@ -32,10 +32,13 @@ EXAMPLES = [
     "What should we check before publishing open data?",
 ]
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
-ADMIN_SESSION_JS = """(token) => {
+ADMIN_SESSION_JS = """async (token) => {
   const url = new URL("api/admin/session", document.baseURI);
   const headers = token ? {Authorization: "Bearer " + token} : {};
-  fetch(url, {method: token ? "POST" : "DELETE", headers: headers, credentials: "same-origin"});
+  try {
+    await fetch(url, {method: token ? "POST" : "DELETE", headers: headers, credentials: "same-origin"});
+  } catch (e) {}
+  return token;
 }"""
 log = logging.getLogger("ui.chat")
 
@@ -216,14 +219,12 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
     with gr.Group(elem_id="admin"):
         gr.Markdown("## Manage documents\nThese actions need the admin token.")
         token = gr.Textbox(label="Admin token", type="password", elem_id="admin-token")
-        # Gradio stores an upload before any handler runs, so the upload route itself checks
-        # for the token: the browser shows it once and gets a session cookie (ui/security.py).
-        token.change(None, [token], None, js=ADMIN_SESSION_JS)
         upload = gr.UploadButton(
             "Upload documents (" + ", ".join(sorted(SUPPORTED_SUFFIXES)) + ")",
             file_count="multiple",
             file_types=sorted(SUPPORTED_SUFFIXES),
             elem_id="upload-button",
+            interactive=False,  # until the token is accepted: the upload route needs it
         )
         choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice")
         delete = gr.Button("Delete from the index", variant="stop", elem_id="delete-button")
@@ -249,6 +250,20 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
         found = [(Path(p).name, Path(p).read_bytes()) for p in paths or []]
         return services.documents.upload(secret, found)
 
+    def check_token(secret: str):
+        if not (secret or "").strip():
+            return "", gr.update(interactive=False)
+        try:
+            services.guard.check(secret)
+        except AdminError as exc:
+            return f"Refused: {markdown_text(str(exc))}", gr.update(interactive=False)
+        return "Admin token accepted: you can upload, delete and re-index.", gr.update(interactive=True)
+
+    # Gradio stores an upload before any handler runs, so the upload route itself checks for
+    # the token: the browser shows it once and gets a session cookie (ui/security.py).
+    token.change(
+        check_token, [token], [admin_status, upload], js=ADMIN_SESSION_JS, trigger_mode="always_last", **PRIVATE
+    )
     outputs = [admin_status, documents_html, choice]
     upload.upload(run(do_upload), [token, upload], outputs, **PRIVATE)
     delete.click(run(lambda secret, doc: services.documents.delete(secret, doc or "")), [token, choice], outputs, **PRIVATE)

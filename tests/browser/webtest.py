@@ -34,12 +34,15 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """uvicorn serving an ASGI app on 127.0.0.1 in a daemon thread."""
+    """uvicorn serving an ASGI app on 127.0.0.1 in a daemon thread.
+
+    On the port the app's settings name (the origin check trusts only that), else a free one."""
 
     def __init__(self, app) -> None:
         import uvicorn
 
-        self.port = free_port()
+        services = getattr(getattr(app, "state", None), "services", None)
+        self.port = services.settings.ui.port if services is not None else free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
@@ -88,6 +91,7 @@ def web_settings(base: Settings, folder: Path, **ui) -> Settings:
         admin_token=ADMIN_TOKEN,
         rate_limit_per_minute=1000,
         feedback_db=folder / "feedback.sqlite3",
+        port=free_port(),  # the LiveServer listens there: the app's own origin
     )
     values.update(ui)
     return base.model_copy(update={"ui": UISettings(**values)})
