@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -49,3 +50,33 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subpro
         timeout=timeout,
         env=dict(os.environ, **(env or {})),
     )
+
+
+class LiveServer:
+    """uvicorn serving an ASGI app on 127.0.0.1 in a daemon thread.
+
+    On the port the app's settings name (the origin check trusts only that), else a free one."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        services = getattr(getattr(app, "state", None), "services", None)
+        self.port = services.settings.ui.port if services is not None else free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.time() + 60
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError(f"the app did not start on port {self.port}")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.server.force_exit = True  # the browser may still hold the chat's event stream open
+        self.thread.join(timeout=15)
