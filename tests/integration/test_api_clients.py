@@ -1,5 +1,6 @@
-"""The OpenAI-compatible API through the official ``openai`` client, against the real app under
-uvicorn: answers, streaming with the usage chunk, and every error readable as the client shows it."""
+"""What integrators use, against the real app under uvicorn: the OpenAI-compatible API through the
+official ``openai`` client (answers, the usage chunk, every error readable as the client shows it),
+and ``gradio_client``, which finds no endpoints because the chat's events are private."""
 
 from __future__ import annotations
 
@@ -162,3 +163,11 @@ def test_a_failure_mid_stream_is_an_error_event_the_client_raises(corpus_setting
     assert "[1]" in "".join(received)  # the checked first sentence had streamed
     assert "the answer model stopped responding" in caught.value.message
     assert isinstance(caught.value.body, dict) and caught.value.body["code"] == "backend_unavailable"
+
+
+def test_gradio_client_sees_no_endpoints(server) -> None:
+    """The chat's Gradio events are private (the README points programs at the HTTP APIs)."""
+    from gradio_client import Client
+
+    api = Client(server + "/", verbose=False).view_api(print_info=False, return_format="dict")
+    assert api["named_endpoints"] == {} and api["unnamed_endpoints"] == {}
