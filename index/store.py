@@ -244,7 +244,7 @@ def _is_missing(exc: Exception) -> bool:
     return isinstance(exc, NotFoundError | ValueError)
 
 
-def store_unavailable(location: str, exc: BaseException) -> StoreError:
+def store_unavailable(location: str, exc: BaseException, what: str = "the document store") -> StoreError:
     """The one error users see when the store cannot be reached, read or written."""
     detail = f"{type(exc).__name__}: {exc}"[:300]
     lowered = detail.lower()
@@ -252,7 +252,7 @@ def store_unavailable(location: str, exc: BaseException) -> StoreError:
         detail = f"the disk it is on is full ({detail})"
     elif "readonly" in lowered or "read-only" in lowered:
         detail = f"it is read-only ({detail})"
-    return StoreError(f"the document store ({describe_store(location)}) is unavailable: {detail}")
+    return StoreError(f"{what} ({describe_store(location)}) is unavailable: {detail}")
 
 
 class Guarded:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -80,3 +82,39 @@ class LiveServer:
         self.server.should_exit = True
         self.server.force_exit = True  # the browser may still hold the chat's event stream open
         self.thread.join(timeout=15)
+
+
+class ChromaServer:
+    """A real ``chroma run`` on 127.0.0.1 that a test can stop, restart (same port, same data)
+    and pause (SIGSTOP: a server that hangs without closing its connections)."""
+
+    def __init__(self, path: Path, port: int | None = None) -> None:
+        self.path = path
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ChromaServer:
+        chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+        self.process = subprocess.Popen(
+            [chroma, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=dict(os.environ, ANONYMIZED_TELEMETRY="False"),
+        )
+        wait_for_port(self.port, process=self.process)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.resume()
+            stop_process(self.process)
+        self.process = None
+
+    def pause(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)

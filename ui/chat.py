@@ -168,7 +168,11 @@ def _on_like(services: Services):
         if data.liked in (None, ""):
             return None, gr.update(visible=False), "", "Your rating was removed."
         rating = "up" if data.liked is True or data.liked == "Like" else "down"
-        row = services.record_feedback(answer, rating, source="web")
+        try:
+            row = services.record_feedback(answer, rating, source="web")
+        except AssistantError:
+            log.exception("feedback could not be saved")
+            return None, gr.update(visible=False), "", "Sorry, your rating could not be saved; please try again later."
         thanks = "Thank you: your thumbs " + ("up" if rating == "up" else "down") + " is recorded."
         return row, gr.update(visible=True), "", thanks + " You can add a reason below."
 

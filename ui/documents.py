@@ -17,6 +17,7 @@ from typing import Any
 
 from core.settings import Settings
 from index.loaders import SUPPORTED_SUFFIXES
+from index.store import store_unavailable
 from ui.security import AdminGuard
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -82,9 +83,13 @@ class DocumentAdmin:
             if reason:
                 refused.append({"path": name, "reason": reason})
                 continue
+            try:
+                self.uploads_dir.mkdir(parents=True, exist_ok=True)
+                (self.uploads_dir / clean).write_bytes(data)
+            except OSError as exc:  # a full or read-only disk: say so, keep nothing half-written
+                (self.uploads_dir / clean).unlink(missing_ok=True)
+                raise store_unavailable(str(self.uploads_dir), exc) from None
             saved.append(clean)
-            self.uploads_dir.mkdir(parents=True, exist_ok=True)
-            (self.uploads_dir / clean).write_bytes(data)
         if not saved:
             return ActionResult(False, "nothing was uploaded", {"skipped": refused})
         report = self._ingest([self.uploads_dir])

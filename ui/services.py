@@ -6,6 +6,7 @@ limit by switching between the chat and the API), one feedback store, one admin 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
@@ -15,6 +16,7 @@ from typing import Any
 from assistant.pipeline import Assistant
 from core.settings import Settings
 from core.types import Answer
+from index.store import store_unavailable
 from ui.documents import DocumentAdmin
 from ui.feedback import FeedbackStore, settings_snapshot
 from ui.security import AdminGuard, OriginPolicy, RateLimiter
@@ -79,6 +81,12 @@ class Services:
         self, answer: Answer | dict[str, Any], rating: str, reason: str = "", source: str = ""
     ) -> int:
         data = answer.to_dict() if isinstance(answer, Answer) else answer
+        try:
+            return self._add_feedback(data, rating, reason, source)
+        except (sqlite3.Error, OSError) as exc:  # a full or read-only disk
+            raise store_unavailable(str(self.feedback.path), exc, "the feedback store") from exc
+
+    def _add_feedback(self, data: dict[str, Any], rating: str, reason: str, source: str) -> int:
         return self.feedback.add(
             rating=rating,  # type: ignore[arg-type]
             question=str(data.get("question", "")),
