@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.pipeline import Assistant
+from core.errors import unavailable
 from core.settings import Settings
 from core.types import Answer
-from index.store import store_unavailable
 from ui.documents import DocumentAdmin
 from ui.feedback import FeedbackStore, settings_snapshot
 from ui.security import AdminGuard, OriginPolicy, RateLimiter
@@ -69,7 +69,6 @@ class Services:
                 settings,
                 guard,
                 embedder_factory=lambda: assistant.embedder,
-                on_change=assistant.reload,  # the next question re-opens the store
             ),
         )
 
@@ -84,7 +83,7 @@ class Services:
         try:
             return self._add_feedback(data, rating, reason, source)
         except (sqlite3.Error, OSError) as exc:  # a full or read-only disk
-            raise store_unavailable(str(self.feedback.path), exc, "the feedback store") from exc
+            raise unavailable("the feedback store", str(self.feedback.path), exc) from exc
 
     def _add_feedback(self, data: dict[str, Any], rating: str, reason: str, source: str) -> int:
         return self.feedback.add(
