@@ -54,11 +54,11 @@ def missing_extra(package: str, extra: str) -> ConfigError:
 
 
 def unavailable(what: str, where: str, exc: BaseException) -> StoreError:
-    """"<what> (<where>) is unavailable: <why>", in plain words for a full or read-only disk."""
+    """"<what> is unavailable (<where>): <why>", in plain words for a full or read-only disk."""
     detail = f"{type(exc).__name__}: {exc}"[:300]
     lowered = detail.lower()
     if "disk is full" in lowered or "no space left" in lowered:
         detail = f"the disk it is on is full ({detail})"
     elif "readonly" in lowered or "read-only" in lowered:
         detail = f"it is read-only ({detail})"
-    return StoreError(f"{what} ({where}) is unavailable: {detail}")
+    return StoreError(f"{what} is unavailable ({where}): {detail}")

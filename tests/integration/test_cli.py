@@ -118,8 +118,7 @@ def test_errors_are_one_line_with_a_non_zero_exit(tmp_path) -> None:
     assert_one_line_error(
         cli("status", "--store", f"http://127.0.0.1:{free_port()}", "--json", timeout=60),
         1,
-        "the document store (http://127.0.0.1:",
-        "is unavailable",
+        "the document store is unavailable (http://127.0.0.1:",
     )
     assert_one_line_error(
         cli("status", "--store", str(tmp_path / "s"), "--collection", "ab"), 1, "3 to 60 characters"
