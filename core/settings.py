@@ -48,6 +48,10 @@ class RetrievalSettings(BaseModel):
     # With filters or access groups, fetch this many times dense_k unfiltered and keep what is
     # in scope; only when too few are does the filter go into the (slower) store query.
     dense_overfetch: int = 4
+    # Keyword search scores at most about this many chunks: the rarest query terms are kept,
+    # the most common dropped (their idf is lowest). Bounds BM25's cost in large stores; a
+    # store under this many chunks is never affected.
+    bm25_max_postings: int = 20000
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
