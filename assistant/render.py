@@ -22,7 +22,7 @@ REPOSITORY_SOURCE = re.compile(
 )
 SCHEMELESS = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+\.?[a-z]*/[^\s]*$", re.I)
 # Markdown that would turn document text into markup is escaped; citation markers [n] stay.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>\[\]|])")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_<\[\]])")
 MARKER = re.compile(r"\[\d{1,3}\](?![(:])")
 
 

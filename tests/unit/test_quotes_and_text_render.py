@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from assistant.quotes import quoted_sentences, quoted_spans, sentence_spans
-from assistant.render import answer_as_markdown, answer_as_text, group_by_document, source_url, url_label
+from assistant.render import (
+    answer_as_markdown,
+    answer_as_text,
+    group_by_document,
+    source_url,
+    url_label,
+)
 from core.types import Answer, Citation
 
 pytestmark = pytest.mark.unit
