@@ -23,11 +23,11 @@ chunk deleted meanwhile re-opens and retries.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from core.errors import StoreError
@@ -49,6 +49,7 @@ PLACEHOLDER_EMBEDDING = [1.0]  # the manifest collection needs a vector; it is n
 PAGE = 1000  # rows per read: nothing reads a whole collection at once
 WRITE_BATCH = 500
 MISSING_STORE_HINT = "only `ingest` creates a store"
+T = TypeVar("T")
 
 
 class ChromaStore:
@@ -124,6 +125,19 @@ class ChromaStore:
                 raise
             except Exception as exc:  # chromadb raises many types for "cannot reach / failed"
                 raise StoreError(f"the document store is unavailable ({what}: {exc})") from None
+
+    def _read(self, what: str, call: Callable[[Any, Any], T]) -> T:
+        """A read; on an embedded store, once more after re-opening when it fails, since another
+        process's ingest can delete a chunk the in-memory vector index still lists."""
+        try:
+            with self._chroma(what) as (chunks, docs):
+                return call(chunks, docs)
+        except StoreError:
+            if is_remote(self.location):
+                raise
+        CLIENTS.reopen(self.location)
+        with self._chroma(what) as (chunks, docs):
+            return call(chunks, docs)
 
     def vector_store(self) -> Any:
         """llama-index's ChromaVectorStore over this collection (for llama-index retrievers)."""
@@ -228,18 +242,12 @@ class ChromaStore:
             return found
 
     def _query(self, vector: Sequence[float], k: int, where: dict | None) -> list[tuple[str, float]]:
-        for attempt in (1, 2):
-            try:
-                with self._chroma("dense search") as (chunks, _):
-                    got = chunks.query(
-                        query_embeddings=[list(vector)], n_results=k, where=where,
-                        include=["distances"],
-                    )  # fmt: skip
-                break
-            except StoreError:
-                if attempt == 2 or is_remote(self.location):
-                    raise
-                CLIENTS.reopen(self.location)  # a chunk deleted by another process's ingest
+        got = self._read(
+            "dense search",
+            lambda chunks, _: chunks.query(
+                query_embeddings=[list(vector)], n_results=k, where=where, include=["distances"]
+            ),
+        )
         ids, distances = got["ids"][0], got["distances"][0]
         return [(c, 1.0 - float(d)) for c, d in zip(ids, distances)]
 
@@ -250,8 +258,7 @@ class ChromaStore:
         if not chunk_ids:
             return []
         include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
-        with self._chroma("fetch passages") as (chunks, _):
-            got = chunks.get(ids=list(chunk_ids), include=include)
+        got = self._read("fetch passages", lambda chunks, _: chunks.get(ids=list(chunk_ids), include=include))
         embeddings = got.get("embeddings") if vectors else None
         out = []
         for i, chunk_id in enumerate(got["ids"]):
