@@ -125,7 +125,23 @@ class UISettings(BaseModel):
     admin_token: str | None = None
     allowed_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = 30
-    feedback_db: Path = Path(".assistant/feedback.sqlite3")
+    feedback_db: Path = Field(
+        Path(".assistant/feedback.sqlite3"),
+        description="SQLite file (created 0600) holding feedback and saved conversations.",
+    )
+    conversation_retention_days: float = Field(
+        30, description="Saved conversations untouched this long are deleted (0: never saved)."
+    )
+    max_conversations: int = Field(100, description="Saved conversations kept per browser or user.")
+    max_conversation_turns: int = Field(50, description="Questions kept per saved conversation.")
+
+
+class PrivacySettings(BaseModel):
+    redact_personal_data: bool = Field(
+        True,
+        description="Replace UK personal data (NI numbers, emails, phone numbers, postcodes, card "
+        "numbers, dates of birth) in logs, stored feedback and saved conversations.",
+    )
 
 
 class Settings(BaseSettings):
@@ -151,6 +167,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given top-level fields replaced (None values are ignored)."""
