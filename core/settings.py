@@ -134,6 +134,11 @@ class UISettings(BaseModel):
     )
     max_conversations: int = Field(100, description="Saved conversations kept per browser or user.")
     max_conversation_turns: int = Field(50, description="Questions kept per saved conversation.")
+    # Access control: a reverse proxy that signs users in names them (and their groups) in
+    # these headers; they are believed only from these addresses (IPs or CIDR ranges).
+    identity_header: str | None = Field(None, examples=["X-Forwarded-User"])
+    groups_header: str | None = Field(None, examples=["X-Forwarded-Groups"])
+    trusted_proxies: list[str] = Field(default_factory=list, examples=[["127.0.0.1", "10.0.0.0/8"]])
 
 
 class PrivacySettings(BaseModel):
