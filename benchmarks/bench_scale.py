@@ -46,9 +46,10 @@ TOPICS = ["highways", "housing", "waste", "planning", "libraries", "parking", "s
           "schools", "licensing", "parks", "procurement", "digital services"]  # fmt: skip
 
 
-def questions(limit: int) -> list[str]:
+def questions(limit: int) -> list[dict]:
+    """Answerable golden questions with the documents that answer them (for hit@5 at scale)."""
     rows = [json.loads(line) for line in QUESTIONS_FILE.read_text().splitlines() if line.strip()]
-    return [r["question"] for r in rows if r["type"] == "answerable"][:limit]
+    return [{"q": r["question"], "docs": r["expected_documents"]} for r in rows if r["type"] == "answerable"][:limit]
 
 
 def real_corpus(cache: Path) -> Path:
@@ -115,13 +116,15 @@ sys.path.insert(0, sys.argv[1])
 from core.settings import Settings, set_offline_environment
 set_offline_environment()
 from assistant.pipeline import Assistant
-store, questions = sys.argv[2], json.loads(sys.argv[3])
+store, items = sys.argv[2], json.loads(sys.argv[3])
+questions = [i["q"] for i in items]
 assistant = Assistant(Settings(store=store))
 for q in questions[:3]:
     assistant.ask(q)  # warm up: models, caches
-totals, stages = [], {}
-for q in questions:
-    answer = assistant.ask(q)
+totals, stages, hits = [], {}, 0
+for item in items:
+    answer = assistant.ask(item["q"])
+    hits += bool({s.doc.document_id for s in answer.sources[:5]} & set(item["docs"]))
     totals.append(answer.timings_ms["total"])
     for key, value in answer.timings_ms.items():
         stages.setdefault(key, []).append(value)
@@ -141,12 +144,13 @@ print(json.dumps({
     "warm_p50_ms": round(statistics.median(totals), 1), "warm_p95_ms": round(pct(totals, 95), 1),
     "stages_p50_ms": {k: round(statistics.median(v), 2) for k, v in sorted(stages.items())},
     "baseline_p50_ms": round(statistics.median(baseline), 1),
+    "hit_rate@5": round(hits / len(items), 3),
 }))
 """
 
 
-def measure(store: str, qs: list[str], env: dict | None = None) -> dict:
-    cold = run_measured([sys.executable, "-m", "assistant", "ask", qs[0], "--store", store, "--json"], ROOT, env)
+def measure(store: str, qs: list[dict], env: dict | None = None) -> dict:
+    cold = run_measured([sys.executable, "-m", "assistant", "ask", qs[0]["q"], "--store", store, "--json"], ROOT, env)
     run = run_measured([sys.executable, "-c", WARM, str(ROOT), store, json.dumps(qs)], ROOT, env)
     warm = json.loads(run.stdout.strip().splitlines()[-1])
     return {
@@ -162,6 +166,7 @@ def measure(store: str, qs: list[str], env: dict | None = None) -> dict:
         "retrieve_p50_ms": warm["stages_p50_ms"].get("retrieve"),
         "retrieve_vs_baseline": _ratio(warm["stages_p50_ms"].get("retrieve"), warm["baseline_p50_ms"]),
         "stages_p50_ms": warm["stages_p50_ms"],
+        "hit_rate@5": warm["hit_rate@5"],
     }
 
 
@@ -181,7 +186,7 @@ def serve_chroma(path: Path) -> tuple[subprocess.Popen, str]:
     return process, f"http://127.0.0.1:{port}"
 
 
-def server_mode(folder: Path, qs: list[str], keyword_dir: Path) -> dict:
+def server_mode(folder: Path, qs: list[dict], keyword_dir: Path) -> dict:
     from index.store import open_store
 
     process, url = serve_chroma(folder)
@@ -239,7 +244,8 @@ def _line(r: dict) -> str:
         f" (dense {stages.get('retrieve.dense', 0):.0f}, bm25 {stages.get('retrieve.bm25', 0):.0f},"
         f" fetch {stages.get('retrieve.fetch', 0):.0f}, draft {stages.get('draft_and_check', 0):.0f}),"
         f" peak {r['peak_rss_mb']} MB; llama-index retriever p50 {r['baseline_p50_ms']:.0f} ms"
-        f" (answer/baseline {r['p50_vs_baseline']}, retrieval/baseline {r['retrieve_vs_baseline']})"
+        f" (answer/baseline {r['p50_vs_baseline']}, retrieval/baseline {r['retrieve_vs_baseline']});"
+        f" golden hit@5 {r['hit_rate@5']}"
     )
 
 

@@ -59,11 +59,12 @@ class LiveServer:
 
     On the port the app's settings name (the origin check trusts only that), else a free one."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, port: int | None = None) -> None:
         import uvicorn
 
         services = getattr(getattr(app, "state", None), "services", None)
-        self.port = services.settings.ui.port if services is not None else free_port()
+        # A restart on the same port keeps the browser's origin.
+        self.port = port or (services.settings.ui.port if services is not None else free_port())
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)

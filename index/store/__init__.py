@@ -61,4 +61,5 @@ def open_store(settings: Settings, create: bool = False) -> DocumentStore:
         dense_overfetch=settings.retrieval.dense_overfetch,
         lock_timeout_s=settings.ingest.lock_timeout_s,
         timeout_s=settings.store_timeout_s,
+        bm25_max_postings=settings.retrieval.bm25_max_postings,
     )

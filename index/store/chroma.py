@@ -64,6 +64,7 @@ class ChromaStore:
         dense_overfetch: int = 4,
         lock_timeout_s: float = 3600.0,
         timeout_s: float | None = None,
+        bm25_max_postings: int | None = None,
     ) -> None:
         if not 3 <= len(collection) <= 60:
             raise StoreError("collection names need 3 to 60 characters")
@@ -71,6 +72,7 @@ class ChromaStore:
         self.collection = collection
         self.dense_overfetch = dense_overfetch
         self.lock_timeout_s = lock_timeout_s
+        self.bm25_max_postings = bm25_max_postings
         if not create:
             _check_exists(location, collection)
         if is_remote(location):
@@ -255,7 +257,7 @@ class ChromaStore:
         return [(c, 1.0 - float(d)) for c, d in zip(ids, distances)]
 
     def keyword_search(self, terms: Sequence[str], k: int, scope: Scope) -> list[tuple[str, float]]:
-        return self._synced_keyword().search(terms, k, scope)
+        return self._synced_keyword().search(terms, k, scope, self.bm25_max_postings)
 
     def fetch(self, chunk_ids: Sequence[str], vectors: bool = False) -> list[StoredChunk]:
         if not chunk_ids:
@@ -313,7 +315,7 @@ class ChromaStore:
                 batch = chunks[start : start + WRITE_BATCH]
                 chunk_collection.upsert(
                     ids=[c.chunk_id for c in batch],
-                    embeddings=[list(c.vector) for c in batch],
+                    embeddings=[c.vector for c in batch],
                     documents=[c.text for c in batch],
                     metadatas=[_chunk_metadata(record, c) for c in batch],
                 )

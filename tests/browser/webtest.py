@@ -61,6 +61,22 @@ def web_settings(base: Settings, folder: Path, **ui) -> Settings:
     return base.model_copy(update={"ui": UISettings(**values)})
 
 
+IN_VIEW = """(selectors) => Object.fromEntries(selectors.map((s) => {
+    const e = document.querySelector(s);
+    if (!e) return [s, 'missing'];
+    const r = e.getBoundingClientRect();
+    const inside = r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
+        && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
+    return [s, inside ? 'in view' : `box ${[r.left, r.top, r.right, r.bottom].map(Math.round)} outside ${innerWidth}x${innerHeight}`];
+}))"""
+
+
+def out_of_view(page_or_frame, selectors: list[str]) -> dict[str, str]:
+    """The selectors whose bounding box is not wholly inside the (frame's) viewport, and why."""
+    found = page_or_frame.evaluate(IN_VIEW, selectors)
+    return {s: why for s, why in found.items() if why != "in view"}
+
+
 def run_axe(page, axe_source: str, name: str, output_dir: Path) -> list[dict]:
     """axe-core's serious and critical violations on the page (the full report is saved)."""
     page.add_script_tag(content=axe_source)

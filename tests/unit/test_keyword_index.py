@@ -106,3 +106,16 @@ def test_sync_touches_only_documents_whose_hash_changed(index) -> None:
 def test_odd_terms_cannot_break_the_match_syntax(index) -> None:
     for text in ['"quoted" OR NOT', "o'brien's e-mail", "AND OR NEAR(", "* ^ : -"]:
         index.search(content_terms(text), 5)  # no sqlite3.OperationalError
+
+
+def test_a_postings_budget_drops_the_most_common_terms_first(tmp_path) -> None:
+    index = KeywordIndex(tmp_path / "budget.sqlite3")
+    rows = [(f"c{i}", "", "council services" + (" zebra crossing" if i < 3 else "")) for i in range(50)]
+    index.replace_document(meta("doc.md"), "h", rows)
+    terms = content_terms("council zebra crossing")
+    unbounded = index.search(terms, 100)
+    assert len(unbounded) == 50  # every chunk has 'council'
+    bounded = index.search(terms, 100, max_postings=10)
+    assert sorted(c for c, _ in bounded) == ["c0", "c1", "c2"]  # 'council' (50 chunks) dropped
+    assert [c for c, _ in bounded] == [c for c, _ in unbounded[:3]]
+    assert index.search(content_terms("council"), 5, max_postings=10)  # one term is always kept
