@@ -43,7 +43,8 @@ def test_completion_with_citations(server) -> None:
         model="council-assistant", messages=[{"role": "user", "content": ZERO_TRUST}]
     )
     content = reply.choices[0].message.content or ""
-    assert "[1]" in content and "\n\nSources:\n[1] " in content
+    answer, _, sources = content.partition("\n\nSources:\n")
+    assert "[1]" in answer and "    [1] " in sources
     assert reply.choices[0].finish_reason == "stop"
     assert reply.usage is not None and reply.usage.completion_tokens > 0
     assert reply.model_extra and reply.model_extra["citations"] and reply.model_extra["refused"] is False
