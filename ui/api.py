@@ -102,9 +102,9 @@ def build_router(services: Services) -> APIRouter:
         tags=["meta"],
         summary="Health: 200 when the store answers a real query, 503 with the reason when not",
     )
-    def healthz() -> JSONResponse:
+    def healthz(request: Request) -> JSONResponse:
         try:
-            documents = services.documents.list()
+            documents = services.documents.list(services.access(request))
             services.assistant.retrieve("health check")  # a store that lists but cannot be queried is down
         except AssistantError as exc:
             return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
@@ -118,17 +118,19 @@ def build_router(services: Services) -> APIRouter:
         )
 
     @router.post("/api/ask", tags=["ask"], summary="Answer a question from the documents", dependencies=[limited])
-    def ask(body: AskIn) -> dict[str, Any]:
+    def ask(body: AskIn, request: Request) -> dict[str, Any]:
         history = [Turn(t.question, t.answer) for t in body.history]
         filters = body.filters.to_filters() if body.filters else None
-        answer = services.assistant.ask(body.question, history=history, filters=filters)
+        answer = services.assistant.ask(
+            body.question, history=history, filters=filters, access=services.access(request)
+        )
         data = answer.to_dict()
         data["answer_id"] = services.answers.add(answer)
         return data
 
     @router.get("/api/documents", tags=["documents"], summary="What is indexed")
-    def documents() -> dict[str, Any]:
-        listed = services.documents.list()
+    def documents(request: Request) -> dict[str, Any]:
+        listed = services.documents.list(services.access(request))
         return {
             "count": len(listed),
             "chunks": sum(int(d.get("chunks") or 0) for d in listed),

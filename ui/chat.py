@@ -136,9 +136,9 @@ def _filters_panel(services: Services) -> list[Any]:
         reset = gr.Button("Clear the filters", size="sm", elem_id="clear-filters")
     fields = [documents, publisher, year_from, year_to]
 
-    def choices():
+    def choices(request: gr.Request):
         try:
-            listed = services.documents.list()
+            listed = services.documents.list(services.access(request))
         except AssistantError:
             listed = []
         titles = [(f"{d.get('title') or d['document_id']} ({d['document_id']})", d["document_id"]) for d in listed]
@@ -201,7 +201,10 @@ def _respond(services: Services):
         history_turns = [Turn(t["question"], t["answer"]) for t in turns]
         partial = ""
         try:
-            for event in services.assistant.stream(cleaned, history_turns, None if filters.empty else filters):
+            events = services.assistant.stream(
+                cleaned, history_turns, None if filters.empty else filters, services.access(request)
+            )
+            for event in events:
                 if isinstance(event, Answer):
                     index = len(chat) - 1
                     chat[-1] = {"role": "assistant", "content": answer_markdown(event, history.answer_key(index))}
@@ -277,9 +280,9 @@ def _reset_feedback():
 
 
 def _documents(services: Services):
-    def refresh():
+    def refresh(request: gr.Request):
         try:
-            listed = services.documents.list()
+            listed = services.documents.list(services.access(request))
         except AssistantError as exc:
             return (f"<p>Cannot read the index: {markdown_text(str(exc))}</p>", *_admin_updates(services, []))
         return (documents_table(listed), *_admin_updates(services, listed))

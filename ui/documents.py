@@ -16,6 +16,7 @@ from typing import Any
 
 from core.errors import unavailable
 from core.settings import Settings
+from core.types import EVERYONE, Access
 from index.loaders import SUPPORTED_SUFFIXES
 from ui.security import AdminGuard
 
@@ -54,10 +55,11 @@ class DocumentAdmin:
         self.uploads_dir = Path(settings.ui.feedback_db).expanduser().resolve().parent / "uploads"
         self._lock = threading.Lock()  # one write at a time: ingest is not meant to run twice at once
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self, access: Access = EVERYONE) -> list[dict[str, Any]]:
+        """The indexed documents this caller may see."""
         from index.status import index_status
 
-        return index_status(self.settings)["document_list"]
+        return index_status(self.settings, access=access)["document_list"]
 
     def upload(self, token: str | None, files: Iterable[tuple[str, bytes]]) -> ActionResult:
         """Save each (name, bytes) into the uploads folder and ingest that folder."""

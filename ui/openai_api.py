@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -111,13 +111,14 @@ def build_openai_router(services: Services) -> APIRouter:
         }
 
     @router.post("/chat/completions", summary="OpenAI-compatible chat (stream=true for SSE)", dependencies=[limited])
-    def chat_completions(body: ChatRequest) -> Any:
+    def chat_completions(body: ChatRequest, request: Request) -> Any:
+        access = services.access(request)
         question, history = question_and_history(body.messages)
         clean_question(question)  # a bad question is a 400 before any stream starts
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         if body.stream:
-            events = services.assistant.stream(question, history)
+            events = services.assistant.stream(question, history, access=access)
             # The first step (retrieval) runs before the response starts, so a store that is
             # down is a plain 503 the client can read, not a stream cut short.
             first = next(events, None)
@@ -128,7 +129,7 @@ def build_openai_router(services: Services) -> APIRouter:
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        answer = services.assistant.ask(question, history=history)
+        answer = services.assistant.ask(question, history=history, access=access)
         content = full_content(answer)
         citations = answer.to_dict()["citations"]
         return {

@@ -11,17 +11,23 @@ import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.pipeline import Assistant
 from core.errors import unavailable
 from core.settings import Settings
-from core.types import Answer
+from core.types import Access, Answer
 from ui.conversations import ConversationStore
 from ui.documents import DocumentAdmin
 from ui.feedback import FeedbackStore, settings_snapshot
+from ui.identity import IdentityPolicy
 from ui.security import AdminGuard, OriginPolicy, RateLimiter
+
+HIDDEN_ANSWER = (
+    "This answer cited a document you can no longer see, so it is not shown. Ask again to get"
+    " an answer from the documents you can see."
+)
 
 
 class RecentAnswers:
@@ -55,6 +61,7 @@ class Services:
     feedback: FeedbackStore
     documents: DocumentAdmin
     conversations: ConversationStore
+    identity: IdentityPolicy
     answers: RecentAnswers = field(default_factory=RecentAnswers)
 
     @classmethod
@@ -70,6 +77,7 @@ class Services:
             policy=OriginPolicy.from_settings(settings.ui),
             feedback=FeedbackStore(settings.ui.feedback_db, redact_personal_data=redacts),
             conversations=ConversationStore.from_settings(settings.ui, redact_personal_data=redacts),
+            identity=IdentityPolicy.from_settings(settings.ui),
             documents=DocumentAdmin(
                 settings,
                 guard,
@@ -77,13 +85,37 @@ class Services:
             ),
         )
 
+    def access(self, request: Any) -> Access:
+        """Who is asking (a FastAPI or Gradio request): the user and groups a trusted reverse
+        proxy names, or anonymous, who sees only documents that name no groups."""
+        client = getattr(request, "client", None)
+        headers = getattr(request, "headers", None) or {}
+        return self.identity.access_for(getattr(client, "host", None), headers)
+
     def caller(self, request: Any) -> str | None:
         """The user identity a trusted reverse proxy names for this request, or None.
 
         Saved conversations are kept per user when there is one, per browser otherwise.
-        (The proxy header and its trusted addresses are wired with the access groups.)
         """
-        return None
+        return self.access(request).user
+
+    def screen(self, answer: Answer, access: Access) -> Answer:
+        """A saved answer as this caller may see it now: documents whose groups no longer
+        include the caller are dropped from its sources, and an answer that cited one is
+        withheld (its sentences came from that document)."""
+        if access.unrestricted:
+            return answer
+        records = self.assistant.store.documents()
+
+        def visible(c: Any) -> bool:
+            record = records.get(c.doc.document_id)
+            return (record.meta if record else c.doc).visible_to(access)
+
+        sources = tuple(s for s in answer.sources if visible(s))
+        if all(visible(c) for c in answer.citations):
+            return replace(answer, sources=sources)
+        return replace(answer, answer=HIDDEN_ANSWER, citations=(), sources=sources, refused=True,
+                       refusal_reason="a cited document is no longer visible to you")  # fmt: skip
 
     def snapshot(self) -> dict[str, Any]:
         """The settings that produced an answer (no secrets), stored with each feedback row."""
