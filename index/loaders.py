@@ -91,6 +91,7 @@ def load_document(path: Path, relative_path: str, data: bytes) -> LoadedDocument
         source=str(meta.get("source") or meta.get("url") or ""),
         superseded=bool(meta.get("superseded_by") or meta.get("superseded") is True)
         or status in {"superseded", "withdrawn", "archived"},
+        groups=parse_groups(meta.get("groups") or meta.get("access")),
     )
     return LoadedDocument(
         meta=document,
@@ -98,6 +99,15 @@ def load_document(path: Path, relative_path: str, data: bytes) -> LoadedDocument
         format=fmt,
         year_label=str(meta.get("year") or meta.get("date") or ""),
     )
+
+
+def parse_groups(value: object) -> tuple[str, ...]:
+    """Access groups from front matter or a ``.groups`` file: a list, or names split by commas,
+    spaces or lines. Names are case-insensitive."""
+    if value is None or value == "":
+        return ()
+    items = value if isinstance(value, list | tuple) else re.split(r"[,\s]+", str(value))
+    return tuple(sorted({str(g).strip().lower() for g in items if str(g).strip()}))
 
 
 def _first_heading(pages: list[Page]) -> str | None:

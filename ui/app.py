@@ -57,11 +57,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     from ui.security import SecurityMiddleware
 
     services = Services.build(settings, assistant)
-    # Open the Chroma client once, here: two request threads creating it at the same moment
-    # race inside chromadb ('RustBindingsAPI' object has no attribute 'bindings').
-    from index.store import make_client
-
-    make_client(settings.store)
+    # Open the store once, here, before request threads race to create the Chroma client.
+    _ = services.assistant.store
     app = FastAPI(
         title="Council document assistant",
         version="0.1.0",

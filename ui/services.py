@@ -74,7 +74,6 @@ class Services:
                 settings,
                 guard,
                 embedder_factory=lambda: assistant.embedder,
-                on_change=assistant.reload,  # the next question re-opens the store
             ),
         )
 
