@@ -24,7 +24,6 @@ import signal
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from core.errors import DocumentError, IngestError
@@ -43,10 +42,15 @@ class WorkerStats:
     timeouts: int = 0
     crashes: int = 0  # died: a signal, or out of memory
     started: int = 0
-    peak_rss_mb: float = 0.0
+    peak_rss_mb: float = 0.0  # of the workers, from /proc (VmHWM)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def since(self, before: dict[str, Any]) -> dict[str, Any]:
+        """Counts since ``before`` (an earlier ``to_dict()``); the peak is the worker's so far."""
+        now = self.to_dict()
+        return {k: (v if k == "peak_rss_mb" else v - before.get(k, 0)) for k, v in now.items()}
 
 
 class _Worker:
@@ -101,7 +105,9 @@ class _Worker:
 
 
 class IsolatedParser:
-    """``parse(path, relative, doc_hash)`` runs ``target`` in the worker; thread-safe."""
+    """``parse(*args)`` runs ``target(*args)`` (by default ``parse_file``) in the worker.
+
+    Thread-safe: one file at a time goes to the one worker."""
 
     def __init__(self, settings: Settings, target: str = DEFAULT_TARGET) -> None:
         self.settings = settings
@@ -117,25 +123,26 @@ class IsolatedParser:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def parse(self, path: Path, relative: str, doc_hash: str, settings: Settings | None = None) -> Any:
+    def parse(self, *args: Any) -> Any:
         """The target's result, or ``DocumentError`` with why the file was skipped."""
         with self._lock:
             self.stats.files += 1
             try:
-                return self._parse(path, relative, doc_hash, settings or self.settings)
+                return self._parse(args)
             except DocumentError:
                 self.stats.skipped += 1
                 raise
 
-    def _parse(self, path: Path, relative: str, doc_hash: str, settings: Settings) -> Any:
+    def _parse(self, args: tuple[Any, ...]) -> Any:
         worker = self._ensure_worker()
         started = time.monotonic()
+        job = (self.target, self.limits.parse_timeout_s, args)
         try:
-            worker.conn.send((self.target, str(path), relative, doc_hash, settings))
-        except (OSError, ValueError):
+            worker.conn.send(job)
+        except (OSError, ValueError):  # the worker went away while idle
             self._discard(worker)
             worker = self._ensure_worker()
-            worker.conn.send((self.target, str(path), relative, doc_hash, settings))
+            worker.conn.send(job)
         if not worker.conn.poll(self.limits.parse_timeout_s):
             self.stats.timeouts += 1
             self._discard(worker)
@@ -150,7 +157,7 @@ class IsolatedParser:
             code = self._discard(worker)
             raise DocumentError(self._death_reason(code)) from None
         self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, worker.peak_rss_mb())
-        log.debug("parsed %s in %.2f s: %s", relative, time.monotonic() - started, status)
+        log.debug("parsed %s in %.2f s: %s", args[:1], time.monotonic() - started, status)
         if status == "ok":
             return value
         if status == "restart":  # out of memory: the worker may be in a bad state
@@ -230,12 +237,12 @@ def _worker_main(conn: Any, memory_mb: int, warm: str) -> None:
             return
         if job is None:
             return
-        target, path, relative, doc_hash, settings = job
+        target, timeout_s, args = job
         # A CPU-time cap per file as well: it stops a stuck parse even when the parent is
         # gone (killed with -9) and no one is left to time it out.
-        _set_limit("RLIMIT_CPU", int(_cpu_seconds() + 2 * settings.ingest.limits.parse_timeout_s + 5))
+        _set_limit("RLIMIT_CPU", int(_cpu_seconds() + 2 * timeout_s + 5))
         try:
-            result = ("ok", _resolve(target)(Path(path), relative, doc_hash, settings))
+            result = ("ok", _resolve(target)(*args))
         except DocumentError as exc:
             result = ("skip", str(exc))
         except MemoryError:

