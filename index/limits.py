@@ -52,6 +52,7 @@ def check_raw(suffix: str, data: bytes, limits: ParseLimits) -> None:
         check_html_nesting(data, limits)
     elif suffix in {".md", ".markdown", ".mdx"}:
         check_front_matter_size(data, limits)
+        check_html_nesting(data, limits)  # HTML inside Markdown: its tables are parsed too
 
 
 def check_zip(data: bytes, limits: ParseLimits) -> None:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from docgen import make_docx, make_html, make_pdf
+from docgen import make_docx, make_html, make_pdf, pdf_bytes
 
 MB = 1 << 20
 
@@ -150,24 +150,6 @@ def paragraph(text: str) -> str:
     return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>"
 
 
-def pdf_from_objects(objects: dict[int, bytes], xref: bool = True) -> bytes:
-    """A PDF file from numbered objects (1 is the catalog)."""
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = {}
-    for number in sorted(objects):
-        offsets[number] = out.tell()
-        out.write(f"{number} 0 obj\n".encode() + objects[number] + b"\nendobj\n")
-    start = out.tell()
-    size = max(objects) + 1
-    if xref:
-        out.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
-        for number in range(1, size):
-            out.write(f"{offsets.get(number, 0):010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{start}\n%%EOF\n".encode())
-    return out.getvalue()
-
-
 def pdf_pages(contents: list[bytes], filters: str = "/FlateDecode") -> bytes:
     """A PDF whose pages have the given (already encoded) content streams."""
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(contents)))
@@ -184,7 +166,7 @@ def pdf_pages(contents: list[bytes], filters: str = "/FlateDecode") -> bytes:
         ).encode()
         header = f"<< /Length {len(stream)} /Filter {filters} >>" if filters else f"<< /Length {len(stream)} >>"
         objects[page + 1] = header.encode() + b"\nstream\n" + stream + b"\nendstream"
-    return pdf_from_objects(objects)
+    return pdf_bytes(objects)
 
 
 def good_pdf() -> bytes:
@@ -204,14 +186,14 @@ _add("pdf-flate-bomb-pages.pdf", "40 pages of 60 MB streams, each under pypdf's 
 _add("pdf-truncated.pdf", "a good PDF cut off at 60%", lambda: good_pdf()[: len(good_pdf()) * 6 // 10])
 _add("pdf-no-header.pdf", "random bytes named .pdf", lambda: os.urandom(20_000))
 _add("pdf-nested-arrays.pdf", "a content array nested 100,000 deep",
-     lambda: pdf_from_objects({
+     lambda: pdf_bytes({
          1: b"<< /Type /Catalog /Pages 2 0 R >>",
          2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
          3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
             + b"[" * 100_000 + b"]" * 100_000 + b" >>",
      }))  # fmt: skip
 _add("pdf-page-tree-cycle.pdf", "a page tree whose /Kids contains itself",
-     lambda: pdf_from_objects({
+     lambda: pdf_bytes({
          1: b"<< /Type /Catalog /Pages 2 0 R >>",
          2: b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
          3: b"<< /Type /Pages /Kids [2 0 R] /Parent 2 0 R /Count 1 >>",
@@ -221,7 +203,7 @@ _add("pdf-bad-xref.pdf", "a PDF header over garbage with a lying xref",
 _add("pdf-huge-length.pdf", "a stream that declares a 100 GB /Length",
      lambda: pdf_pages([b"BT (x) Tj ET"], filters="").replace(b"/Length 11", b"/Length 99999999999"))
 _add("pdf-dict-bomb.pdf", "one object with 200,000 dictionary keys and no pages",
-     lambda: pdf_from_objects({
+     lambda: pdf_bytes({
          1: b"<< /Type /Catalog /Pages 2 0 R >>",
          2: b"<< " + b"".join(b"/K%d %d " % (i, i) for i in range(200_000)) + b">>",
      }))  # fmt: skip
@@ -334,6 +316,10 @@ _add("md-deep-blockquote.md", "a blockquote nested 100,000 deep",
      lambda: ("# Quote\n\n" + ">" * 100_000 + " deep\n").encode())
 _add("md-deep-lists.md", "a list nested 1,500 deep",
      lambda: ("# Lists\n\n" + "".join("  " * i + "- item\n" for i in range(1_500))).encode())
+_add("md-deep-html.md", "HTML nested 100,000 deep inside Markdown",
+     lambda: ("# Deep\n\n" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "\n").encode())
+_add("md-nested-tables.md", "HTML tables nested 2,000 deep inside Markdown",
+     lambda: ("# Tables\n\n" + "<table><tr><td>" * 2000 + "cell" + "</td></tr></table>" * 2000).encode())
 _add("md-empty.md", "an empty file", lambda: b"")
 _add("md-whitespace-only.md", "only spaces and newlines", lambda: b" \n\t\n" * 1000)
 

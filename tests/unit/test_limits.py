@@ -76,6 +76,7 @@ def test_not_a_zip_is_left_to_the_loader() -> None:
 )
 def test_deep_html_is_refused(html: str, what: str) -> None:
     assert what in refused(check_html_nesting, html.encode(), LIMITS)
+    assert what in refused(check_raw, ".md", f"# Page\n\n{html}\n".encode(), LIMITS)  # inside Markdown too
 
 
 def test_sloppy_but_shallow_html_passes() -> None:
