@@ -26,6 +26,7 @@ __all__ = ["Assistant", "Filters"]
 
 MAX_QUESTION_CHARS = AnswerSettings.model_fields["max_question_chars"].default
 NO_ANSWER_TEXT = "The documents don't answer this."
+CLOSEST_DOCUMENTS = " The closest documents are: "
 
 
 def clean_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -214,7 +215,7 @@ class Assistant:
         closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]
         text = NO_ANSWER_TEXT
         if closest:
-            text += " The closest documents are: " + "; ".join(closest) + "."
+            text += CLOSEST_DOCUMENTS + "; ".join(closest) + "."
         return {"answer": text, "refused": True, "refusal_reason": reason, "citations": ()}
 
 

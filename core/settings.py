@@ -86,6 +86,10 @@ class RetrievalSettings(BaseModel):
     # With filters or access groups, fetch this many times dense_k unfiltered and keep what is
     # in scope; only when too few are does the filter go into the (slower) store query.
     dense_overfetch: int = 4
+    # Keyword search scores at most about this many chunks: the rarest query terms are kept,
+    # the most common dropped (their idf is lowest). Bounds BM25's cost in large stores; a
+    # store under this many chunks is never affected.
+    bm25_max_postings: int = 20000
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
@@ -159,7 +163,28 @@ class UISettings(BaseModel):
     admin_token: str | None = None
     allowed_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = 30
-    feedback_db: Path = Path(".assistant/feedback.sqlite3")
+    feedback_db: Path = Field(
+        Path(".assistant/feedback.sqlite3"),
+        description="SQLite file (created 0600) holding feedback and saved conversations.",
+    )
+    conversation_retention_days: float = Field(
+        30, description="Saved conversations untouched this long are deleted (0: never saved)."
+    )
+    max_conversations: int = Field(100, description="Saved conversations kept per browser or user.")
+    max_conversation_turns: int = Field(50, description="Questions kept per saved conversation.")
+    # Access control: a reverse proxy that signs users in names them (and their groups) in
+    # these headers; they are believed only from these addresses (IPs or CIDR ranges).
+    identity_header: str | None = Field(None, examples=["X-Forwarded-User"])
+    groups_header: str | None = Field(None, examples=["X-Forwarded-Groups"])
+    trusted_proxies: list[str] = Field(default_factory=list, examples=[["127.0.0.1", "10.0.0.0/8"]])
+
+
+class PrivacySettings(BaseModel):
+    redact_personal_data: bool = Field(
+        True,
+        description="Replace UK personal data (NI numbers, emails, phone numbers, postcodes, card "
+        "numbers, dates of birth) in logs, stored feedback and saved conversations.",
+    )
 
 
 class Settings(BaseSettings):
@@ -185,6 +210,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given top-level fields replaced (None values are ignored)."""

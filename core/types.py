@@ -205,3 +205,21 @@ class Answer:
         data["timings_ms"] = dict(self.timings_ms)
         data["evidence"] = dict(self.evidence)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The inverse of ``to_dict`` (a saved conversation, a JSON answer); extra keys ignored."""
+        return cls(
+            question=str(data.get("question", "")),
+            answer=str(data.get("answer", "")),
+            refused=bool(data.get("refused", False)),
+            refusal_reason=data.get("refusal_reason"),
+            citations=tuple(Citation.from_dict(c) for c in data.get("citations") or ()),
+            sources=tuple(Citation.from_dict(c) for c in data.get("sources") or ()),
+            timings_ms=dict(data.get("timings_ms") or {}),
+            standalone_question=str(data.get("standalone_question") or ""),
+            removed_sentences=int(data.get("removed_sentences") or 0),
+            warnings=tuple(data.get("warnings") or ()),
+            backend=str(data.get("backend") or ""),
+            evidence=dict(data.get("evidence") or {}),
+        )

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from core.errors import DocumentError
 from core.settings import Settings
 from index.chunking import PIPELINE_VERSION
@@ -191,10 +193,15 @@ class _GroupCommitter:
             if self._embedder is None:  # loaded only now: an unchanged re-ingest loads no model
                 self._embedder = self._factory()
             t0 = time.perf_counter()
-            # Shortest first: similar lengths in a batch mean less padding.
+            # Shortest first: similar lengths in a batch mean less padding. Embedded a group's
+            # worth at a time and kept as float32 (a list of Python floats is 8x the size), so
+            # one large document cannot blow the memory bound.
             ordered = sorted(chunks, key=lambda c: len(c.embed_text))
-            embedded = self._embedder.get_text_embedding_batch([c.embed_text for c in ordered])
-            vectors = {c.chunk_id: v for c, v in zip(ordered, embedded)}
+            step = self.settings.ingest.commit_group_chunks
+            for start in range(0, len(ordered), step):
+                part = ordered[start : start + step]
+                embedded = self._embedder.get_text_embedding_batch([c.embed_text for c in part])
+                vectors.update((c.chunk_id, np.asarray(v, dtype=np.float32)) for c, v in zip(part, embedded))
             self.report.embed_seconds += time.perf_counter() - t0
         for parsed, root, doc_hash, existed in self._group:
             rows = [

@@ -5,13 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from core.settings import Settings
+from core.types import EVERYONE, Access
 from index.store import DocumentStore, describe_store, open_store
 
 
-def index_status(settings: Settings, store: DocumentStore | None = None) -> dict[str, Any]:
-    """Raises ``StoreError`` (naming the ingest command) when there is no index there."""
+def index_status(
+    settings: Settings, store: DocumentStore | None = None, access: Access = EVERYONE
+) -> dict[str, Any]:
+    """What the index holds, as far as ``access`` may see (counts included).
+
+    Raises ``StoreError`` (naming the ingest command) when there is no index there.
+    """
     store = store or open_store(settings)
-    records = store.documents()
+    records = {d: r for d, r in store.documents().items() if r.meta.visible_to(access)}
     info = store.info()
     documents = sorted(records.values(), key=lambda r: r.meta.path)
     return {

@@ -60,4 +60,5 @@ def open_store(settings: Settings, create: bool = False) -> DocumentStore:
         create=create,
         dense_overfetch=settings.retrieval.dense_overfetch,
         lock_timeout_s=settings.ingest.lock_timeout_s,
+        bm25_max_postings=settings.retrieval.bm25_max_postings,
     )

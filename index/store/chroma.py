@@ -23,11 +23,11 @@ chunk deleted meanwhile re-opens and retries.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from core.errors import StoreError
@@ -49,6 +49,7 @@ PLACEHOLDER_EMBEDDING = [1.0]  # the manifest collection needs a vector; it is n
 PAGE = 1000  # rows per read: nothing reads a whole collection at once
 WRITE_BATCH = 500
 MISSING_STORE_HINT = "only `ingest` creates a store"
+T = TypeVar("T")
 
 
 class ChromaStore:
@@ -62,6 +63,7 @@ class ChromaStore:
         create: bool = False,
         dense_overfetch: int = 4,
         lock_timeout_s: float = 3600.0,
+        bm25_max_postings: int | None = None,
     ) -> None:
         if not 3 <= len(collection) <= 60:
             raise StoreError("collection names need 3 to 60 characters")
@@ -69,6 +71,7 @@ class ChromaStore:
         self.collection = collection
         self.dense_overfetch = dense_overfetch
         self.lock_timeout_s = lock_timeout_s
+        self.bm25_max_postings = bm25_max_postings
         if not create:
             _check_exists(location, collection)
         self._generation = -1
@@ -124,6 +127,19 @@ class ChromaStore:
                 raise
             except Exception as exc:  # chromadb raises many types for "cannot reach / failed"
                 raise StoreError(f"the document store is unavailable ({what}: {exc})") from None
+
+    def _read(self, what: str, call: Callable[[Any, Any], T]) -> T:
+        """A read; on an embedded store, once more after re-opening when it fails, since another
+        process's ingest can delete a chunk the in-memory vector index still lists."""
+        try:
+            with self._chroma(what) as (chunks, docs):
+                return call(chunks, docs)
+        except StoreError:
+            if is_remote(self.location):
+                raise
+        CLIENTS.reopen(self.location)
+        with self._chroma(what) as (chunks, docs):
+            return call(chunks, docs)
 
     def vector_store(self) -> Any:
         """llama-index's ChromaVectorStore over this collection (for llama-index retrievers)."""
@@ -228,30 +244,23 @@ class ChromaStore:
             return found
 
     def _query(self, vector: Sequence[float], k: int, where: dict | None) -> list[tuple[str, float]]:
-        for attempt in (1, 2):
-            try:
-                with self._chroma("dense search") as (chunks, _):
-                    got = chunks.query(
-                        query_embeddings=[list(vector)], n_results=k, where=where,
-                        include=["distances"],
-                    )  # fmt: skip
-                break
-            except StoreError:
-                if attempt == 2 or is_remote(self.location):
-                    raise
-                CLIENTS.reopen(self.location)  # a chunk deleted by another process's ingest
+        got = self._read(
+            "dense search",
+            lambda chunks, _: chunks.query(
+                query_embeddings=[list(vector)], n_results=k, where=where, include=["distances"]
+            ),
+        )
         ids, distances = got["ids"][0], got["distances"][0]
         return [(c, 1.0 - float(d)) for c, d in zip(ids, distances)]
 
     def keyword_search(self, terms: Sequence[str], k: int, scope: Scope) -> list[tuple[str, float]]:
-        return self._synced_keyword().search(terms, k, scope)
+        return self._synced_keyword().search(terms, k, scope, self.bm25_max_postings)
 
     def fetch(self, chunk_ids: Sequence[str], vectors: bool = False) -> list[StoredChunk]:
         if not chunk_ids:
             return []
         include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
-        with self._chroma("fetch passages") as (chunks, _):
-            got = chunks.get(ids=list(chunk_ids), include=include)
+        got = self._read("fetch passages", lambda chunks, _: chunks.get(ids=list(chunk_ids), include=include))
         embeddings = got.get("embeddings") if vectors else None
         out = []
         for i, chunk_id in enumerate(got["ids"]):
@@ -303,7 +312,7 @@ class ChromaStore:
                 batch = chunks[start : start + WRITE_BATCH]
                 chunk_collection.upsert(
                     ids=[c.chunk_id for c in batch],
-                    embeddings=[list(c.vector) for c in batch],
+                    embeddings=[c.vector for c in batch],
                     documents=[c.text for c in batch],
                     metadatas=[_chunk_metadata(record, c) for c in batch],
                 )

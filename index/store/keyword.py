@@ -209,12 +209,20 @@ class KeywordIndex:
 
     # -- reading ---------------------------------------------------------------------------
     def search(
-        self, terms: Sequence[str], k: int, scope: Any = None
+        self, terms: Sequence[str], k: int, scope: Any = None, max_postings: int | None = None
     ) -> list[tuple[str, float]]:
-        """(chunk id, BM25 score) best first; ``scope`` (a store ``Scope``) is joined in SQL."""
+        """(chunk id, BM25 score) best first; ``scope`` (a store ``Scope``) is joined in SQL.
+
+        FTS5 scores every chunk holding any query term, so a very common term costs the most
+        and, by its low idf, changes the ranking least. With ``max_postings`` the rarest terms
+        are kept, most common dropped, until the chunks to score fit the budget: the cost is
+        bounded whatever the store's size (a small store never reaches it).
+        """
         tokens = list(dict.fromkeys(token(t) for t in terms if t))
         if not tokens or k <= 0:
             return []
+        if max_postings and len(tokens) > 1:
+            tokens = self._within_budget(tokens, max_postings)
         match = " OR ".join(f'"{t}"' for t in tokens)
         where, params = _scope_sql(scope)
         sql = (
@@ -228,6 +236,17 @@ class KeywordIndex:
             return [(c, float(s)) for c, s in self._db.execute(sql, (match, *params, k))]
         except sqlite3.OperationalError as exc:
             raise StoreError(f"keyword search failed: {exc}") from None
+
+    def _within_budget(self, tokens: list[str], max_postings: int) -> list[str]:
+        marks = ",".join("?" * len(tokens))
+        counts = dict(self._db.execute(f"SELECT term, doc FROM vocab WHERE term IN ({marks})", tokens))
+        kept, total = [], 0
+        for tok in sorted((t for t in tokens if counts.get(t)), key=lambda t: counts[t]):
+            if kept and total + counts[tok] > max_postings:
+                break
+            kept.append(tok)
+            total += counts[tok]
+        return kept or tokens[:1]
 
     def term_counts(self, terms: Sequence[str], scope: Any = None) -> tuple[dict[str, int], int]:
         """(chunks containing each term, all chunks); within ``scope`` when one is given (one
