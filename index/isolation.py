@@ -100,7 +100,7 @@ class _Worker:
             self.conn.send(None)
         except (OSError, ValueError):
             pass
-        self.process.join(5)
+        self.process.join(2)  # busy with a file: killed, so a server stops within seconds
         self.kill()
 
 

@@ -95,10 +95,12 @@ SEND_TO = re.compile(
     r"transfer|submit)\b",
     re.I,
 )
-EMAIL = re.compile(r"\b[\w.+-]+@((?:[a-z0-9-]+\.)+[a-z][a-z0-9-]+)\b", re.I)
-URL = re.compile(r"\bhttps?://([^\s/:?#\])>\"']+)|\bwww\.((?:[a-z0-9-]+\.)+[a-z]{2,})\b", re.I)
+# Bounded repeats (64-character local parts, 63-character labels, ten labels) keep these
+# linear on text built to make them backtrack ("a.a.a.a..." for 50,000 characters).
+EMAIL = re.compile(r"\b[\w.+-]{1,64}@((?:[a-z0-9-]{1,63}\.){1,10}[a-z][a-z0-9-]{1,62})\b", re.I)
+URL = re.compile(r"\bhttps?://([^\s/:?#\])>\"']{1,253})|\bwww\.((?:[a-z0-9-]{1,63}\.){1,10}[a-z]{2,63})\b", re.I)
 BARE_DOMAIN = re.compile(
-    r"\b((?:[a-z0-9-]+\.)+(?:com|net|org|info|biz|io|co|uk|example|xyz|top|site|online|click|"
+    r"\b((?:[a-z0-9-]{1,63}\.){1,10}(?:com|net|org|info|biz|io|co|uk|example|xyz|top|site|online|click|"
     r"link|live|app|ru|cn|tk))\b(?!@)",
     re.I,
 )
@@ -235,10 +237,11 @@ def _negated(sentence: str, verb_at: int) -> bool:
     Commas do not end the clause ("Never, under any circumstances, send ..."); colons,
     semicolons and "and"/"but"/"then" do ("Do not delay: send ..."). A report spans clauses:
     "phishing emails ask you to click a link and enter your password"."""
-    clause = CLAUSE_BREAK.split(sentence[:verb_at])[-1]
+    before = sentence[max(0, verb_at - 300) : verb_at]  # a dozen words is all that is read
+    clause = CLAUSE_BREAK.split(before)[-1]
     if NEGATION.search(" ".join(clause.split()[-8:])):
         return True
-    return bool(REPORTED.search(" ".join(sentence[:verb_at].split()[-12:]) + " "))
+    return bool(REPORTED.search(" ".join(before.split()[-12:]) + " "))
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

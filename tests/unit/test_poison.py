@@ -76,3 +76,12 @@ def test_a_poisoned_title_is_replaced_by_the_file_name() -> None:
     document = LoadedDocument(meta=meta, pages=(Page("Plain text about bins."),), format="markdown")
     screened, flagged = screen_document(document, SETTINGS)
     assert screened.meta.title == "notice" and flagged[0]["reason"].startswith("title:")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "text",
+    ["a." * 25_000, "send " * 10_000 + "your password", "x@" * 20_000, "www." * 10_000 + "x", "a-" * 25_000 + "@b"],
+)
+def test_screening_is_linear_on_text_built_to_backtrack(text: str) -> None:
+    find_poison(text, META, SETTINGS)  # a hang fails on the timeout
