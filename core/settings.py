@@ -161,7 +161,11 @@ class UISettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 7860
     admin_token: str | None = None
-    allowed_origins: list[str] = Field(default_factory=list)
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Other origins (scheme://host[:port]) that may call the app or frame it,"
+        " and the public origin when it is reached through a proxy or by another name.",
+    )
     rate_limit_per_minute: int = 30
     feedback_db: Path = Field(
         Path(".assistant/feedback.sqlite3"),
@@ -177,6 +181,11 @@ class UISettings(BaseModel):
     identity_header: str | None = Field(None, examples=["X-Forwarded-User"])
     groups_header: str | None = Field(None, examples=["X-Forwarded-Groups"])
     trusted_proxies: list[str] = Field(default_factory=list, examples=[["127.0.0.1", "10.0.0.0/8"]])
+    max_body_kb: int = Field(2048, description="Largest request body, uploads aside (413 above).")
+    max_upload_mb: float = Field(100.0, description="Largest upload request (all its files).")
+    shutdown_grace_s: float = Field(
+        5.0, description="On SIGTERM, requests still running after this long are abandoned."
+    )
 
 
 class PrivacySettings(BaseModel):
@@ -195,6 +204,9 @@ class Settings(BaseSettings):
     )
 
     store: str = Field(".assistant/store", description="Chroma path, or http://HOST:PORT.")
+    store_timeout_s: float = Field(
+        30.0, description="A `chroma run` server that does not answer within this is unavailable."
+    )
     collection: str = "council_docs"
     keyword_dir: Path = Field(
         Path(".assistant/keyword"),

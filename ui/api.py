@@ -16,7 +16,7 @@ from assistant.retrieval import Filters
 from core.errors import AssistantError
 from core.types import Turn
 from ui.feedback import MAX_REASON_CHARS
-from ui.security import AdminError, client_key
+from ui.security import SESSION_COOKIE, SESSION_SECONDS, AdminError, client_key
 from ui.services import Services
 
 MAX_RAW_QUESTION = MAX_QUESTION_CHARS * 50  # the pipeline's own guard; tidier text must fit 2,000
@@ -97,10 +97,15 @@ def build_router(services: Services) -> APIRouter:
     limited = Depends(rate_limiter(services))
     admin = Depends(admin_token(services))
 
-    @router.get("/healthz", tags=["meta"], summary="Liveness and what the index holds")
+    @router.get(
+        "/healthz",
+        tags=["meta"],
+        summary="Health: 200 when the store answers a real query, 503 with the reason when not",
+    )
     def healthz() -> JSONResponse:
         try:
             documents = services.documents.list()
+            services.assistant.retrieve("health check")  # a store that lists but cannot be queried is down
         except AssistantError as exc:
             return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
         return JSONResponse(
@@ -156,6 +161,29 @@ def build_router(services: Services) -> APIRouter:
         if not result.ok:
             raise HTTPException(404, detail=result.message)
         return result.to_dict()
+
+    @router.post(
+        "/api/admin/session",
+        tags=["documents"],
+        summary="Start an admin session in this browser (admin): a cookie that lets it upload",
+    )
+    def admin_session(request: Request, token: Annotated[str, admin]) -> JSONResponse:
+        response = JSONResponse({"ok": True, "expires_in_s": SESSION_SECONDS})
+        response.set_cookie(
+            SESSION_COOKIE,
+            services.guard.new_session(),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @router.delete("/api/admin/session", tags=["documents"], summary="End this browser's admin session")
+    def end_admin_session() -> JSONResponse:
+        response = JSONResponse({"ok": True})
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
+        return response
 
     @router.post("/api/feedback", tags=["feedback"], summary="Thumbs up/down on an answer", dependencies=[limited])
     def feedback(body: FeedbackIn) -> dict[str, Any]:

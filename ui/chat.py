@@ -36,6 +36,14 @@ EXAMPLES = [
     "What should we check before publishing open data?",
 ]
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+ADMIN_SESSION_JS = """async (token) => {
+  const url = new URL("api/admin/session", document.baseURI);
+  const headers = token ? {Authorization: "Bearer " + token} : {};
+  try {
+    await fetch(url, {method: token ? "POST" : "DELETE", headers: headers, credentials: "same-origin"});
+  } catch (e) {}
+  return token;
+}"""
 log = logging.getLogger("ui.chat")
 
 
@@ -206,7 +214,7 @@ def _respond(services: Services):
                     partial += event
                     chat[-1] = {"role": "assistant", "content": markdown_text(partial)}
                     yield "", chat, turns, answers, "", state, keep
-        except AssistantError as exc:
+        except Exception as exc:  # whatever failed, the officer gets a message, never a spinner
             log.exception("the chat could not answer %r", cleaned)
             chat[-1] = {"role": "assistant", "content": f"**Sorry, the assistant could not answer:** {_why(exc)}"}
             yield "", chat, turns, answers, "The assistant could not answer; see the message above.", state, keep
@@ -214,12 +222,12 @@ def _respond(services: Services):
     return respond
 
 
-def _why(exc: AssistantError) -> str:
+def _why(exc: Exception) -> str:
     """What went wrong, for an officer; details (paths, hosts) stay in the server log."""
     if isinstance(exc, QuestionError):
         return markdown_text(str(exc))
     if isinstance(exc, StoreError):
-        return "the document index is unavailable. Please try again later or tell the service desk."
+        return "the document store is unavailable. Please try again in a minute or tell the service desk."
     if isinstance(exc, BackendError):
         return "the answer model is unavailable. Please try again later or tell the service desk."
     return "an unexpected error. Please try again later or tell the service desk."
@@ -241,7 +249,11 @@ def _on_like(services: Services):
         if data.liked in (None, ""):
             return None, gr.update(visible=False), "", "Your rating was removed."
         rating = "up" if data.liked is True or data.liked == "Like" else "down"
-        row = services.record_feedback(answer, rating, source="web")
+        try:
+            row = services.record_feedback(answer, rating, source="web")
+        except AssistantError:
+            log.exception("feedback could not be saved")
+            return None, gr.update(visible=False), "", "Sorry, your rating could not be saved; please try again later."
         thanks = "Thank you: your thumbs " + ("up" if rating == "up" else "down") + " is recorded."
         return row, gr.update(visible=True), "", thanks + " You can add a reason below."
 
@@ -303,6 +315,7 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
             file_count="multiple",
             file_types=sorted(SUPPORTED_SUFFIXES),
             elem_id="upload-button",
+            interactive=False,  # until the token is accepted: the upload route needs it
         )
         choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice")
         delete = gr.Button("Delete from the index", variant="stop", elem_id="delete-button")
@@ -330,6 +343,20 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
         found = [(Path(p).name, Path(p).read_bytes()) for p in paths or []]
         return services.documents.upload(secret, found)
 
+    def check_token(secret: str):
+        if not (secret or "").strip():
+            return "", gr.update(interactive=False)
+        try:
+            services.guard.check(secret)
+        except AdminError as exc:
+            return f"Refused: {markdown_text(str(exc))}", gr.update(interactive=False)
+        return "Admin token accepted: you can upload, delete and re-index.", gr.update(interactive=True)
+
+    # Gradio stores an upload before any handler runs, so the upload route itself checks for
+    # the token: the browser shows it once and gets a session cookie (ui/security.py).
+    token.change(
+        check_token, [token], [admin_status, upload], js=ADMIN_SESSION_JS, trigger_mode="always_last", **PRIVATE
+    )
     outputs = [admin_status, documents_html, choice]
     upload.upload(run(do_upload), [token, upload], outputs, **PRIVATE)
     delete.click(run(lambda secret, doc: services.documents.delete(secret, doc or "")), [token, choice], outputs, **PRIVATE)

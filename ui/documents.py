@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import DocumentError
+from core.errors import DocumentError, unavailable
 from core.settings import Settings
 from index.loaders import FOLDER_NOTES, SUPPORTED_SUFFIXES
 from ui.security import AdminGuard
@@ -212,9 +212,13 @@ class DocumentAdmin:
         costs at most the parse time limit and never reaches the uploads folder."""
         from index.isolation import shared_parser
 
-        batch.mkdir(parents=True, exist_ok=True)
         staged = batch / name
-        staged.write_bytes(data)
+        try:
+            batch.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(data)
+        except OSError as exc:  # a full or read-only disk: say so, keep nothing half-written
+            staged.unlink(missing_ok=True)
+            raise unavailable("the upload staging folder", str(self.staging_dir), exc) from None
         try:
             shared_parser(self.settings).parse(staged, name, data, "staged", self.settings)
         except DocumentError as exc:
@@ -227,9 +231,12 @@ class DocumentAdmin:
 
         with self._lock:
             if staged is not None:
-                self.uploads_dir.mkdir(parents=True, exist_ok=True)
-                for path in paths:  # parsed cleanly: only now into the uploads folder
-                    (staged / path.name).replace(path)
+                try:
+                    self.uploads_dir.mkdir(parents=True, exist_ok=True)
+                    for path in paths:  # parsed cleanly: only now into the uploads folder
+                        (staged / path.name).replace(path)
+                except OSError as exc:  # a full or read-only disk: say so
+                    raise unavailable("the uploads folder", str(self.uploads_dir), exc) from None
             report = ingest(paths, self.settings, embedder_factory=self.embedder_factory)
         self._changed()
         return report

@@ -7,6 +7,7 @@ conversations, one admin guard.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
@@ -14,13 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.pipeline import Assistant
-from core.errors import (
-    AssistantError,
-    BackendError,
-    DocumentError,
-    QuestionError,
-    StoreError,
-)
+from core.errors import unavailable
 from core.settings import Settings
 from core.types import Answer
 from ui.conversations import ConversationStore
@@ -72,7 +67,7 @@ class Services:
             assistant=assistant,
             limiter=RateLimiter(settings.ui.rate_limit_per_minute),
             guard=guard,
-            policy=OriginPolicy(settings.ui.allowed_origins),
+            policy=OriginPolicy.from_settings(settings.ui),
             feedback=FeedbackStore(settings.ui.feedback_db, redact_personal_data=redacts),
             conversations=ConversationStore.from_settings(settings.ui, redact_personal_data=redacts),
             documents=DocumentAdmin(
@@ -98,6 +93,12 @@ class Services:
         self, answer: Answer | dict[str, Any], rating: str, reason: str = "", source: str = ""
     ) -> int:
         data = answer.to_dict() if isinstance(answer, Answer) else answer
+        try:
+            return self._add_feedback(data, rating, reason, source)
+        except (sqlite3.Error, OSError) as exc:  # a full or read-only disk
+            raise unavailable("the feedback store", str(self.feedback.path), exc) from exc
+
+    def _add_feedback(self, data: dict[str, Any], rating: str, reason: str, source: str) -> int:
         return self.feedback.add(
             rating=rating,  # type: ignore[arg-type]
             question=str(data.get("question", "")),
@@ -108,14 +109,3 @@ class Services:
             refused=bool(data.get("refused")),
             source=source,
         )
-
-
-def error_status(exc: AssistantError) -> int:
-    """The HTTP status for an assistant error: the user's fault 400, ours 5xx."""
-    if isinstance(exc, QuestionError | DocumentError):
-        return 400
-    if isinstance(exc, StoreError):
-        return 503
-    if isinstance(exc, BackendError):
-        return 502
-    return 500  # IngestError, ConfigError: the server is set up wrongly
