@@ -6,34 +6,42 @@ Noise in chunks hurts twice: it wastes the embedder's 256 tokens and it leaks in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import yaml
 
+from index.limits import load_front_matter
+
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
-HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# Every pattern below runs in time linear in its input (a file built to make a regex backtrack
+# must not stall the ingest): character classes in a repetition exclude the pattern's own
+# opening character, so no start rescans what another start already scanned, and a construct
+# that is never closed matches to the end of the text once (``_if_closed`` then keeps it).
+HTML_COMMENT = re.compile(r"<!--.*?(?:(?P<end>-->)|\Z)", re.S)
 INNER_FRONT_MATTER = re.compile(r"^---\s*\n(.*?)\n---\s*$", re.S | re.M)
-LIQUID_TAG = re.compile(r"{%-?.*?-?%}|{{.*?}}", re.S)
-KRAMDOWN_ATTR = re.compile(r"{:\s*[^}]*}")
-IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-INLINE_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
-REFERENCE_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M)
+LIQUID_TAG = re.compile(r"{%.*?(?:(?P<tag>%})|\Z)|{{.*?(?:(?P<var>}})|\Z)", re.S)
+KRAMDOWN_ATTR = re.compile(r"{:[^{}]*}")
+IMAGE = re.compile(r"!\[[^\[\]]*\]\((?:[^()]|\([^()]*\))*\)")
+# A stray "[" inside link text is kept in it only when a link starts there ("[a [b](u)").
+INLINE_LINK = re.compile(r"\[((?:[^\[\]]|\[(?=[^\[\]]*\]\())*)\]\((?:[^()]|\([^()]*\))*\)")
+REFERENCE_LINK = re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]")
+LINK_DEFINITION = re.compile(r"^[ \t]*\[[^\[\]\n]+\]:[ \t]*\S.*$", re.M)
 CITATION_MARKER = re.compile(r"\[(?:\d+|citation needed|note \d+|[a-z])\]", re.I)
-NAV_LINK_LINE = re.compile(r"^\s*(?:[-*+]|\d+\.)?\s*\[[^\]]*\]\([^)]*\)\s*$")
+NAV_LINK_LINE = re.compile(r"^\s*+(?:[-*+]|\d+\.)?\s*+\[[^\]]*\]\([^)]*\)\s*$")
 BOILERPLATE_LINE = re.compile(
     r"^\s*(skip to (main )?content|back to top|table of contents|cookies? (settings|policy))\s*$",
     re.I,
 )
-TABLE_BLOCK = re.compile(r"<table.*?</table>", re.S | re.I)
-HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+TABLE_BLOCK = re.compile(r"<table.*?(?:(?P<end></table>)|\Z)", re.S | re.I)
+HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*(?:(?P<end>>)|\Z)")
 EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 BLANK_RUN = re.compile(r"\n{3,}")
-STAR_HEADING = re.compile(r"^(\*{3,6})\s*(.+?)(?:\[edit\])?\s*\*{3,6}\s*$", re.M)
+STAR_HEADING = re.compile(r"^(\*{3,6})[ \t]*(\S(?:.*[^\s*])?)[ \t]*\*{3,6}[ \t]*$", re.M)
 EDIT_LINK = re.compile(r"\[edit\]")
 MOJIBAKE = re.compile(
     r"[\u00c2-\u00df][\u0080-\u00bf]|[\u00e0-\u00ef][\u0080-\u00bf]{2}|[\u00f0-\u00f4][\u0080-\u00bf]{3}"
 )
-TABLE_RULE = re.compile(r"^\s*\|?[\s:|-]*-[\s:|-]*\|?\s*$")
+TABLE_RULE = re.compile(r"^[\s:|]*-[\s:|-]*+$")  # only rule characters, at least one "-"
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
@@ -43,7 +51,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if not match:
         return {}, text
     try:
-        data = yaml.safe_load(match.group(1)) or {}
+        data = load_front_matter(match.group(1)) or {}
     except yaml.YAMLError:
         data = _loose_front_matter(match.group(1))
     if not isinstance(data, dict):
@@ -122,8 +130,19 @@ def _drop_navigation(lines: list[str]) -> list[str]:
 def _tidy_line(line: str) -> str:
     """Markdown table rows are padded for the eye; the padding only wastes tokens."""
     if line.lstrip().startswith("|"):
-        return re.sub(r"\s*\|\s*", " | ", line).strip(" |")
+        return " | ".join(cell.strip() for cell in line.split("|")).strip(" |")
     return line.rstrip()
+
+
+def _if_closed(replacement: str | Callable[[re.Match], str]) -> Callable[[re.Match], str]:
+    """Replace a match whose closing group matched; keep one that ran to the end unclosed."""
+
+    def replace(match: re.Match) -> str:
+        if match.lastgroup is None:
+            return match.group(0)
+        return replacement if isinstance(replacement, str) else replacement(match)
+
+    return replace
 
 
 def fix_mojibake(text: str) -> str:
@@ -140,21 +159,21 @@ def fix_mojibake(text: str) -> str:
 
 def clean_markdown(body: str) -> str:
     """Clean a Markdown body (front matter already removed)."""
-    text = fix_mojibake(HTML_COMMENT.sub("", body))
+    text = fix_mojibake(HTML_COMMENT.sub(_if_closed(""), body))
     # Plain-text Wikipedia dumps mark headings as "***** Title[edit] *****".
     text = STAR_HEADING.sub(lambda m: f"{'#' * (7 - len(m.group(1)))} {m.group(2)}", text)
     text = EDIT_LINK.sub("", text)
     text = INNER_FRONT_MATTER.sub(_inner_front_matter_to_heading, text)
-    text = LIQUID_TAG.sub("", text)
+    text = LIQUID_TAG.sub(_if_closed(""), text)
     text = KRAMDOWN_ATTR.sub("", text)
-    text = TABLE_BLOCK.sub(lambda m: html_table_to_text(m.group(0)), text)
+    text = TABLE_BLOCK.sub(_if_closed(lambda m: html_table_to_text(m.group(0))), text)
     text = "\n".join(_drop_navigation(text.splitlines()))
     text = LINK_DEFINITION.sub("", text)
     text = IMAGE.sub("", text)
     text = INLINE_LINK.sub(r"\1", text)
     text = REFERENCE_LINK.sub(r"\1", text)
     text = CITATION_MARKER.sub("", text)
-    text = HTML_TAG.sub("", text)
+    text = HTML_TAG.sub(_if_closed(""), text)
     text = EMPHASIS.sub(r"\2", text)
     text = "\n".join(_tidy_line(line) for line in text.splitlines() if not TABLE_RULE.match(line))
     return BLANK_RUN.sub("\n\n", text).strip()

@@ -138,6 +138,11 @@ def build_router(services: Services) -> APIRouter:
             "documents": listed,
         }
 
+    @router.get("/api/documents/withheld", tags=["documents"], summary="Sentences withheld at ingest (admin)")
+    def withheld(token: Annotated[str, admin]) -> dict[str, Any]:
+        flagged = services.documents.flagged(token)
+        return {"count": len(flagged), "withheld": flagged}
+
     @router.post("/api/documents", tags=["documents"], summary="Upload documents (admin)")
     def upload(files: Annotated[list[UploadFile], File()], token: Annotated[str, admin]) -> dict[str, Any]:
         result = services.documents.upload(token, [(f.filename or "upload", f.file.read()) for f in files])

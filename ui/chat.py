@@ -20,7 +20,7 @@ from core.errors import AssistantError, BackendError, QuestionError, StoreError
 from core.types import Answer, Filters, Turn
 from index.loaders import SUPPORTED_SUFFIXES
 from ui import history
-from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text
+from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text, withheld_table
 from ui.security import AdminError, client_key
 from ui.services import Services
 
@@ -293,7 +293,13 @@ def _documents(services: Services):
 def _admin_updates(services: Services, listed: list[dict[str, Any]]) -> tuple:
     if not services.guard.enabled:
         return ()
-    return (gr.update(choices=[d["document_id"] for d in listed], value=None),)
+    choices = [(d["document_id"], d["document_id"]) for d in listed]
+    try:  # files that failed and stayed in the uploads folder can be removed too
+        leftovers = services.documents.leftover_uploads()
+    except AssistantError:
+        leftovers = []
+    choices += [(f"{name} (in the uploads folder, not indexed)", name) for name in leftovers]
+    return (gr.update(choices=choices, value=None),)
 
 
 def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
@@ -317,7 +323,9 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
         choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice")
         delete = gr.Button("Delete from the index", variant="stop", elem_id="delete-button")
         reindex = gr.Button("Re-index all documents", elem_id="reindex-button")
+        show_withheld = gr.Button("Show withheld sentences", elem_id="withheld-button")
         admin_status = gr.Markdown("", elem_id="admin-status")
+        withheld_html = gr.HTML(elem_id="withheld")
     refresh = _documents(services)
 
     def run(action):
@@ -356,4 +364,14 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
     upload.upload(run(do_upload), [token, upload], outputs, **PRIVATE)
     delete.click(run(lambda secret, doc: services.documents.delete(secret, doc or "")), [token, choice], outputs, **PRIVATE)
     reindex.click(run(lambda secret: services.documents.reindex(secret)), [token], outputs, **PRIVATE)
+
+    def withheld(secret: str):
+        try:
+            return "", withheld_table(services.documents.flagged(secret))
+        except AdminError as exc:
+            return markdown_text(f"Refused: {exc}"), ""
+        except AssistantError as exc:
+            return markdown_text(f"Failed: {exc}"), ""
+
+    show_withheld.click(withheld, [token], [admin_status, withheld_html], **PRIVATE)
     return [choice]
