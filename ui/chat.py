@@ -11,13 +11,13 @@ scrolls inside its own box, sized to the window.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Optional
 
 import gradio as gr
 
 from assistant.pipeline import clean_question
 from core.errors import AssistantError, BackendError, QuestionError, StoreError
-from core.types import Answer, Filters, Turn
+from core.types import EVERYONE, Answer, Filters, Turn
 from index.loaders import SUPPORTED_SUFFIXES
 from ui import history
 from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text, withheld_table
@@ -280,9 +280,10 @@ def _reset_feedback():
 
 
 def _documents(services: Services):
-    def refresh(request: gr.Request):
+    def refresh(request: Optional[gr.Request] = None):  # noqa: UP045 - the form Gradio recognises
+        """The documents the caller may see; everything after an admin's (token-checked) action."""
         try:
-            listed = services.documents.list(services.access(request))
+            listed = services.documents.list(services.access(request) if request else EVERYONE)
         except AssistantError as exc:
             return (f"<p>Cannot read the index: {markdown_text(str(exc))}</p>", *_admin_updates(services, []))
         return (documents_table(listed), *_admin_updates(services, listed))

@@ -319,8 +319,8 @@ def test_ingest_killed_part_way_leaves_a_consistent_index_and_the_next_run_finis
     for name in names:
         shutil.copy(DEFAULT_CORPUS / name, corpus)
     store = str(tmp_path / "store")
-    # Small embedding batches commit every few documents; one thread makes it last long enough.
-    env = {"ASSISTANT_INGEST__EMBED_BATCH_SIZE": "4", "OMP_NUM_THREADS": "1"}
+    # Small groups commit every few chunks; one thread makes it last long enough.
+    env = {"ASSISTANT_INGEST__EMBED_BATCH_SIZE": "4", "ASSISTANT_INGEST__COMMIT_GROUP_CHUNKS": "8", "OMP_NUM_THREADS": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "ingest", str(corpus), "--store", store, "--json"],
         cwd=ROOT,
