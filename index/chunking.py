@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # llama-index costs ~1.5 s to import; an ingest with nothing 
     from llama_index.core.schema import TextNode
 
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
-PIPELINE_VERSION = "6"
+PIPELINE_VERSION = "7"
 EMBEDDED_METADATA = ("title", "section")
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
@@ -63,6 +63,25 @@ def sections_of(markdown: str) -> list[tuple[str, str]]:
     return result
 
 
+SENTENCE_START = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+")
+
+
+def whole_sentence_pieces(pieces: list[str]) -> list[str]:
+    """Pieces that start at a sentence, not mid-way ("by patching) promptly. ...").
+
+    The splitter's overlap can begin a piece inside a sentence that the piece before already
+    holds whole; that leading fragment is dropped. A fragment the previous piece lacks stays.
+    """
+    result: list[str] = []
+    for piece in (p.strip() for p in pieces):
+        if result and piece[:1].islower():
+            cut = SENTENCE_START.search(piece)
+            if cut and piece[: cut.start()].strip() in result[-1] and piece[cut.end() :].strip():
+                piece = piece[cut.end() :].strip()
+        result.append(piece)
+    return result
+
+
 def _tidy_heading(heading: str) -> str:
     return re.sub(r"[#*_`]+", "", heading).strip()
 
@@ -81,8 +100,7 @@ def chunk_document(
     for page in document.pages:
         for section_path, body in sections_of(page.text):
             section = section_path or section
-            for piece in splitter.split_text(body):
-                piece = piece.strip()
+            for piece in whole_sentence_pieces(splitter.split_text(body)):
                 if len(piece) < 3:
                     continue
                 metadata = dict(base, section=section, chunk_index=len(nodes))
