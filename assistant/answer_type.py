@@ -56,9 +56,28 @@ CHECKS = (
 )
 
 
+COUNT_OF = re.compile(r"\bhow many\s+(?:\w+\s+){0,2}?([A-Za-z][\w-]{2,40})", re.I)
+
+
 def missing_fact(question: str, answer: str) -> str | None:
     """What kind of fact the question asks for and the answer lacks ('a date', ...), or None."""
     for asks, states, what in CHECKS:
         if asks.search(question):
-            return None if states.search(answer) else what
+            if not states.search(answer):
+                return what
+            return _missing_count(question, answer) if what == "an amount" else None
     return None
+
+
+def _missing_count(question: str, answer: str) -> str | None:
+    """"How many UPRNs ...?" is answered by a sentence with a number *and* UPRNs in it."""
+    from core.text import content_terms, split_sentences, strip_citations
+
+    match = COUNT_OF.search(question)
+    counted = content_terms(match.group(1)) if match else []
+    if not counted:
+        return None
+    for sentence in split_sentences(strip_citations(answer)):
+        if AMOUNT.search(sentence) and counted[0] in content_terms(sentence):
+            return None
+    return f"a count of {match.group(1)}"

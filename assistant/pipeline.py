@@ -16,6 +16,7 @@ from assistant.answer_type import missing_fact
 from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
 from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.followup import standalone_question
+from assistant.refusal import CALIBRATIONS, Calibration, calibrate, missing_constraints
 from assistant.retrieval import HybridRetriever, Retrieved
 from core.errors import QuestionError
 from core.settings import AnswerSettings, Settings
@@ -127,8 +128,10 @@ class Assistant:
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = retrieved.passages
+        threshold = self.threshold()
         evidence = {
             "score": evidence_score(retrieved, self.settings.answer),
+            "threshold": threshold,
             "query_coverage": round(retrieved.query_coverage, 4),
             "top_dense": round(retrieved.top_dense, 4),
             "unknown_names": list(retrieved.unknown_names),
@@ -146,7 +149,7 @@ class Assistant:
                 **fields,
             )
 
-        refusal = self._weak_evidence(retrieved)
+        refusal = self._weak_evidence(retrieved, threshold)
         checked = None
         if refusal is None:
             t0 = time.perf_counter()
@@ -182,19 +185,43 @@ class Assistant:
         missing = missing_fact(question, checked.text)
         if missing:
             return f"the passages found are on the topic but do not state {missing}"
+        if self.settings.answer.refusal.check_constraints:
+            absent = missing_constraints(question, checked.text, checked.citations)
+            if absent:
+                names = ", ".join(f"'{n}'" for n in absent)
+                return f"the passages found are on the topic but do not mention {names}"
         return None
 
-    def _weak_evidence(self, retrieved: Retrieved) -> str | None:
+    def _weak_evidence(self, retrieved: Retrieved, threshold: float) -> str | None:
         if not retrieved.passages:
             return "nothing in the index matched the question"
         if retrieved.unknown_names:
             names = ", ".join(f"'{n}'" for n in retrieved.unknown_names)
             return f"the documents never mention {names}"
-        threshold = self.settings.answer.refusal.threshold
         score = evidence_score(retrieved, self.settings.answer)
         if score < threshold:
             return f"the evidence is too weak (score {score:.2f} < {threshold:.2f})"
         return None
+
+    def calibration(self) -> Calibration | None:
+        """This collection's evidence levels (computed once per store revision), or None."""
+        cfg = self.settings.answer.refusal
+        if not cfg.calibrate:
+            return None
+        retriever = self.retriever
+
+        def score_of(question: str) -> float:
+            return evidence_score(retriever.retrieve(question), self.settings.answer)
+
+        return CALIBRATIONS.get(
+            (*retriever.revision(), self.settings.embed_model, cfg.model_dump_json()),
+            lambda: calibrate(score_of, retriever.section_headings(), cfg),
+        )
+
+    def threshold(self) -> float:
+        """The evidence score below which the assistant refuses before drafting."""
+        calibration = self.calibration()
+        return calibration.threshold if calibration else self.settings.answer.refusal.threshold
 
     def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
         closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]

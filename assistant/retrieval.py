@@ -165,6 +165,15 @@ class HybridRetriever:
         top_dense = max((d for d in dense.values()), default=0.0)
         return Retrieved(passages, coverage, top_dense, timings, _unknown_names(query, keywords))
 
+    def section_headings(self) -> list[str]:
+        """Distinct section paths of the live chunks (refusal calibration makes probes of them)."""
+        metas = keyword_index_for(self.store).metas
+        return sorted({str(m.get("section")) for m in metas if m.get("section")})
+
+    def revision(self) -> tuple:
+        """Changes whenever the indexed content changes (refusal calibrations are cached by it)."""
+        return (self.store.location, self.store.name, self.store.info.get("revision", 0))
+
     def _dense(self, vector: np.ndarray, hashes: list[str], k: int) -> dict[str, float]:
         from llama_index.core.vector_stores.types import (
             FilterOperator,

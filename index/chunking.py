@@ -96,25 +96,37 @@ def chunk_document(
     base = {k: v for k, v in document.meta.to_dict().items() if v is not None}
     base.update(format=document.format, doc_hash=doc_hash)
     nodes: list[TextNode] = []
+
+    def add(piece: str, section: str, page: int | None) -> None:
+        metadata = dict(base, section=section, chunk_index=len(nodes))
+        if page is not None:
+            metadata["page"] = page
+        node = TextNode(
+            id_=f"{document.meta.document_id}::{doc_hash[:12]}::{len(nodes):05d}",
+            text=piece,
+            metadata=metadata,
+            excluded_embed_metadata_keys=[k for k in metadata if k not in EMBEDDED_METADATA],
+            excluded_llm_metadata_keys=list(metadata),
+        )
+        node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(
+            node_id=document.meta.document_id
+        )
+        nodes.append(node)
+
     section = ""
     for page in document.pages:
         for section_path, body in sections_of(page.text):
             section = section_path or section
             for piece in whole_sentence_pieces(splitter.split_text(body)):
-                if len(piece) < 3:
-                    continue
-                metadata = dict(base, section=section, chunk_index=len(nodes))
-                if page.number is not None:
-                    metadata["page"] = page.number
-                node = TextNode(
-                    id_=f"{document.meta.document_id}::{doc_hash[:12]}::{len(nodes):05d}",
-                    text=piece,
-                    metadata=metadata,
-                    excluded_embed_metadata_keys=[k for k in metadata if k not in EMBEDDED_METADATA],
-                    excluded_llm_metadata_keys=list(metadata),
-                )
-                node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(
-                    node_id=document.meta.document_id
-                )
-                nodes.append(node)
+                if len(piece) >= 3:
+                    add(piece, section, page.number)
+    for section_path, text in structure_chunks(document):
+        add(text, section_path, None)
     return nodes
+
+
+def structure_chunks(document: LoadedDocument) -> list[tuple[str, str]]:
+    """Extra chunks that hold the document's structure (see ``index.outline``)."""
+    from index.outline import outline_sections
+
+    return outline_sections(document.meta.title, "\n".join(p.text for p in document.pages))

@@ -82,12 +82,21 @@ def html_table_to_text(html: str) -> str:
     header: list[str] | None = None
     rows = []
     for tr in soup.find_all("tr"):
-        cells = [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
-        if header is None and not rows and tr.find("td") is None and len(cells) > 1:
+        found = tr.find_all(["td", "th"])
+        cells = [c.get_text(" ", strip=True) for c in found]
+        if header is None and not rows and len(cells) > 1 and all(map(_header_cell, found)):
             header = cells
         elif any(cells):
             rows.append(cells)
     return "\n\n" + table_text(header, rows) + "\n\n"
+
+
+def _header_cell(cell: object) -> bool:
+    """A <th>, an empty corner cell, or a cell that is nothing but bold text."""
+    if cell.name == "th" or not cell.get_text(strip=True):  # type: ignore[attr-defined]
+        return True
+    bold = cell.find(["strong", "b"])  # type: ignore[attr-defined]
+    return bold is not None and bold.get_text(strip=True) == cell.get_text(strip=True)  # type: ignore[attr-defined]
 
 
 FRONT_MATTER_LINE = re.compile(r"^([A-Za-z_][\w-]*:(\s.*)?|\s*-\s.*|\s+\S.*|)$")
