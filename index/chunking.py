@@ -66,11 +66,16 @@ def sections_of(markdown: str) -> list[tuple[str, str]]:
 SENTENCE_START = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+")
 
 
+LAST_SENTENCE_START = re.compile(r"(?:[.!?][\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+)(?!.*(?:[.!?]\s+[A-Z0-9]|\n))", re.S)
+MAX_CARRIED_CHARS = 600
+
+
 def whole_sentence_pieces(pieces: list[str]) -> list[str]:
     """Pieces that start at a sentence, not mid-way ("by patching) promptly. ...").
 
     The splitter's overlap can begin a piece inside a sentence that the piece before already
-    holds whole; that leading fragment is dropped. A fragment the previous piece lacks stays.
+    holds whole: that leading fragment is dropped. Where the piece before holds only the start
+    of the sentence (a cut at "e.g."), that start moves over, so both pieces hold whole ones.
     """
     result: list[str] = []
     for piece in (p.strip() for p in pieces):
@@ -78,6 +83,18 @@ def whole_sentence_pieces(pieces: list[str]) -> list[str]:
             cut = SENTENCE_START.search(piece)
             if cut and piece[: cut.start()].strip() in result[-1] and piece[cut.end() :].strip():
                 piece = piece[cut.end() :].strip()
+            else:
+                previous = result[-1]
+                start = LAST_SENTENCE_START.search(previous)
+                begin = start.end() if start else 0
+                if 0 < len(previous) - begin <= MAX_CARRIED_CHARS:
+                    tail = previous[begin:].strip()
+                    shared = next((k for k in range(min(len(tail), len(piece)), 0, -1)
+                                   if tail.endswith(piece[:k])), 0)  # the splitter's overlap
+                    piece = f"{tail}{piece[shared:]}" if shared else f"{tail} {piece}"
+                    result[-1] = previous[:begin].strip()
+                    if not result[-1]:
+                        result.pop()
         result.append(piece)
     return result
 

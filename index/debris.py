@@ -28,6 +28,13 @@ ITALIC_STAR = re.compile(r"(?<![\w*\\])\*(?![\s*])([^*\n]{1,400}?)(?<![\s*\\])\*
 STAR_BULLET = re.compile(r"^([ \t]*)[*+•▪◦·][ \t]+", re.M)
 LOOSE_STAR = re.compile(r"\*+")
 PRIVATE_USE = re.compile("[\ue000-\uf8ff\ufffd\u200b-\u200d\u2060\ufeff]")
+# Wikipedia's inline maintenance tags: "Recent[when?] governmental[which?] activity".
+WIKI_TAG = re.compile(
+    r"\[(?:which|when|who|whom|where|why|how|by whom|according to whom|citation needed"
+    r"|clarification needed|dubious|vague|failed verification|needs update)\??\]",
+    re.I,
+)
+FOOTNOTE_DIGITS = re.compile("(?<![\\w\u00b2\u00b3\u00b9\u2070-\u2079])[\u00b2\u00b3\u00b9\u2070\u2074-\u2079]+")
 PICTOGRAPH = re.compile("[\U0001f000-\U0001faff\ufe0f]")  # decorative emoji ("🏗Specification")
 # A sentence broken by a blank line ("... because\n\nthey try to ..."): one paragraph again.
 BROKEN_PARAGRAPH = re.compile(r"(?<=[a-z,])[ \t]*\n[ \t]*\n[ \t]*(?=[a-z])")
@@ -41,7 +48,8 @@ INLINE_LIST_DASH = re.compile(r"(?<!etc)[.:;!?\]][ \t]*[-*•][ \t]+[A-Z]")
 # A list written on one line ("factors:- What is the use case? - Cost"): each item on its own.
 INLINE_LIST_ITEM = re.compile(r"(?<=[.:;!?])[ \t]*[-•][ \t]+(?=[A-Z])")
 STAR = re.compile(r"(?<![A-Za-z0-9)])\*|\*(?![A-Za-z0-9(])")
-SENTENCE_THEN_LOWER = re.compile(r"(\S{1,40})[.!?][\"'”’)\]]*[ \t]+([a-z][a-z]+)\b")
+SENTENCE_THEN_LOWER = re.compile(r"(\S{1,40})\.[\"'”’)\]]*[ \t]+([a-z][a-z]+)\b")
+CODE_LIKE = re.compile(r"[{}]|\":")
 FIRST_WORD_LOWER = re.compile(r"^[ \t]*([a-z][a-z]+)\b")
 ABBREVIATIONS = frozenset(
     "eg ie etc vs ex cf al approx incl fig figs no nos vol pp ed eds esp resp viz ca"
@@ -68,15 +76,30 @@ SYMBOL_FONT = dict(
 def remove_debris(text: str) -> str:
     """Clean text of the kinds ``debris_in`` reports (tables are handled by ``index.tables``)."""
     text = PICTOGRAPH.sub("", PRIVATE_USE.sub("", text.translate(SYMBOL_FONT)))
-    text = BACKSLASH_ESCAPE.sub("", text)
+    text = WIKI_TAG.sub("", BACKSLASH_ESCAPE.sub("", text))
     text = EMOJI_SHORTCODE.sub("", text)
     text = POINTER_LINE.sub("", text)
     text = ITALIC_STAR.sub(r"\1", text)
     text = STAR_BULLET.sub(r"\1- ", text)
     text = INLINE_LIST_ITEM.sub("\n- ", text)
     text = "\n".join(_unstar(line) for line in text.split("\n"))
-    text = BROKEN_PARAGRAPH.sub(" ", SPACE_BEFORE_PUNCT.sub("", text))
+    text = BROKEN_PARAGRAPH.sub(" ", SPACE_BEFORE_PUNCT.sub("", FOOTNOTE_DIGITS.sub("", text)))
+    text = SENTENCE_THEN_LOWER.sub(_capitalise, text)
     return "\n".join(_squeeze(line) for line in text.split("\n"))
+
+
+def _capitalise(match: re.Match) -> str:
+    """'... is implemented. an earlier discussion': the lost capital back, abbreviations aside."""
+    if _abbreviation(match.group(1)) or match.group(2) in NOT_FRAGMENTS:
+        return match.group(0)
+    start = match.start(2) - match.start(0)
+    text = match.group(0)
+    return text[:start] + text[start].upper() + text[start + 1 :]
+
+
+def _abbreviation(before: str) -> bool:
+    token = re.sub(r"[^A-Za-z.]", "", before)
+    return "." in token or len(token) < 3 or token.lower() in ABBREVIATIONS
 
 
 def _unstar(line: str) -> str:
@@ -103,6 +126,7 @@ def debris_in(text: str) -> list[str]:
         ("navigation line", POINTER_LINE),
         ("stray star", STAR),
         ("private-use glyph", PRIVATE_USE),
+        ("footnote marker", FOOTNOTE_DIGITS),
     )
     for kind, pattern in checks:
         if pattern.search(text):
@@ -115,16 +139,14 @@ def debris_in(text: str) -> list[str]:
 def lower_case_fragment(text: str) -> str | None:
     """The first sentence that starts in lower case (a cut, or a lost capital), or None."""
     for line in text.split("\n"):
+        if CODE_LIKE.search(line):
+            continue  # JSON and code examples are not prose
         first = FIRST_WORD_LOWER.match(line)
         if first and first.group(1) not in NOT_FRAGMENTS and _starts_block(text, line):
             return line.strip()[:80]
         for match in SENTENCE_THEN_LOWER.finditer(line):
-            before, word = match.group(1), match.group(2)
-            token = re.sub(r"[^A-Za-z.]", "", before)
-            if "." in token or len(token) < 3 or token.lower() in ABBREVIATIONS:
+            if _abbreviation(match.group(1)) or match.group(2) in NOT_FRAGMENTS:
                 continue  # "e.g. the", "etc. and", "No. 5"
-            if word in NOT_FRAGMENTS:
-                continue
             return line[match.start(2) : match.start(2) + 80]
     return None
 
