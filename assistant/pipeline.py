@@ -16,7 +16,13 @@ from assistant.answer_type import missing_fact
 from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
 from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.followup import standalone_question
-from assistant.refusal import CALIBRATIONS, Calibration, calibrate, missing_constraints
+from assistant.refusal import (
+    CALIBRATIONS,
+    Calibration,
+    calibrate,
+    declines_only,
+    missing_constraints,
+)
 from assistant.retrieval import HybridRetriever, Retrieved
 from core.errors import QuestionError
 from core.settings import AnswerSettings, Settings
@@ -178,7 +184,7 @@ class Assistant:
 
     def _unanswered(self, question: str, draft: str, checked: CheckedAnswer) -> str | None:
         """Why a drafted answer does not answer after all, or None."""
-        if draft.strip().startswith(NO_ANSWER) or not draft.strip():
+        if draft.strip().startswith(NO_ANSWER) or not draft.strip() or declines_only(draft):
             return "the passages found do not answer the question"
         if not checked.kept_sentences:
             return "no sentence of the draft answer was supported by the passages it cited"

@@ -64,6 +64,24 @@ NOT_CONSTRAINTS = frozenset(
 )
 
 
+# What a model says when it declines in its own words ("I don't know", "the passages do not
+# mention ..."): a refusal through the same contract as NO_ANSWER, not an answer.
+DECLINES = re.compile(
+    r"\b(i (do not|don't|cannot|can't) (know|answer|find|say|tell)|(cannot|can't|unable to) (be )?"
+    r"(answer|determine|find|provide)|no (relevant )?information (is |was )?(given|provided|available|found)"
+    r"|(passages?|documents?|context|sources?) (do|does|did)( not|n't) (contain|say|state|mention|provide"
+    r"|include|answer|specify|cover)|(is|are) not (mentioned|stated|specified|provided|given|covered)"
+    r" in the (passages?|documents?|context)|not enough information)\b",
+    re.I,
+)
+
+
+def declines_only(draft: str) -> bool:
+    """The draft says only that the passages do not answer (every sentence a decline)."""
+    sentences = [strip_citations(s) for s in split_sentences(draft) if strip_citations(s)]
+    return bool(sentences) and all(DECLINES.search(s) for s in sentences)
+
+
 @dataclass(frozen=True)
 class Calibration:
     """Evidence levels of one collection: what off-topic and on-topic questions score."""
