@@ -134,10 +134,12 @@ class Assistant:
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = retrieved.passages
-        threshold = self.threshold()
+        calibration = self.calibration()
+        threshold = calibration.threshold if calibration else self.settings.answer.refusal.threshold
         evidence = {
             "score": evidence_score(retrieved, self.settings.answer),
             "threshold": threshold,
+            "dense_floor": calibration.dense_floor if calibration else 0.0,
             "query_coverage": round(retrieved.query_coverage, 4),
             "top_dense": round(retrieved.top_dense, 4),
             "unknown_names": list(retrieved.unknown_names),
@@ -155,7 +157,7 @@ class Assistant:
                 **fields,
             )
 
-        refusal = self._weak_evidence(retrieved, threshold)
+        refusal = self._weak_evidence(retrieved, threshold, evidence["dense_floor"])
         checked = None
         if refusal is None:
             t0 = time.perf_counter()
@@ -198,7 +200,7 @@ class Assistant:
                 return f"the passages found are on the topic but do not mention {names}"
         return None
 
-    def _weak_evidence(self, retrieved: Retrieved, threshold: float) -> str | None:
+    def _weak_evidence(self, retrieved: Retrieved, threshold: float, dense_floor: float) -> str | None:
         if not retrieved.passages:
             return "nothing in the index matched the question"
         if retrieved.unknown_names:
@@ -207,6 +209,11 @@ class Assistant:
         score = evidence_score(retrieved, self.settings.answer)
         if score < threshold:
             return f"the evidence is too weak (score {score:.2f} < {threshold:.2f})"
+        if retrieved.top_dense < dense_floor:
+            return (
+                f"no passage is closer in meaning than off-topic questions come"
+                f" ({retrieved.top_dense:.2f} < {dense_floor:.2f})"
+            )
         return None
 
     def calibration(self) -> Calibration | None:
@@ -216,18 +223,16 @@ class Assistant:
             return None
         retriever = self.retriever
 
-        def score_of(question: str) -> float:
-            return evidence_score(retriever.retrieve(question), self.settings.answer)
+        def score_of(question: str) -> tuple[float, float]:
+            retrieved = retriever.retrieve(question)
+            return evidence_score(retrieved, self.settings.answer), retrieved.top_dense
 
         return CALIBRATIONS.get(
             (*retriever.revision(), self.settings.embed_model, cfg.model_dump_json()),
             lambda: calibrate(score_of, retriever.section_headings(), cfg),
         )
 
-    def threshold(self) -> float:
-        """The evidence score below which the assistant refuses before drafting."""
-        calibration = self.calibration()
-        return calibration.threshold if calibration else self.settings.answer.refusal.threshold
+
 
     def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
         closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]

@@ -90,9 +90,13 @@ class Calibration:
     typical: float  # the median score of questions made from the collection's headings
     threshold: float
     probes: int
+    dense_floor: float = 0.0  # the closest an off-topic probe came in meaning alone
 
     def as_dict(self) -> dict[str, float]:
-        return {"floor": self.floor, "typical": self.typical, "threshold": self.threshold}
+        return {
+            "floor": self.floor, "typical": self.typical, "threshold": self.threshold,
+            "dense_floor": self.dense_floor,
+        }  # fmt: skip
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -114,17 +118,22 @@ def heading_probes(headings: Sequence[str], limit: int) -> list[str]:
 
 
 def calibrate(
-    score_of: Callable[[str], float], headings: Sequence[str], cfg: RefusalSettings
+    score_of: Callable[[str], tuple[float, float]], headings: Sequence[str], cfg: RefusalSettings
 ) -> Calibration:
-    """Score the probes on this collection and place the threshold between the two groups."""
+    """Score the probes on this collection and place the threshold between the two groups.
+
+    ``score_of`` gives a question's (evidence score, top dense similarity).
+    """
     off_topic = [score_of(q) for q in OFF_TOPIC_PROBES]
-    on_topic = [score_of(q) for q in heading_probes(headings, cfg.heading_probes)]
-    floor = quantile(off_topic, cfg.off_topic_quantile)
+    on_topic = [score_of(q)[0] for q in heading_probes(headings, cfg.heading_probes)]
+    floor = quantile([score for score, _ in off_topic], cfg.off_topic_quantile)
+    dense_floor = quantile([dense for _, dense in off_topic], cfg.off_topic_quantile)
     typical = quantile(on_topic, 0.5) if on_topic else floor
     threshold = floor + cfg.calibrated_share * max(0.0, typical - floor)
     return Calibration(
-        round(floor, 4), round(typical, 4), round(threshold, 4), len(off_topic) + len(on_topic)
-    )
+        round(floor, 4), round(typical, 4), round(threshold, 4), len(off_topic) + len(on_topic),
+        round(dense_floor, 4),
+    )  # fmt: skip
 
 
 class CalibrationCache:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 # ":bulb:", ":heavy_check_mark:" (GitHub/GitBook emoji). Not "MK:Smart" or "/:l:/" in a URL.
-EMOJI_SHORTCODE = re.compile(r"(?<![\w:/]):[a-z][a-z0-9_+-]{1,40}:(?![\w/])")
+EMOJI_SHORTCODE = re.compile(r"(?<![\w:/]):[a-z][a-z0-9_+-]{1,40}:(?![\w/])[ \t]?")
 # Markdown escapes ("won\'t", "1\.", "\*"): the backslash is markup.
 BACKSLASH_ESCAPE = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!'\"|<>~])")
 # Lines that only point elsewhere: "Read more about the Cloud First policy."
