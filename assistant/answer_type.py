@@ -48,6 +48,7 @@ MONEY = re.compile(
 )
 CONTACT = re.compile(r"\d{3,}[\d\s-]{4,}|\S+@\S+\.\w+")
 
+STRUCTURE_WORDS = frozenset({"point", "section", "principl", "step", "part", "stage", "chapter", "item"})
 COUNT_OF = re.compile(r"\bhow many\s+((?:[A-Za-z][\w-]{1,40}\s+){0,2}[A-Za-z][\w-]{1,40})", re.I)
 ASKS_FOR_NAME = re.compile(
     r"\b(what (is|was|are|were) the (title|name)s? of|what (is|was) (it|that|this) called"
@@ -90,6 +91,8 @@ def _missing_count(question: str, answer: str) -> str | None:
     counted = set(content_terms(" ".join(words)))
     if not counted:
         return None
+    if counted & STRUCTURE_WORDS:
+        counted |= STRUCTURE_WORDS  # "how many points": an outline lists "14 numbered sections"
     for sentence in split_sentences(strip_citations(answer)):
         if AMOUNT.search(sentence) and counted & set(content_terms(sentence)):
             return None

@@ -16,6 +16,7 @@ from assistant.answer_type import missing_fact
 from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
 from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.followup import standalone_question
+from assistant.question import shape_of
 from assistant.refusal import (
     CALIBRATIONS,
     Calibration,
@@ -133,7 +134,7 @@ class Assistant:
         retrieved = self.retriever.retrieve(standalone, filters)
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
-        passages = retrieved.passages
+        passages = self._with_outlines(standalone, retrieved.passages)
         calibration = self.calibration()
         threshold = calibration.threshold if calibration else self.settings.answer.refusal.threshold
         evidence = {
@@ -215,6 +216,18 @@ class Assistant:
                 f" ({retrieved.top_dense:.2f} < {dense_floor:.2f})"
             )
         return None
+
+    def _with_outlines(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """A question about structure ("how many points", "principle 7") gets the outline
+        chunks of the documents retrieval put first, ahead of the other passages."""
+        if not passages or not shape_of(question).structural:
+            return passages
+        documents = list(dict.fromkeys(p.doc.document_id for p in passages))[:2]
+        have = {p.chunk_id for p in passages}
+        outlines = [p for p in self.retriever.outlines(documents) if p.chunk_id not in have]
+        if not outlines:
+            return passages
+        return (outlines + passages)[: max(len(passages), len(outlines))]
 
     def calibration(self) -> Calibration | None:
         """This collection's evidence levels (computed once per store revision), or None."""

@@ -165,6 +165,17 @@ class HybridRetriever:
         top_dense = max((d for d in dense.values()), default=0.0)
         return Retrieved(passages, coverage, top_dense, timings, _unknown_names(query, keywords))
 
+    def outlines(self, document_ids: list[str], limit: int = 3) -> list[Passage]:
+        """The outline chunks (``index.outline``) of these documents, in their order."""
+        keywords = keyword_index_for(self.store)
+        found = []
+        for document_id in document_ids:
+            for i, meta in enumerate(keywords.metas):
+                section = str(meta.get("section", ""))
+                if meta.get("document_id") == document_id and " > Outline: " in section:
+                    found.append(passage_from(keywords.ids[i], keywords.texts[i], meta))
+        return found[:limit]
+
     def section_headings(self) -> list[str]:
         """Distinct section paths of the live chunks (refusal calibration makes probes of them)."""
         metas = keyword_index_for(self.store).metas

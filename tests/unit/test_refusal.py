@@ -94,3 +94,8 @@ def test_calibrations_are_cached_per_key():
     cache.get(("store", 1), compute)
     cache.get(("store", 2), compute)
     assert len(calls) == 2
+
+
+def test_a_count_of_points_is_stated_by_an_outline_of_numbered_sections():
+    outline = "The headings of Service Standard list 14 numbered sections [1]:\n- 1. Understand users [1]"
+    assert missing_fact("How many points are in the Service Standard?", outline) is None
