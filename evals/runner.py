@@ -161,14 +161,14 @@ def _index_corpus(
 ) -> tuple[list[str], dict[str, Any]]:
     """Incremental ingest into the eval collection: the corpus's document ids, and what changed."""
     from index.ingest import ingest
-    from index.store import Store
+    from index.store import open_store
 
     try:
         report = ingest([corpus], settings, progress=progress, embedder_factory=lambda: embedder)
     except IngestError as exc:
         raise ConfigError(f"cannot index the eval corpus {corpus}: {exc}") from None
     root = str(corpus.expanduser().resolve())
-    records = Store(settings.store, settings.collection).documents()
+    records = open_store(settings).documents()
     documents = sorted(d for d, r in records.items() if r.root == root)
     if not documents:
         raise ConfigError(f"no readable documents in {corpus}")

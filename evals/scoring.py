@@ -16,7 +16,6 @@ from core.text import CITATION, content_terms, split_sentences, strip_citations
 from core.types import Answer, Citation
 from evals.aggregate import KS
 from evals.dataset import EvalItem
-from index.debris import debris_in
 from evals.metrics import (
     citation_scores,
     cosine,
@@ -27,6 +26,7 @@ from evals.metrics import (
     ranking,
     words,
 )
+from index.debris import debris_in
 
 # A citation group closing a sentence ("... [1][2]." then text that does not carry on in
 # lower case): the claim ends there. "X [1] and Y [2]." stays one claim, as the checker reads it.

@@ -7,18 +7,18 @@ with the title and section so a question naming "the techUK report" finds its ch
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from index.loaders import LoadedDocument
+from index.store.base import chunk_id_for
 
 if TYPE_CHECKING:  # llama-index costs ~1.5 s to import; an ingest with nothing new needs none
     from llama_index.core.node_parser import SentenceSplitter
-    from llama_index.core.schema import TextNode
 
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
 PIPELINE_VERSION = "7"
-EMBEDDED_METADATA = ("title", "section")
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
 NAVIGATION_SECTION = re.compile(r"^(navigation menu|site navigation|contents)\s*$", re.I)
@@ -29,6 +29,18 @@ REFERENCE_SECTION = re.compile(
     r"|resources\s*-.*)\s*$",
     re.I,
 )
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One piece of a document as ingest writes it (plain data: it crosses process boundaries)."""
+
+    chunk_id: str
+    text: str  # what a passage shows and the answer quotes
+    embed_text: str  # what is embedded
+    section: str = ""
+    page: int | None = None
+    index: int = 0
 
 
 @lru_cache(maxsize=8)
@@ -103,32 +115,35 @@ def _tidy_heading(heading: str) -> str:
     return re.sub(r"[#*_`]+", "", heading).strip()
 
 
+def embed_text(title: str, section: str, text: str) -> str:
+    """What is embedded: title and section first, so a question naming the document finds it.
+
+    The layout is llama-index's ``MetadataMode.EMBED`` rendering of a node whose embedded
+    metadata is title and section, so vectors match the ones earlier versions stored.
+    """
+    return f"title: {title}\nsection: {section}\n\n{text}"
+
+
 def chunk_document(
     document: LoadedDocument, doc_hash: str, chunk_size: int, chunk_overlap: int
-) -> list[TextNode]:
-    """Split a loaded document into nodes whose ids are stable for the same content."""
-    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
+) -> list[Chunk]:
+    """Split a loaded document into chunks whose ids are stable for the same content."""
     splitter = _splitter(chunk_size, chunk_overlap)
-    base = {k: v for k, v in document.meta.to_dict().items() if v is not None}
-    base.update(format=document.format, doc_hash=doc_hash)
-    nodes: list[TextNode] = []
+    meta = document.meta
+    chunks: list[Chunk] = []
 
     def add(piece: str, section: str, page: int | None) -> None:
-        metadata = dict(base, section=section, chunk_index=len(nodes))
-        if page is not None:
-            metadata["page"] = page
-        node = TextNode(
-            id_=f"{document.meta.document_id}::{doc_hash[:12]}::{len(nodes):05d}",
-            text=piece,
-            metadata=metadata,
-            excluded_embed_metadata_keys=[k for k in metadata if k not in EMBEDDED_METADATA],
-            excluded_llm_metadata_keys=list(metadata),
+        index = len(chunks)
+        chunks.append(
+            Chunk(
+                chunk_id=chunk_id_for(meta.document_id, doc_hash, index),
+                text=piece,
+                embed_text=embed_text(meta.title, section, piece),
+                section=section,
+                page=page,
+                index=index,
+            )
         )
-        node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(
-            node_id=document.meta.document_id
-        )
-        nodes.append(node)
 
     section = ""
     for page in document.pages:
@@ -138,8 +153,8 @@ def chunk_document(
                 if len(piece) >= 3:
                     add(piece, section, page.number)
     for section_path, text in structure_chunks(document):
-        add(text, section_path, None)
-    return nodes
+        add(text, section_path, None)  # last: retrieval finds a document's outlines at its end
+    return chunks
 
 
 def structure_chunks(document: LoadedDocument) -> list[tuple[str, str]]:

@@ -1,10 +1,14 @@
-"""Incremental, crash-safe ingestion of files and folders into the store.
+"""Incremental, crash-safe ingestion of files and folders, streamed in bounded memory.
 
-Per document: hash the bytes (with the pipeline version and chunk settings); skip it when the
-manifest already has that hash; otherwise parse, chunk, embed, add the new chunks, commit the
-manifest record, then delete the old chunks. Documents gone from an ingested folder are
-removed. A ``kill -9`` at any point leaves each document at either its old or its new version;
-the next run finishes the job and sweeps orphaned chunks.
+Files flow one at a time through read -> hash -> parse -> chunk, and into a group that is
+embedded and committed once it holds ``IngestSettings.commit_group_chunks`` chunks; then the
+group is released. Peak memory is one file's bytes plus one group, whatever the folder's size.
+
+Per document: hash its bytes (with the pipeline version, chunk settings and access groups);
+skip it when the manifest already has that hash; otherwise parse, embed, write the new chunks,
+commit the manifest record, delete the old chunks. Documents gone from an ingested folder are
+removed. A ``kill -9`` at any point leaves each document at its old or its new version; the next
+run finishes the job and sweeps orphaned chunks. An unchanged re-ingest loads no model.
 """
 
 from __future__ import annotations
@@ -12,21 +16,22 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from core.errors import DocumentError, IngestError
 from core.settings import Settings
-from index.chunking import PIPELINE_VERSION, chunk_document
-from index.loaders import FOLDER_NOTES, load_document
-from index.store import DocumentRecord, Store
+from index.chunking import PIPELINE_VERSION
+from index.loaders import FOLDER_NOTES, parse_groups
+from index.parse import ParsedDocument, parse_file
+from index.store import ChunkRow, DocumentRecord, DocumentStore, open_store
 
-# Documents are embedded and committed in groups of about this many embedding batches
-# (4 x 64 = 256 chunks by default): a kill -9 loses at most one group of work.
-EMBED_GROUP_BATCHES = 4
+GROUPS_FILE = ".groups"  # in a folder: the access groups of the documents in it and below
 
 
 @dataclass
@@ -56,16 +61,6 @@ class IngestReport:
         return data
 
 
-@dataclass
-class _Pending:
-    path: Path
-    root: Path
-    relative: str
-    data: bytes
-    doc_hash: str
-    existed: bool
-
-
 def discover(paths: list[Path]) -> list[tuple[Path, Path]]:
     """(root, file) pairs; a file given directly has its parent as root."""
     found: list[tuple[Path, Path]] = []
@@ -85,10 +80,26 @@ def discover(paths: list[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
-def content_hash(data: bytes, settings: Settings) -> str:
+def folder_groups(file: Path, root: Path) -> tuple[str, ...]:
+    """The groups of the nearest ``.groups`` file from the file's folder up to the root."""
+    folder = file.parent
+    while True:
+        candidate = folder / GROUPS_FILE
+        if candidate.is_file():
+            try:
+                return parse_groups(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                return ()
+        if folder == root or root not in folder.parents:
+            return ()
+        folder = folder.parent
+
+
+def content_hash(data: bytes, settings: Settings, groups: tuple[str, ...] = ()) -> str:
     digest = hashlib.sha256(data)
     digest.update(
-        f"|{PIPELINE_VERSION}|{settings.ingest.chunk_size}|{settings.ingest.chunk_overlap}".encode()
+        f"|{PIPELINE_VERSION}|{settings.ingest.chunk_size}|{settings.ingest.chunk_overlap}"
+        f"|{','.join(groups)}".encode()
     )
     return digest.hexdigest()
 
@@ -99,66 +110,129 @@ def ingest(
     progress: bool = False,
     rebuild: bool = False,
     embedder_factory: Callable[[], Any] | None = None,
+    store: DocumentStore | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     files = discover(paths)
-    store = Store(settings.store, settings.collection)
-    if rebuild:
-        store.drop()
-        store = Store(settings.store, settings.collection)
-    store.check_embedder(settings.embed_model)
+    store = store or open_store(settings, create=True)
     report = IngestReport(store=settings.store, collection=settings.collection)
-    records = store.documents()
-    report.orphans_removed = store.collect_garbage(records)
+    with store.writing():
+        if rebuild:
+            store.drop()
+            store = open_store(settings, create=True) if store.location != "memory" else store
+        store.check_embedder(settings.embed_model)
+        report.orphans_removed = store.repair()
+        records = store.documents()
+        committer = _GroupCommitter(store, embedder_factory or _default_embedder(settings), settings, report)
+        seen: set[str] = set()
+        known_roots = {Path(r.root) for r in records.values()}
+        for given_root, file in _progress(files, progress):
+            root = _indexed_root(file, given_root, known_roots, records)
+            relative = file.relative_to(root).as_posix()
+            seen.add(relative)
+            groups = folder_groups(file, root)
+            try:
+                data = _read(file, settings)
+            except DocumentError as exc:
+                report.skipped.append({"path": relative, "reason": str(exc)})
+                continue
+            doc_hash = content_hash(data, settings, groups)
+            record = records.get(relative)
+            if record and record.doc_hash == doc_hash:
+                report.unchanged.append(relative)
+                continue
+            try:
+                parsed = parse_file(file, relative, data, doc_hash, settings, groups)
+            except DocumentError as exc:
+                report.skipped.append({"path": relative, "reason": str(exc)})
+                continue
+            del data
+            committer.add(parsed, root, doc_hash, existed=record is not None)
+        committer.flush()
 
-    pending: list[_Pending] = []
-    seen: set[str] = set()
-    max_bytes = int(settings.ingest.max_file_mb * 1024 * 1024)
-    known_roots = {Path(r.root) for r in records.values()}
-    for given_root, file in files:
-        root = _indexed_root(file, given_root, known_roots, records)
-        relative = file.relative_to(root).as_posix()
-        seen.add(relative)
-        try:
-            size = file.stat().st_size
-            if size > max_bytes:
-                raise DocumentError(
-                    f"{size / 1048576:.1f} MB is over the {settings.ingest.max_file_mb:g} MB limit"
-                    " (ASSISTANT_INGEST__MAX_FILE_MB)"
-                )
-            data = file.read_bytes()
-        except DocumentError as exc:
-            report.skipped.append({"path": relative, "reason": str(exc)})
-            continue
-        except OSError as exc:
-            report.skipped.append({"path": relative, "reason": f"cannot read: {exc.strerror}"})
-            continue
-        doc_hash = content_hash(data, settings)
-        record = records.get(relative)
-        if record and record.doc_hash == doc_hash:
-            report.unchanged.append(relative)
-            continue
-        pending.append(_Pending(file, root, relative, data, doc_hash, record is not None))
-
-    if pending:
-        factory = embedder_factory or _default_embedder(settings)
-        _embed_and_commit(pending, store, factory, settings, report, progress)
-
-    # Only a folder given whole says what is gone; a single file given says nothing of its siblings.
-    roots = {str(p.expanduser().resolve()) for p in paths if p.expanduser().is_dir()}
-    for doc_id, record in records.items():
-        if record.root in roots and doc_id not in seen and Path(record.root).is_dir():
-            store.forget_document(doc_id)
-            report.removed.append(doc_id)
-
-    if report.added or report.updated or report.removed or rebuild or not store.info.get("revision"):
-        store.set_info(
-            embed_model=settings.embed_model,
-            last_ingest=_now(),
-            revision=int(store.info.get("revision", 0)) + 1,
-        )
+        # Only a folder given whole says what is gone; a single file given says nothing of its siblings.
+        roots = {str(p.expanduser().resolve()) for p in paths if p.expanduser().is_dir()}
+        for doc_id, record in records.items():
+            if record.root in roots and doc_id not in seen and Path(record.root).is_dir():
+                store.drop_document(doc_id)
+                report.removed.append(doc_id)
+        changed = bool(report.added or report.updated or report.removed or rebuild)
+        store.finish_ingest(settings.embed_model, changed)
     report.seconds = round(time.perf_counter() - started, 3)
+    report.embed_seconds = round(report.embed_seconds, 3)
     return report
+
+
+def _read(file: Path, settings: Settings) -> bytes:
+    max_bytes = int(settings.ingest.max_file_mb * 1024 * 1024)
+    try:
+        size = file.stat().st_size
+        if size > max_bytes:
+            raise DocumentError(
+                f"{size / 1048576:.1f} MB is over the {settings.ingest.max_file_mb:g} MB limit"
+                " (ASSISTANT_INGEST__MAX_FILE_MB)"
+            )
+        return file.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read: {exc.strerror}") from None
+
+
+class _GroupCommitter:
+    """Collects parsed documents; embeds and commits them a group at a time."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        embedder_factory: Callable[[], Any],
+        settings: Settings,
+        report: IngestReport,
+    ) -> None:
+        self.store, self.settings, self.report = store, settings, report
+        self._factory = embedder_factory
+        self._embedder: Any = None
+        self._group: list[tuple[ParsedDocument, Path, str, bool]] = []
+        self._size = 0
+
+    def add(self, parsed: ParsedDocument, root: Path, doc_hash: str, existed: bool) -> None:
+        self._group.append((parsed, root, doc_hash, existed))
+        self._size += len(parsed.chunks)
+        if self._size >= self.settings.ingest.commit_group_chunks:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._group:
+            return
+        chunks = [c for parsed, *_ in self._group for c in parsed.chunks]
+        vectors: dict[str, Any] = {}
+        if chunks:
+            if self._embedder is None:  # loaded only now: an unchanged re-ingest loads no model
+                self._embedder = self._factory()
+            t0 = time.perf_counter()
+            # Shortest first: similar lengths in a batch mean less padding. Embedded a group's
+            # worth at a time and kept as float32 (a list of Python floats is 8x the size), so
+            # one large document cannot blow the memory bound.
+            ordered = sorted(chunks, key=lambda c: len(c.embed_text))
+            step = self.settings.ingest.commit_group_chunks
+            for start in range(0, len(ordered), step):
+                part = ordered[start : start + step]
+                embedded = self._embedder.get_text_embedding_batch([c.embed_text for c in part])
+                vectors.update((c.chunk_id, np.asarray(v, dtype=np.float32)) for c, v in zip(part, embedded))
+            self.report.embed_seconds += time.perf_counter() - t0
+        for parsed, root, doc_hash, existed in self._group:
+            rows = [
+                ChunkRow(c.chunk_id, c.text, vectors[c.chunk_id], c.section, c.page, c.index)
+                for c in parsed.chunks
+            ]
+            record = DocumentRecord(
+                meta=parsed.meta, doc_hash=doc_hash, root=str(root), chunks=len(rows),
+                ingested_at=_now(), flagged=parsed.flagged,
+            )  # fmt: skip
+            self.store.commit_document(record, rows)
+            (self.report.updated if existed else self.report.added).append(parsed.meta.document_id)
+        self.report.chunks_embedded += len(chunks)
+        # Readers in other processes see each committed group without waiting for the end.
+        self.store.finish_ingest(self.settings.embed_model, changed=True)
+        self._group, self._size = [], 0
 
 
 def _indexed_root(
@@ -183,78 +257,13 @@ def _default_embedder(settings: Settings) -> Callable[[], Any]:
     return factory
 
 
-def _embed_and_commit(
-    pending: list[_Pending],
-    store: Store,
-    embedder_factory: Callable[[], Any],
-    settings: Settings,
-    report: IngestReport,
-    progress: bool,
-) -> None:
-    parsed: list[tuple[_Pending, Any, list]] = []
-    for item in pending:
-        try:
-            document = load_document(item.path, item.relative, item.data)
-        except DocumentError as exc:
-            report.skipped.append({"path": item.relative, "reason": str(exc)})
-            continue
-        nodes = chunk_document(
-            document, item.doc_hash, settings.ingest.chunk_size, settings.ingest.chunk_overlap
-        )
-        parsed.append((item, document, nodes))
-    if not parsed:
+def _progress(files: list[tuple[Path, Path]], enabled: bool) -> Iterator[tuple[Path, Path]]:
+    if not enabled or len(files) < 2:
+        yield from files
         return
-    from llama_index.core.schema import MetadataMode
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
-    vector_store = ChromaVectorStore(chroma_collection=store.chunks)
-    total = sum(len(nodes) for _, _, nodes in parsed)
-    # Loaded only now: files that fail to parse (and stay failing) must not cost a model load.
-    embedder = embedder_factory() if total else None
-    bar = _progress_bar(total, progress)
-    group: list[tuple[_Pending, Any, list]] = []
-    group_size = settings.ingest.embed_batch_size * EMBED_GROUP_BATCHES
-    for entry in parsed:
-        group.append(entry)
-        if sum(len(n) for _, _, n in group) >= group_size or entry is parsed[-1]:
-            nodes = [node for _, _, ns in group for node in ns]
-            t0 = time.perf_counter()
-            # Shortest first: llama-index cuts the list into batches as given, and similar
-            # lengths in a batch mean less padding (about a fifth less work on the corpus).
-            nodes.sort(key=lambda n: len(n.get_content(metadata_mode=MetadataMode.EMBED)))
-            texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
-            vectors = embedder.get_text_embedding_batch(texts) if texts else []
-            report.embed_seconds += time.perf_counter() - t0
-            for node, vector in zip(nodes, vectors):
-                node.embedding = vector
-            for item, document, doc_nodes in group:
-                if doc_nodes:
-                    vector_store.add(doc_nodes)
-                store.commit_document(_record(item, document, len(doc_nodes)))
-                store.delete_stale_chunks(item.relative, item.doc_hash)
-                (report.updated if item.existed else report.added).append(item.relative)
-            report.chunks_embedded += len(nodes)
-            if bar is not None:
-                bar.update(len(nodes))
-            group = []
-    report.embed_seconds = round(report.embed_seconds, 3)
-    if bar is not None:
-        bar.close()
-
-
-def _record(item: _Pending, document: Any, chunks: int) -> DocumentRecord:
-    return DocumentRecord(
-        meta=document.meta, doc_hash=item.doc_hash, root=str(item.root), chunks=chunks,
-        ingested_at=_now(),
-    )  # fmt: skip
-
-
-def _progress_bar(total: int, enabled: bool) -> Any:
-    if not enabled or not total:
-        return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="chunk", desc="Embedding", file=sys.stderr, leave=False)
+    yield from tqdm(files, unit="file", desc="Ingesting", file=sys.stderr, leave=False)
 
 
 def _now() -> str:

@@ -92,9 +92,10 @@ def load_document(path: Path, relative_path: str, data: bytes) -> LoadedDocument
         publisher=str(meta.get("publisher") or meta.get("author") or ""),
         year=parse_year(meta.get("year") or meta.get("date")),
         licence=str(meta.get("licence") or meta.get("license") or ""),
-        source=str(meta.get("source") or meta.get("url") or ""),
+        source=_source(meta),
         superseded=bool(meta.get("superseded_by") or meta.get("superseded") is True)
         or status in {"superseded", "withdrawn", "archived"},
+        groups=parse_groups(meta.get("groups") or meta.get("access")),
     )
     return LoadedDocument(
         meta=document,
@@ -102,6 +103,25 @@ def load_document(path: Path, relative_path: str, data: bytes) -> LoadedDocument
         format=fmt,
         year_label=str(meta.get("year") or meta.get("date") or ""),
     )
+
+
+def _source(meta: dict) -> str:
+    """Where the document is published: its own web address (front matter ``url``, an HTML page's
+    canonical link) over a provenance note that is not one ('github.com/x/y @ commit')."""
+    source = str(meta.get("source") or "").strip()
+    url = str(meta.get("url") or "").strip()
+    if url.lower().startswith(("http://", "https://")) and not source.lower().startswith(("http://", "https://")):
+        return url
+    return source or url
+
+
+def parse_groups(value: object) -> tuple[str, ...]:
+    """Access groups from front matter or a ``.groups`` file: a list, or names split by commas,
+    spaces or lines. Names are case-insensitive."""
+    if value is None or value == "":
+        return ()
+    items = value if isinstance(value, list | tuple) else re.split(r"[,\s]+", str(value))
+    return tuple(sorted({str(g).strip().lower() for g in items if str(g).strip()}))
 
 
 def _first_heading(pages: list[Page]) -> str | None:
@@ -133,6 +153,11 @@ def _html(text: str) -> tuple[dict, list[Page], str]:
             meta.setdefault("publisher", tag["content"])
         if name in {"dc.date", "article:published_time", "date"} and tag.get("content"):
             meta.setdefault("year", tag["content"])
+        if name in {"og:url", "dc.identifier"} and tag.get("content"):
+            meta.setdefault("url", tag["content"])
+    canonical = soup.find("link", rel="canonical")
+    if canonical and canonical.get("href"):
+        meta["url"] = canonical["href"]
     for tag in soup(["script", "style", "nav", "header", "footer", "aside", "form", "noscript"]):
         tag.decompose()
     for table in soup.find_all("table"):

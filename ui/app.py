@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.pipeline import Assistant
 from core.errors import AssistantError
+from core.pii import install_log_redaction
 from core.settings import Settings, set_offline_environment
 from ui.services import Services, error_status
 
@@ -26,28 +27,20 @@ EMBED_PATH = "/chat"
 log = logging.getLogger("ui")
 
 CSS = (STATIC_DIR / "app.css").read_text(encoding="utf-8")
-# Gradio's Markdown has no ARIA options: mark our status lines as live regions (WCAG 4.1.3) so
-# screen readers announce "Answered with 2 cited sources", "Refused: ..." and the like.
-HEAD = """<meta name="description" content="Answers from council documents, with checked citations.">
-<script>
-(function () {
-  function mark() {
-    ["status", "admin-status"].forEach(function (id) {
-      var el = document.getElementById(id);
-      if (el && !el.hasAttribute("role")) {
-        el.setAttribute("role", "status");
-        el.setAttribute("aria-live", "polite");
-      }
-    });
-  }
-  new MutationObserver(mark).observe(document.documentElement, {childList: true, subtree: true});
-})();
-</script>"""
+# The chat's own script (live status regions, [n] that opens its source, Copy/Download/Print),
+# inlined so it also runs under /chat/ and behind a proxy's path prefix.
+HEAD_SCRIPT = (STATIC_DIR / "chat.js").read_text(encoding="utf-8")
+HEAD = (
+    '<meta name="description" content="Answers from council documents, with checked citations.">\n'
+    f"<script>\n{HEAD_SCRIPT}</script>"
+)
 
 
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     """The whole app around one shared ``Assistant`` (built from ``settings`` when not given)."""
     set_offline_environment()
+    if settings.privacy.redact_personal_data:
+        install_log_redaction()  # questions and reasons reach the logs in error messages
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import gradio as gr
 
@@ -57,11 +50,8 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     from ui.security import SecurityMiddleware
 
     services = Services.build(settings, assistant)
-    # Open the Chroma client once, here: two request threads creating it at the same moment
-    # race inside chromadb ('RustBindingsAPI' object has no attribute 'bindings').
-    from index.store import make_client
-
-    make_client(settings.store)
+    # Open the store once, here, before request threads race to create the Chroma client.
+    _ = services.assistant.store
     app = FastAPI(
         title="Council document assistant",
         version="0.1.0",

@@ -1,8 +1,11 @@
-"""The officer chat (Gradio): streamed, cited answers, feedback, and the documents view.
+"""The officer chat (Gradio): streamed, cited answers, feedback, saved conversations, filters,
+and the documents view.
 
 Every string shown comes through ``ui.render`` (escaped there). Admin actions need the token
 typed into the documents view; the configured token itself is never sent to the browser.
-``/chat/`` serves the chat alone, for the intranet widget (``ui/static/embed.js``).
+``/chat/`` serves the chat alone, for the intranet widget (``ui/static/embed.js``). The layout
+keeps the question box and the notices in view (``ui/static/app.css``): the conversation
+scrolls inside its own box, sized to the window.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import gradio as gr
 
 from assistant.pipeline import clean_question
 from core.errors import AssistantError, BackendError, QuestionError, StoreError
-from core.types import Answer, Turn
+from core.types import Answer, Filters, Turn
 from index.loaders import SUPPORTED_SUFFIXES
+from ui import history
 from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text
 from ui.security import AdminError, client_key
 from ui.services import Services
@@ -24,7 +28,7 @@ TITLE = "Council document assistant"
 INTRO = (
     f"# {TITLE}\n"
     "Answers come only from the indexed council documents. Every sentence cites its source:"
-    " open a numbered source to read the passage. When the documents do not answer, it says so."
+    " select a number to read the passage. When the documents do not answer, it says so."
 )
 EXAMPLES = [
     "What is zero trust?",
@@ -38,98 +42,174 @@ log = logging.getLogger("ui.chat")
 def build_blocks(services: Services, embedded: bool = False) -> gr.Blocks:
     """The full app (chat and documents), or with ``embedded`` the chat alone for the widget."""
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        browser = gr.BrowserState(None, storage_key=history.BROWSER_KEY, secret=history.BROWSER_SECRET)
         gr.Markdown(f"# {TITLE}" if embedded else INTRO, elem_id="app-header")
         if embedded:
-            _chat_panel(services)
+            restore = _chat_panel(services, browser, with_filters=False)
+            demo.load(*restore, **PRIVATE)
             return demo
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                _chat_panel(services)
+                restore = _chat_panel(services, browser, with_filters=True)
             with gr.Tab("Documents", id="documents"):
                 documents_html = gr.HTML(elem_id="documents")
                 refresh = gr.Button("Refresh the list", elem_id="refresh-documents")
                 admin = _admin_panel(services, documents_html)
+        demo.load(*restore, **PRIVATE)
         refresh.click(_documents(services), None, [documents_html, *admin], **PRIVATE)
         demo.load(_documents(services), None, [documents_html, *admin], **PRIVATE)
     return demo
 
 
-def _chat_panel(services: Services) -> None:
+def _chat_panel(services: Services, browser: gr.BrowserState, with_filters: bool) -> tuple:
+    """The chat; returns the (function, inputs, outputs) that restore it when the page loads."""
     turns = gr.State([])  # [{question, answer}] for follow-up questions
     answers = gr.State({})  # chat message index -> Answer.to_dict()
     feedback_id = gr.State(None)
-    chatbot = gr.Chatbot(
-        label="Conversation",
-        height=520,
-        elem_id="chat",
-        feedback_options=("Like", "Dislike"),
-        sanitize_html=True,
-        allow_tags=False,
-        latex_delimiters=[],
-        buttons=["copy", "copy_all"],
-        placeholder="Ask a question about the council documents, or pick an example below.",
-    )
-    question = gr.Textbox(
-        label="Your question",
-        placeholder="Type a question and press Enter",
-        lines=1,
-        max_lines=6,
-        elem_id="question",
-    )
-    with gr.Row():
-        ask = gr.Button("Ask", variant="primary", elem_id="ask-button")
-        clear = gr.Button("Clear conversation", variant="secondary", elem_id="clear-button")
+    with gr.Column(elem_id="chat-panel"):
+        chatbot = gr.Chatbot(
+            label="Conversation",
+            height="auto",
+            elem_id="chat",
+            feedback_options=("Like", "Dislike"),
+            sanitize_html=True,
+            allow_tags=False,
+            latex_delimiters=[],
+            buttons=[],  # each answer has its own Copy, Download and Print (clean text, no markup)
+            placeholder="Ask a question about the council documents, or pick an example below.",
+        )
+        status = gr.Markdown("", elem_id="status")
+        with gr.Row(visible=False, elem_id="reason-box") as reason_box:
+            reason = gr.Textbox(
+                label="What was wrong or missing? (optional)", lines=1, max_lines=4, scale=4, elem_id="feedback-reason"
+            )
+            save_reason = gr.Button("Send reason", scale=0, min_width=120, elem_id="send-reason")
+        question = gr.Textbox(
+            label="Your question",
+            placeholder="Type a question and press Enter",
+            lines=1,
+            max_lines=4,
+            elem_id="question",
+        )
+        with gr.Row(elem_id="chat-buttons"):
+            ask = gr.Button("Ask", variant="primary", size="md", elem_id="ask-button")
+            clear = gr.Button("New conversation", variant="secondary", size="md", elem_id="clear-button")
+    filters = _filters_panel(services) if with_filters else []
+    with gr.Accordion("Your conversations", open=False, elem_id="conversations"):
+        saved = gr.Radio(choices=[], label="Saved conversations", elem_id="saved-conversations")
+        with gr.Row():
+            reopen = gr.Button("Open", size="sm", elem_id="open-conversation")
+            delete = gr.Button("Delete", size="sm", variant="stop", elem_id="delete-conversation")
     gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Example questions")
-    status = gr.Markdown("", elem_id="status")
-    with gr.Group(visible=False, elem_id="reason-box") as reason_box:
-        reason = gr.Textbox(label="What was wrong or missing? (optional)", lines=2, elem_id="feedback-reason")
-        save_reason = gr.Button("Send reason", elem_id="send-reason")
 
-    chat_outputs = [question, chatbot, turns, answers, status]
+    chat_outputs = [question, chatbot, turns, answers, status, browser, saved]
     for trigger in (question.submit, ask.click):
-        trigger(_respond(services), [question, chatbot, turns, answers], chat_outputs, **PRIVATE)
+        trigger(_respond(services), [question, chatbot, turns, answers, browser, *filters], chat_outputs, **PRIVATE)
     chatbot.like(_on_like(services), [answers], [feedback_id, reason_box, reason, status], **PRIVATE)
     save_reason.click(_on_reason(services), [feedback_id, reason], [status, reason_box], **PRIVATE)
-    cleared = [question, chatbot, turns, answers, feedback_id, reason_box, status]
-    clear.click(_clear, None, cleared, **PRIVATE)
-    chatbot.clear(_clear, None, cleared, **PRIVATE)  # the chat's own bin icon
+    restored = [browser, chatbot, turns, answers, saved]
+    for trigger in (clear.click, chatbot.clear):  # the button, and the chat's own bin icon
+        trigger(history.on_new(services), [browser], [*restored, status], **PRIVATE).then(
+            _reset_feedback, None, [question, feedback_id, reason_box], **PRIVATE
+        )
+    reopen.click(history.on_open(services), [browser, saved], [*restored, status], **PRIVATE)
+    delete.click(history.on_delete(services), [browser, saved], [*restored, status], **PRIVATE)
+    return history.on_load(services), [browser], restored
+
+
+def _filters_panel(services: Services) -> list[Any]:
+    """Document, publisher and year filters; the choices are what the index holds."""
+    with gr.Accordion("Filter the documents", open=False, elem_id="filters") as panel:
+        documents = gr.Dropdown(label="Only these documents", multiselect=True, choices=[], elem_id="filter-documents")
+        publisher = gr.Dropdown(label="Publisher", choices=[], elem_id="filter-publisher")
+        with gr.Row():
+            year_from = gr.Dropdown(label="From year", choices=[], elem_id="filter-year-from")
+            year_to = gr.Dropdown(label="To year", choices=[], elem_id="filter-year-to")
+        reset = gr.Button("Clear the filters", size="sm", elem_id="clear-filters")
+    fields = [documents, publisher, year_from, year_to]
+
+    def choices():
+        try:
+            listed = services.documents.list()
+        except AssistantError:
+            listed = []
+        titles = [(f"{d.get('title') or d['document_id']} ({d['document_id']})", d["document_id"]) for d in listed]
+        publishers = sorted({d["publisher"] for d in listed if d.get("publisher")})
+        years = [("Any year", "")] + [(str(y), str(y)) for y in sorted({d["year"] for d in listed if d.get("year")})]
+        return (
+            gr.update(choices=titles),
+            gr.update(choices=[("Any publisher", "")] + [(p, p) for p in publishers]),
+            gr.update(choices=years),
+            gr.update(choices=years),
+        )
+
+    panel.expand(choices, None, fields, **PRIVATE)
+    reset.click(lambda: ([], "", "", ""), None, fields, **PRIVATE)
+    return fields
+
+
+def chosen_filters(documents: list[str] | None, publisher: str | None, year_from: Any, year_to: Any) -> Filters:
+    def year(value: Any) -> int | None:
+        return int(value) if value not in (None, "") else None
+
+    filters = Filters(tuple(documents or ()), publisher or None, year(year_from), year(year_to))
+    if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
+        raise QuestionError("the 'from' year is after the 'to' year: change the filters")
+    return filters
 
 
 def _respond(services: Services):
-    def respond(text: str, chat: list, turns: list, answers: dict, request: gr.Request):
+    def respond(
+        text: str,
+        chat: list,
+        turns: list,
+        answers: dict,
+        stored: Any,
+        request: gr.Request,
+        documents: list[str] | None = None,
+        publisher: str | None = None,
+        year_from: Any = None,
+        year_to: Any = None,
+    ):
         chat = list(chat or [])
+        state = history.browser_state(stored)
+        keep = gr.update()
         try:
             cleaned = clean_question(text or "")
+            filters = chosen_filters(documents, publisher, year_from, year_to)
         except QuestionError as exc:
-            yield text, chat, turns, answers, f"**Not sent:** {markdown_text(str(exc))}"
+            yield text, chat, turns, answers, f"**Not sent:** {markdown_text(str(exc))}", state, keep
             return
         wait = services.limiter.hit(client_key(request.client if request else None))
         if wait is not None:
             message = f"**Too many questions:** please wait {wait:.0f} seconds and ask again."
-            yield text, chat, turns, answers, message
+            yield text, chat, turns, answers, message, state, keep
             return
         chat += [
             {"role": "user", "content": markdown_text(cleaned)},
             {"role": "assistant", "content": PENDING_TEXT},
         ]
-        yield "", chat, turns, answers, ""
-        history = [Turn(t["question"], t["answer"]) for t in turns]
+        yield "", chat, turns, answers, "", state, keep
+        history_turns = [Turn(t["question"], t["answer"]) for t in turns]
         partial = ""
         try:
-            for event in services.assistant.stream(cleaned, history):
+            for event in services.assistant.stream(cleaned, history_turns, None if filters.empty else filters):
                 if isinstance(event, Answer):
-                    chat[-1] = {"role": "assistant", "content": answer_markdown(event)}
-                    answers = {**answers, str(len(chat) - 1): event.to_dict()}
+                    index = len(chat) - 1
+                    chat[-1] = {"role": "assistant", "content": answer_markdown(event, history.answer_key(index))}
+                    answers = {**answers, str(index): event.to_dict()}
                     turns = [*turns, {"question": cleaned, "answer": event.answer}][-20:]
-                    yield "", chat, turns, answers, _answer_status(event)
+                    state = history.save(services, state, cleaned, event, request)
+                    saved = history.saved_list(services, state, services.caller(request))
+                    yield "", chat, turns, answers, _answer_status(event, filters), state, saved
                 elif event:
                     partial += event
                     chat[-1] = {"role": "assistant", "content": markdown_text(partial)}
-                    yield "", chat, turns, answers, ""
+                    yield "", chat, turns, answers, "", state, keep
         except AssistantError as exc:
             log.exception("the chat could not answer %r", cleaned)
             chat[-1] = {"role": "assistant", "content": f"**Sorry, the assistant could not answer:** {_why(exc)}"}
-            yield "", chat, turns, answers, "The assistant could not answer; see the message above."
+            yield "", chat, turns, answers, "The assistant could not answer; see the message above.", state, keep
 
     return respond
 
@@ -145,10 +225,11 @@ def _why(exc: AssistantError) -> str:
     return "an unexpected error. Please try again later or tell the service desk."
 
 
-def _answer_status(answer: Answer) -> str:
+def _answer_status(answer: Answer, filters: Filters | None = None) -> str:
+    only = f" (searched only {markdown_text(filters.describe())})" if filters and not filters.empty else ""
     if answer.refused:
-        return "The documents don't answer this question; the closest documents are listed."
-    return f"Answered with {len(answer.citations)} cited source(s). Rate the answer with the thumbs below it."
+        return f"The documents don't answer this question{only}; the closest documents are listed."
+    return f"Answered with {len(answer.citations)} cited source(s){only}. Rate it with the thumbs below the answer."
 
 
 def _on_like(services: Services):
@@ -179,8 +260,8 @@ def _on_reason(services: Services):
     return on_reason
 
 
-def _clear():
-    return "", [], [], {}, None, gr.update(visible=False), "Conversation cleared."
+def _reset_feedback():
+    return "", None, gr.update(visible=False)
 
 
 def _documents(services: Services):

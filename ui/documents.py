@@ -1,8 +1,8 @@
 """The documents view's actions: list, upload, delete, re-index (the last three admin-only).
 
 Uploads are saved under ``<feedback_db folder>/uploads`` and that folder is ingested as one
-root, so later uploads never sweep earlier ones away. After a delete the store's revision is
-bumped so the keyword index (cached per revision) forgets the document at once.
+root, so later uploads never sweep earlier ones away. A delete bumps the store's revision, so
+every reader, in this process or another, sees it at its next question.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,12 +104,13 @@ class DocumentAdmin:
         record = records.get(document_id)
         if record is None:
             return ActionResult(False, f"no document '{document_id}' is indexed", {})
-        from index.store import Store
+        from index.store import open_store
 
         with self._lock:
-            store = Store(self.settings.store, self.settings.collection)
-            store.forget_document(document_id)
-            _bump_revision(store)
+            store = open_store(self.settings)
+            with store.writing():
+                store.drop_document(document_id)
+                store.finish_ingest(self.settings.embed_model, changed=True)
         self._changed()
         message = f"deleted '{record.meta.title or document_id}' from the index"
         if record.root == str(self.uploads_dir):
@@ -140,9 +140,9 @@ class DocumentAdmin:
         return ActionResult(True, message, {"report": report.to_dict(), "missing": missing})
 
     def _records(self) -> dict[str, Any]:
-        from index.store import Store
+        from index.store import open_store
 
-        return Store(self.settings.store, self.settings.collection).documents()
+        return open_store(self.settings).documents()
 
     def _ingest(self, paths: list[Path]) -> Any:
         from index.ingest import ingest
@@ -156,9 +156,3 @@ class DocumentAdmin:
         if self.on_change is not None:
             self.on_change()
 
-
-def _bump_revision(store: Any) -> None:
-    store.set_info(
-        revision=int(store.info.get("revision", 0)) + 1,
-        last_ingest=datetime.now(UTC).isoformat(timespec="seconds"),
-    )

@@ -2,6 +2,8 @@
 
 Thumbs-down rows export as *candidate* golden-set rows (the eval suite's JSONL shape) so a
 maintainer can check the expected documents and add key facts before adding them to the set.
+UK personal data in the question, answer and reason is redacted before it is stored (unless
+``privacy.redact_personal_data`` is off); each row counts what was redacted, by kind.
 
     python -m ui.feedback export [--db PATH] [--golden] [--out FILE]
 """
@@ -10,15 +12,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+
+from core.pii import add_counts, redact
+from ui.database import PrivateDatabase
 
 MAX_REASON_CHARS = 2000
 SECRET_FIELDS = {"api_key", "admin_token"}
@@ -34,7 +36,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     refused INTEGER NOT NULL DEFAULT 0,
     citations TEXT NOT NULL DEFAULT '[]',
     settings TEXT NOT NULL DEFAULT '{}',
-    source TEXT NOT NULL DEFAULT ''
+    source TEXT NOT NULL DEFAULT '',
+    redactions TEXT NOT NULL DEFAULT '{}'
 )
 """
 
@@ -65,29 +68,30 @@ class FeedbackRow:
     citations: list[dict[str, Any]]
     settings: dict[str, Any]
     source: str
+    redactions: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        data = dict(self.__dict__)
+        data["redaction_count"] = sum(self.redactions.values())
+        return data
 
 
 class FeedbackStore:
-    """One SQLite file; a connection per call so Gradio's and FastAPI's threads can share it."""
+    """Feedback rows in the web app's private SQLite file."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        with self._connect() as db:
-            db.execute(SCHEMA)
+    def __init__(self, path: Path | str, redact_personal_data: bool = True) -> None:
+        self.db = PrivateDatabase(path, SCHEMA)
+        self.path = self.db.path
+        self.redacts = redact_personal_data
+        if "redactions" not in self.db.columns("feedback"):  # a file from before redaction
+            with self.db.connect() as db:
+                db.execute("ALTER TABLE feedback ADD COLUMN redactions TEXT NOT NULL DEFAULT '{}'")
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:
-                yield db
-        finally:
-            db.close()
+    def _clean(self, text: str) -> tuple[str, dict[str, int]]:
+        if not self.redacts:
+            return text, {}
+        result = redact(text)
+        return result.text, result.counts
 
     def add(
         self,
@@ -102,37 +106,45 @@ class FeedbackStore:
     ) -> int:
         if rating not in ("up", "down"):
             raise ValueError("rating must be 'up' or 'down'")
+        question, asked = self._clean(question)
+        answer, answered = self._clean(answer)
+        reason, gave = self._clean((reason or "").strip()[:MAX_REASON_CHARS])
         row = (
             datetime.now(UTC).isoformat(timespec="seconds"),
             rating,
-            (reason or "").strip()[:MAX_REASON_CHARS],
+            reason,
             question,
             answer,
             int(bool(refused)),
             json.dumps([_slim_citation(c) for c in citations], ensure_ascii=False),
             json.dumps(settings or {}, ensure_ascii=False, default=str),
             source,
+            json.dumps(add_counts(asked, answered, gave)),
         )
-        with self._lock, self._connect() as db:
+        with self.db.lock, self.db.connect() as db:
             cursor = db.execute(
                 "INSERT INTO feedback (created_at, rating, reason, question, answer, refused,"
-                " citations, settings, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " citations, settings, source, redactions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 row,
             )
             return int(cursor.lastrowid or 0)
 
     def set_reason(self, feedback_id: int, reason: str) -> bool:
-        with self._lock, self._connect() as db:
-            cursor = db.execute(
-                "UPDATE feedback SET reason = ? WHERE id = ?",
-                ((reason or "").strip()[:MAX_REASON_CHARS], feedback_id),
+        reason, gave = self._clean((reason or "").strip()[:MAX_REASON_CHARS])
+        with self.db.lock, self.db.connect() as db:
+            found = db.execute("SELECT redactions FROM feedback WHERE id = ?", (feedback_id,)).fetchone()
+            if found is None:
+                return False
+            counts = add_counts(json.loads(found["redactions"] or "{}"), gave)
+            db.execute(
+                "UPDATE feedback SET reason = ?, redactions = ? WHERE id = ?",
+                (reason, json.dumps(counts), feedback_id),
             )
-            return cursor.rowcount == 1
+            return True
 
     def rows(self, rating: Rating | None = None) -> list[FeedbackRow]:
         query = "SELECT * FROM feedback" + (" WHERE rating = ?" if rating else "") + " ORDER BY id"
-        with self._connect() as db:
-            db.row_factory = sqlite3.Row
+        with self.db.connect() as db:
             found = db.execute(query, (rating,) if rating else ()).fetchall()
         return [
             FeedbackRow(
@@ -146,6 +158,7 @@ class FeedbackStore:
                 citations=json.loads(r["citations"]),
                 settings=json.loads(r["settings"]),
                 source=r["source"],
+                redactions=json.loads(r["redactions"] or "{}"),
             )
             for r in found
         ]
@@ -196,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(db).is_file():
         print(f"error: no feedback database at {db}", file=sys.stderr)
         return 1
-    store = FeedbackStore(db)
+    store = FeedbackStore(db, redact_personal_data=False)  # reading only: rows are stored redacted
     text = store.golden_jsonl() if args.golden else store.export_jsonl()
     if args.out:
         args.out.write_text(text, encoding="utf-8")

@@ -3,7 +3,11 @@
 Everything that comes from a document or a user is escaped here, once: text shown through the
 chat's Markdown renderer is HTML-escaped *and* Markdown-escaped (so ``[x](javascript:...)`` stays
 text), text inside our own HTML is HTML-escaped, and links are only ever http(s). The chat's own
-sanitiser stays on as a second line of defence.
+sanitiser stays on as a second line of defence (it keeps ids and classes, drops ``data-*``).
+
+An answer's ``[n]`` markers are links to its passage (``ui/static/chat.js`` opens and scrolls to
+it); passages sit under their document, the sentence the answer quotes marked; the answer's
+clean text and Markdown ride along, hidden, for the Copy, Download and Print buttons.
 """
 
 from __future__ import annotations
@@ -12,15 +16,34 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
-from assistant.render import citation_heading
-from core.types import Answer, Citation
+from assistant.pipeline import CLOSEST_DOCUMENTS
+from assistant.quotes import quoted_spans
+from assistant.render import (
+    answer_as_markdown,
+    answer_as_text,
+    document_label,
+    document_url,
+    group_by_document,
+    passage_label,
+    safe_url,
+    source_url,
+    sources_as_text,
+    url_label,
+)
+from core.text import CITATION
+from core.types import Answer, Citation, DocumentMeta
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 REFUSAL_HEADING = "Not answered from the documents."
 PENDING_TEXT = "Searching the documents…"
-SCHEMELESS = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+\.?[a-z]*/[^\s]*$", re.I)
+SOURCES_HEADING = "Sources"
+ACTIONS = (
+    ("copy-text", "Copy"),
+    ("copy-markdown", "Copy as Markdown"),
+    ("download", "Download"),
+    ("print", "Print"),
+)
 
 
 def markdown_text(text: str) -> str:
@@ -33,29 +56,6 @@ def html_text(text: str) -> str:
     return html.escape(text, quote=True).replace("\r", "").replace("\n", "<br>")
 
 
-def safe_url(url: str) -> str | None:
-    """The URL when it is http(s); anything else (``javascript:``, ``data:``...) is not linked."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
-        return url
-    return None
-
-
-def source_url(source: str) -> str | None:
-    """A link for a document's source: an http(s) URL, or 'host.tld/path' (optionally '@ rev')."""
-    url = safe_url(source)
-    if url:
-        return url
-    first = (source or "").strip().split(" ")[0]
-    if SCHEMELESS.match(first):
-        return safe_url("https://" + first)
-    return None
-
-
 def link(url: str, label: str) -> str:
     href = safe_url(url)
     if href is None:
@@ -66,77 +66,124 @@ def link(url: str, label: str) -> str:
     )
 
 
+def source_id(key: str, n: int) -> str:
+    return f"{key}-source-{n}"
 
 
-def citation_details(c: Citation) -> str:
-    """A native, keyboard-operable disclosure that opens the quoted passage and where it is from."""
-    facts = [f"Document: {c.doc.title or c.doc.document_id}"]
-    if c.section:
-        facts.append(f"Section: {c.section}")
-    if c.page:
-        facts.append(f"Page: {c.page}")
-    if c.doc.year:
-        facts.append(f"Year: {c.doc.year}")
-    if c.doc.publisher:
-        facts.append(f"Publisher: {c.doc.publisher}")
-    if c.doc.licence:
-        facts.append(f"Licence: {c.doc.licence}")
-    meta = " · ".join(html_text(f) for f in facts)
-    url = source_url(c.doc.source)
+def answer_text_markup(text: str, key: str, cited: Iterable[int]) -> str:
+    """The answer's sentences as inert Markdown, each ``[n]`` a link that opens its passage."""
+    known = set(cited)
+    pieces, position = [], 0
+    for marker in CITATION.finditer(text):
+        pieces.append(markdown_text(text[position : marker.start()]))
+        n = int(marker.group(1))
+        if n in known:
+            pieces.append(
+                f'<a href="#{source_id(key, n)}" class="cite-ref" title="Open source {n}">[{n}]</a>'
+            )
+        else:
+            pieces.append(markdown_text(marker.group(0)))
+        position = marker.end()
+    pieces.append(markdown_text(text[position:]))
+    return "".join(pieces)
+
+
+def passage_markup(answer_text: str, c: Citation) -> str:
+    """The passage, the stretches the answer quotes marked (``<mark>``)."""
+    pieces, position = [], 0
+    for start, end in quoted_spans(answer_text, c.n, c.text):
+        pieces += [html_text(c.text[position:start]), f"<mark>{html_text(c.text[start:end])}</mark>"]
+        position = end
+    pieces.append(html_text(c.text[position:]))
+    return "".join(pieces)
+
+
+def document_heading(doc: DocumentMeta) -> str:
+    """Title (year), publisher, licence and the document's own link, on one line."""
+    title = f'<strong class="source-title">{html_text(document_label(doc))}</strong>'
+    if doc.superseded:
+        title += " <strong>(superseded)</strong>"
+    facts = [title] + [html_text(f) for f in (doc.publisher, doc.licence) if f]
+    url = document_url(doc)
     if url:
-        source = "Source: " + link(url, c.doc.source)
-    else:
-        source = html_text(f"Source: {c.doc.source or c.doc.path or c.doc.document_id}")
-    superseded = " <strong>(superseded)</strong>" if c.doc.superseded else ""
+        facts.append("Source: " + link(url, url_label(url)))
+    elif doc.source or doc.path:
+        facts.append(html_text(f"Source: {doc.source or doc.path}"))
+    return " · ".join(facts)
+
+
+def citation_details(c: Citation, key: str = "a", answer_text: str = "") -> str:
+    """A native, keyboard-operable disclosure: the passage, its quoted sentence marked."""
     return (
-        f'<details class="citation"><summary>{html_text(citation_heading(c))}{superseded}</summary>'
-        f'<blockquote class="passage">{html_text(c.text)}</blockquote>'
-        f'<p class="citation-meta">{meta} · {source}</p></details>'
+        f'<details class="citation" id="{source_id(key, c.n)}">'
+        f"<summary>{html_text(passage_label(c))}</summary>"
+        f'<blockquote class="passage">{passage_markup(answer_text, c)}</blockquote></details>'
     )
 
 
+def sources_markup(answer: Answer, key: str) -> str:
+    """One entry per document, its cited passages under it (one line of HTML)."""
+    documents = []
+    for doc, cited in group_by_document(answer.citations):
+        passages = "".join(citation_details(c, key, answer.answer) for c in cited)
+        documents.append(
+            f'<li class="source-doc"><p class="source-meta">{document_heading(doc)}</p>{passages}</li>'
+        )
+    return f'<ol class="sources">{"".join(documents)}</ol>'
+
+
 def closest_documents(sources: Sequence[Citation], limit: int = 3) -> list[Citation]:
-    seen: dict[str, Citation] = {}
-    for s in sources:
-        seen.setdefault(s.doc.document_id, s)
-    return list(seen.values())[:limit]
+    return [cited[0] for _, cited in group_by_document(sources)][:limit]
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The assistant's chat message: the answer, then numbered citations that open their passage."""
+def exports_markup(answer: Answer) -> str:
+    """The action buttons, and the clean text and Markdown they copy, download or print."""
+    buttons = "".join(
+        f'<button type="button" class="answer-action action-{action}">{label}</button>'
+        for action, label in ACTIONS
+    )
+    return (
+        f'<div class="answer-actions">{buttons}</div>\n\n'
+        f'<pre hidden class="export-text">{html.escape(answer_as_text(answer, with_question=True))}</pre>\n\n'
+        f'<pre hidden class="export-markdown">{html.escape(answer_as_markdown(answer))}</pre>'
+    )
+
+
+def answer_markdown(answer: Answer, key: str = "a") -> str:
+    """The assistant's chat message: the answer, then its sources grouped by document.
+
+    ``key`` makes the ids of this message's passages unique in the page (the message's index).
+    """
     lines: list[str] = []
     if answer.refused:
-        lines.append(f"**{markdown_text(REFUSAL_HEADING)}** {markdown_text(answer.answer)}")
+        sentence = answer.answer.split(CLOSEST_DOCUMENTS)[0]  # the list below names them, linked
+        lines.append(f"**{markdown_text(REFUSAL_HEADING)}** {markdown_text(sentence)}")
         if answer.refusal_reason:
             lines += ["", f"_Why: {markdown_text(answer.refusal_reason)}_"]
         closest = closest_documents(answer.sources)
         if closest:
             lines += ["", "**Closest documents:**", ""]
             for c in closest:
-                year = f" ({c.doc.year})" if c.doc.year else ""
-                url = source_url(c.doc.source)
-                target = link(url, c.doc.title + year) if url else html_text(c.doc.title + year)
-                lines.append(f"- {target}")
+                url = document_url(c.doc)
+                label = document_label(c.doc)
+                lines.append(f"- {link(url, label) if url else html_text(label)}")
         return "\n".join(lines)
-    lines.append(markdown_text(answer.answer))
+    lines.append(answer_text_markup(answer.answer, key, (c.n for c in answer.citations)))
     if answer.citations:
-        lines += ["", "**Sources** (open one to read the quoted passage):", ""]
-        lines += [citation_details(c) for c in answer.citations]
+        lines += ["", f'**{SOURCES_HEADING}** <span class="sources-hint">(select a number to read the quoted passage)</span>', ""]
+        lines.append(sources_markup(answer, key))
     for warning in answer.warnings:
         lines += ["", f"_Note: {markdown_text(warning)}_"]
     if answer.removed_sentences:
         lines += ["", f"_{answer.removed_sentences} unsupported sentence(s) were removed from the draft._"]
+    lines += ["", exports_markup(answer)]
     return "\n".join(lines)
 
 
 def sources_text(citations: Iterable[Citation | dict[str, Any]]) -> str:
-    """The plain-text 'Sources:' list that OpenAI-compatible clients show under the answer."""
-    rows = []
-    for c in citations:
-        data = c if isinstance(c, dict) else c.to_dict()
-        source = data.get("source") or data.get("path")
-        rows.append(f"{citation_heading(c)}" + (f" - {source}" if source else ""))
-    return "Sources:\n" + "\n".join(rows) if rows else ""
+    """The plain-text source list that OpenAI-compatible clients show under the answer."""
+    cited = [c if isinstance(c, Citation) else Citation.from_dict(c) for c in citations]
+    return "\n".join(sources_as_text(cited))
 
 
 def documents_table(documents: Sequence[dict[str, Any]]) -> str:

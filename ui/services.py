@@ -1,7 +1,8 @@
 """The services the web app, the HTTP API and the OpenAI-compatible API share (built once).
 
 One ``Assistant`` (so the models load once), one rate limiter (so a client cannot dodge the
-limit by switching between the chat and the API), one feedback store, one admin guard.
+limit by switching between the chat and the API), one feedback store, one store of saved
+conversations, one admin guard.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.errors import (
 )
 from core.settings import Settings
 from core.types import Answer
+from ui.conversations import ConversationStore
 from ui.documents import DocumentAdmin
 from ui.feedback import FeedbackStore, settings_snapshot
 from ui.security import AdminGuard, OriginPolicy, RateLimiter
@@ -57,26 +59,36 @@ class Services:
     policy: OriginPolicy
     feedback: FeedbackStore
     documents: DocumentAdmin
+    conversations: ConversationStore
     answers: RecentAnswers = field(default_factory=RecentAnswers)
 
     @classmethod
     def build(cls, settings: Settings, assistant: Assistant | None = None) -> Services:
         assistant = assistant or Assistant(settings)
         guard = AdminGuard(settings.ui.admin_token)
+        redacts = settings.privacy.redact_personal_data
         return cls(
             settings=settings,
             assistant=assistant,
             limiter=RateLimiter(settings.ui.rate_limit_per_minute),
             guard=guard,
             policy=OriginPolicy(settings.ui.allowed_origins),
-            feedback=FeedbackStore(settings.ui.feedback_db),
+            feedback=FeedbackStore(settings.ui.feedback_db, redact_personal_data=redacts),
+            conversations=ConversationStore.from_settings(settings.ui, redact_personal_data=redacts),
             documents=DocumentAdmin(
                 settings,
                 guard,
                 embedder_factory=lambda: assistant.embedder,
-                on_change=assistant.reload,  # the next question re-opens the store
             ),
         )
+
+    def caller(self, request: Any) -> str | None:
+        """The user identity a trusted reverse proxy names for this request, or None.
+
+        Saved conversations are kept per user when there is one, per browser otherwise.
+        (The proxy header and its trusted addresses are wired with the access groups.)
+        """
+        return None
 
     def snapshot(self) -> dict[str, Any]:
         """The settings that produced an answer (no secrets), stored with each feedback row."""
@@ -96,7 +108,6 @@ class Services:
             refused=bool(data.get("refused")),
             source=source,
         )
-
 
 
 def error_status(exc: AssistantError) -> int:

@@ -205,7 +205,6 @@ def compose(chosen: list[int], units: list[Unit], shape: Shape, max_sentences: i
     """The direct answer (with its context) first, then the supporting points in reading order."""
     if not chosen:
         return ""
-    first = units[chosen[0]]
     lead = sorted(
         [i for i in chosen if i == chosen[0] or i in _context_of(units, chosen[0])],
         key=lambda i: units[i].position,

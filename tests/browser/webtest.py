@@ -36,10 +36,10 @@ def free_port() -> int:
 class LiveServer:
     """uvicorn serving an ASGI app on 127.0.0.1 in a daemon thread."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, port: int | None = None) -> None:
         import uvicorn
 
-        self.port = free_port()
+        self.port = port or free_port()  # a restart on the same port keeps the browser's origin
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self.server = uvicorn.Server(config)
@@ -91,6 +91,22 @@ def web_settings(base: Settings, folder: Path, **ui) -> Settings:
     )
     values.update(ui)
     return base.model_copy(update={"ui": UISettings(**values)})
+
+
+IN_VIEW = """(selectors) => Object.fromEntries(selectors.map((s) => {
+    const e = document.querySelector(s);
+    if (!e) return [s, 'missing'];
+    const r = e.getBoundingClientRect();
+    const inside = r.width > 0 && r.height > 0 && r.top >= 0 && r.left >= 0
+        && r.bottom <= window.innerHeight && r.right <= window.innerWidth;
+    return [s, inside ? 'in view' : `box ${[r.left, r.top, r.right, r.bottom].map(Math.round)} outside ${innerWidth}x${innerHeight}`];
+}))"""
+
+
+def out_of_view(page_or_frame, selectors: list[str]) -> dict[str, str]:
+    """The selectors whose bounding box is not wholly inside the (frame's) viewport, and why."""
+    found = page_or_frame.evaluate(IN_VIEW, selectors)
+    return {s: why for s, why in found.items() if why != "in view"}
 
 
 def run_axe(page, axe_source: str, name: str, output_dir: Path) -> list[dict]:

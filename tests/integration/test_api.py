@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.settings import Settings, UISettings
+from core.types import Citation
 from ui.app import create_app
 
 pytestmark = pytest.mark.integration
@@ -166,9 +167,12 @@ def test_openai_compatible_chat(client) -> None:
     content = message["content"]
     answer, _, sources = content.partition("\n\nSources:\n")
     assert "[1]" in answer
+    cited = [Citation.from_dict(c) for c in data["citations"]]
+    assert len(cited) == len(message["citations"]) > 0
     lines = sources.splitlines()
-    assert len(lines) == len(data["citations"]) == len(message["citations"]) > 0
-    assert all(line.startswith(f"[{c['n']}] ") for line, c in zip(lines, data["citations"]))
+    assert sorted(line.strip().split(" ")[0] for line in lines if line.startswith("    [")) == sorted(f"[{c.n}]" for c in cited)
+    documents = {c.doc.document_id for c in cited}
+    assert len([line for line in lines if not line.startswith("    ")]) == 2 * len(documents)  # one entry each
     assert data["object"] == "chat.completion" and data["choices"][0]["finish_reason"] == "stop"
 
     with client.stream("POST", "/v1/chat/completions", json={**body, "stream": True}) as response:

@@ -125,6 +125,18 @@ def test_errors_are_one_line_with_a_non_zero_exit(tmp_path) -> None:
     )
 
 
+def test_a_mistyped_store_is_an_error_naming_the_path_and_the_ingest_command(tmp_path) -> None:
+    """Only `ingest` creates a store: `status` and `ask` on a wrong path say so and create nothing."""
+    typo = tmp_path / "stroe"
+    for args in (("status",), ("ask", "What is zero trust?"), ("status", "--json")):
+        line = assert_one_line_error(cli(*args, "--store", str(typo)), 1)
+        assert str(typo) in line
+        assert f"python -m assistant ingest --store {typo}`" in line
+    line = assert_one_line_error(cli("status", "--store", str(typo), "--collection", "other_docs"), 1)
+    assert f"python -m assistant ingest --store {typo} --collection other_docs`" in line
+    assert not typo.exists()
+
+
 def test_empty_question_is_a_one_line_error(corpus_settings) -> None:
     assert_one_line_error(cli("ask", "   ", "--store", corpus_settings.store), 1, "question is empty")
 

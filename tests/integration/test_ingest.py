@@ -18,12 +18,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from chroma_probe import chunk_metas as stored_metas
+from chroma_probe import collection as chroma_collection
 from docgen import make_docx, make_html, make_pdf
 from servers import run_cli
 
 from core.settings import DEFAULT_CORPUS, Settings
 from index.ingest import ingest
-from index.store import Store
+from index.store import open_store
 
 pytestmark = pytest.mark.integration
 
@@ -58,16 +60,20 @@ def no_embedding():
 CHECK_SCRIPT = """
 import json, sys
 from collections import Counter
+sys.path.insert(0, "tests")
+from chroma_probe import collection
 from core.settings import Settings
 from assistant.pipeline import Assistant
-from index.store import Store
+from index.store import open_store
+from index.store.base import is_live
 
 settings = Settings(store=sys.argv[1], collection=sys.argv[2])
-store = Store(settings.store, settings.collection, create=False)
+store = open_store(settings)
 records = store.documents()
-metas = store.chunks.get(include=["metadatas"])["metadatas"]
+got = collection(settings.store, settings.collection).get(include=["metadatas"])
+metas = got["metadatas"]
 owned = Counter((m["document_id"], m["doc_hash"]) for m in metas)
-live_ids = store.live_chunks()[0]
+live_ids = [i for i in got["ids"] if is_live(i, records)]
 passages = Assistant(settings).retrieve(sys.argv[3], top_n=30).passages
 print(json.dumps({
     "recorded": {d: r.chunks for d, r in records.items()},
@@ -99,12 +105,11 @@ def check_store(store: str, question: str, collection: str = "council_docs") -> 
 
 
 def chunk_metas(settings: Settings) -> list[dict]:
-    return Store(settings.store, settings.collection).chunks.get(include=["metadatas"])["metadatas"]
+    return stored_metas(settings.store, settings.collection)
 
 
 def assert_consistent(settings: Settings) -> None:
-    store = Store(settings.store, settings.collection)
-    records = store.documents()
+    records = open_store(settings).documents()
     owned = Counter((m["document_id"], m["doc_hash"]) for m in chunk_metas(settings))
     assert {d: owned[(d, r.doc_hash)] for d, r in records.items()} == {
         d: r.chunks for d, r in records.items()
@@ -158,14 +163,20 @@ def test_incremental_ingest_skips_replaces_and_removes(small_corpus, tmp_path, e
     settings = Settings(store=str(tmp_path / "store"))
     first = ingest([small_corpus], settings, embedder_factory=lambda: embedder)
     assert set(first.added) == EXPECTED and not first.skipped
-    assert first.chunks_embedded == sum(Store(settings.store, settings.collection).documents()[d].chunks for d in EXPECTED)
+    records = open_store(settings).documents()
+    assert first.chunks_embedded == sum(records[d].chunks for d in EXPECTED)
     assert_consistent(settings)
+    garden_record = records["garden-waste.md"].meta
+    assert (garden_record.licence, garden_record.title) == ("OGL v3", "Garden waste collections")
 
     metas = chunk_metas(settings)
     garden = [m for m in metas if m["document_id"] == "garden-waste.md"]
     assert {m["section"] for m in garden} == {"Garden waste > Collection days", "Garden waste > Subscription"}
-    assert all(m["licence"] == "OGL v3" and m["title"] == "Garden waste collections" for m in garden)
     assert {m.get("page") for m in metas if m["document_id"] == "local-plan.pdf"} == {1, 2}
+    # Lean chunk metadata: what liveness, filters and a passage need, not a copy of the node.
+    lean = {"document_id", "doc_hash", "section", "chunk_index", "publisher", "public", "page", "year"}
+    assert all(set(m) <= lean for m in metas), {k for m in metas for k in m} - lean
+    assert max(len(json.dumps(m)) for m in metas) < 400
 
     # Nothing changed: nothing is embedded, and it is quick.
     second = ingest([small_corpus], settings, embedder_factory=no_embedding)
@@ -174,7 +185,7 @@ def test_incremental_ingest_skips_replaces_and_removes(small_corpus, tmp_path, e
     assert second.seconds < 2.0
 
     # Change one, delete one, add one.
-    old_hash = Store(settings.store, settings.collection).documents()["garden-waste.md"].doc_hash
+    old_hash = open_store(settings).documents()["garden-waste.md"].doc_hash
     (small_corpus / "garden-waste.md").write_text(
         GARDEN.replace("every second Tuesday", "every Friday")
     )
@@ -232,25 +243,17 @@ def test_retrieval_sees_the_new_version_only(small_corpus, tmp_path, embedder) -
 
 def test_orphaned_chunks_are_invisible_and_swept_by_the_next_ingest(small_corpus, tmp_path, embedder) -> None:
     """What a kill between writing chunks and committing the record leaves behind."""
-    from llama_index.core.schema import TextNode
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
     from assistant.pipeline import Assistant
 
     settings = Settings(store=str(tmp_path / "store"))
     ingest([small_corpus], settings, embedder_factory=lambda: embedder)
-    store = Store(settings.store, settings.collection)
     text = "Garden waste bins are emptied on Christmas Day by reindeer."
-    orphans = [
-        TextNode(
-            id_=f"garden-waste.md::deadbeef0000::{i:05d}",
-            text=text,
-            metadata={"document_id": "garden-waste.md", "doc_hash": "deadbeef" * 8, "title": "Garden waste collections", "section": ""},
-            embedding=embedder.get_text_embedding(text),
-        )
-        for i in range(2)
-    ]
-    ChromaVectorStore(chroma_collection=store.chunks).add(orphans)
+    chroma_collection(settings.store).add(
+        ids=[f"garden-waste.md::deadbeef0000::{i:05d}" for i in range(2)],
+        embeddings=[embedder.get_text_embedding(text)] * 2,
+        documents=[text] * 2,
+        metadatas=[{"document_id": "garden-waste.md", "doc_hash": "deadbeef" * 8, "section": ""}] * 2,
+    )
 
     passages = Assistant(settings, embedder=embedder).retrieve("When are garden waste bins emptied on Christmas Day?", top_n=20).passages
     assert passages and not any("reindeer" in p.text for p in passages)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from llama_index.core.schema import MetadataMode
 
 from core.types import DocumentMeta
 from index.chunking import chunk_document, sections_of
 from index.loaders import LoadedDocument, Page
+from index.store import split_chunk_id
 
 pytestmark = pytest.mark.unit
 
@@ -68,44 +68,46 @@ def test_heading_markup_is_tidied_in_section_paths() -> None:
     assert sections_of("## **Bold** `code` _it_\n\nText.") == [("Bold code it", "Text.")]
 
 
-def test_every_chunk_carries_title_section_source_licence_and_ids() -> None:
-    nodes = chunk_document(document(Page(GUIDE)), HASH, 200, 30)
-    assert [n.metadata["section"] for n in nodes] == [
+def test_every_chunk_carries_its_section_position_and_a_stable_id() -> None:
+    chunks = chunk_document(document(Page(GUIDE)), HASH, 200, 30)
+    assert [c.section for c in chunks] == [
         "",
         "Parking guide > Permits",
         "Parking guide > Permits > Visitor permits",
         "Enforcement",
     ]
-    for index, node in enumerate(nodes):
-        meta = node.metadata
-        assert meta["document_id"] == meta["path"] == "transport/parking.md"
-        assert meta["title"] == "Parking guide 2021"
-        assert meta["licence"] == "OGL v3"
-        assert meta["source"] == "https://example.gov.uk/parking"
-        assert meta["publisher"] == "Exampleshire Council" and meta["year"] == 2021
-        assert meta["doc_hash"] == HASH and meta["chunk_index"] == index
-        assert "page" not in meta
-        assert node.id_ == f"transport/parking.md::{HASH[:12]}::{index:05d}"
-        assert node.source_node is not None and node.source_node.node_id == "transport/parking.md"
-    joined = " ".join(n.text for n in nodes)
+    for index, chunk in enumerate(chunks):
+        assert chunk.index == index and chunk.page is None
+        assert chunk.chunk_id == f"transport/parking.md::{HASH[:12]}::{index:05d}"
+        assert split_chunk_id(chunk.chunk_id) == ("transport/parking.md", HASH[:12])
+    joined = " ".join(c.text for c in chunks)
     assert "Some other document" not in joined and "Home | About" not in joined
 
 
 def test_what_is_embedded_is_title_section_and_text_only() -> None:
-    node = chunk_document(document(Page(GUIDE)), HASH, 200, 30)[2]
-    embedded = node.get_content(metadata_mode=MetadataMode.EMBED)
+    chunk = chunk_document(document(Page(GUIDE)), HASH, 200, 30)[2]
+    embedded = chunk.embed_text
     assert "Parking guide 2021" in embedded
     assert "Parking guide > Permits > Visitor permits" in embedded
     assert embedded.endswith("Visitor permits last one day.")
     for hidden in ("OGL", "example.gov.uk", "Exampleshire", HASH[:12], "transport/"):
         assert hidden not in embedded
-    assert node.get_content(metadata_mode=MetadataMode.LLM) == "Visitor permits last one day."
+    assert chunk.text == "Visitor permits last one day."
+
+
+def test_embedded_text_is_what_llama_index_renders_for_the_same_node() -> None:
+    """Vectors stored by earlier versions (llama-index TextNodes) stay comparable."""
+    from llama_index.core.schema import MetadataMode, TextNode
+
+    chunk = chunk_document(document(Page(GUIDE)), HASH, 200, 30)[2]
+    node = TextNode(text=chunk.text, metadata={"title": "Parking guide 2021", "section": chunk.section})
+    assert node.get_content(metadata_mode=MetadataMode.EMBED) == chunk.embed_text
 
 
 def test_ids_are_stable_for_the_same_content_and_change_with_it() -> None:
-    first = [n.id_ for n in chunk_document(document(Page(GUIDE)), HASH, 200, 30)]
-    again = [n.id_ for n in chunk_document(document(Page(GUIDE)), HASH, 200, 30)]
-    other = [n.id_ for n in chunk_document(document(Page(GUIDE)), "cd" * 32, 200, 30)]
+    first = [n.chunk_id for n in chunk_document(document(Page(GUIDE)), HASH, 200, 30)]
+    again = [n.chunk_id for n in chunk_document(document(Page(GUIDE)), HASH, 200, 30)]
+    other = [n.chunk_id for n in chunk_document(document(Page(GUIDE)), "cd" * 32, 200, 30)]
     assert first == again
     assert not set(first) & set(other)
 
@@ -118,7 +120,7 @@ def test_pdf_chunks_keep_their_page_and_the_running_section() -> None:
         format="pdf",
     )
     nodes = chunk_document(doc, HASH, 200, 30)
-    assert [(n.metadata["page"], n.metadata["section"]) for n in nodes] == [
+    assert [(n.page, n.section) for n in nodes] == [
         (3, "Housing"),
         (4, "Housing"),
         (5, "Waste"),
@@ -129,7 +131,7 @@ def test_long_sections_split_into_bounded_overlapping_chunks() -> None:
     sentences = [f"Sentence {i} explains rule {i} of the parking scheme in detail." for i in range(120)]
     nodes = chunk_document(document(Page("## Rules\n\n" + " ".join(sentences))), HASH, 100, 20)
     assert len(nodes) > 5
-    assert all(n.metadata["section"] == "Rules" for n in nodes)
+    assert all(n.section == "Rules" for n in nodes)
     assert max(len(n.text.split()) for n in nodes) < 100  # ~100 tokens is well under 100 words
     assert "Sentence 0 " in nodes[0].text and "Sentence 119 " in nodes[-1].text
     # Overlap: the start of each chunk repeats words from the end of the one before.

@@ -93,3 +93,53 @@ def test_cli_export(store: FeedbackStore, tmp_path, capsys) -> None:
     assert main(["export", "--db", str(store.path)]) == 0
     assert json.loads(capsys.readouterr().out)["question"] == "Q?"
     assert main(["export", "--db", str(tmp_path / "missing.sqlite3")]) == 1
+
+
+def test_personal_data_is_redacted_and_counted_in_the_export(store: FeedbackStore) -> None:
+    row_id = store.add(
+        "down",
+        "Is QQ 12 34 56 C (born 01/02/1980) at M1 1AE eligible?",
+        "Call 0161 496 0000 [1].",
+        CITATIONS[:1],
+        reason="my card 4111 1111 1111 1111 was refused",
+    )
+    store.set_reason(row_id, "email me at jo.bloggs@example.com")
+    row = store.rows()[0]
+    assert row.question == "Is [redacted NI number] (born [redacted date of birth]) at [redacted postcode] eligible?"
+    assert row.answer == "Call [redacted phone] [1]."
+    assert row.reason == "email me at [redacted email]"
+    assert row.redactions == {"ni_number": 1, "date_of_birth": 1, "postcode": 1, "phone": 1, "card": 1, "email": 1}
+    exported = json.loads(store.export_jsonl())
+    assert exported["redaction_count"] == 6 and exported["redactions"]["card"] == 1
+    raw = store.path.read_bytes()
+    assert b"QQ 12 34 56 C" not in raw and b"4111 1111" not in raw and b"jo.bloggs" not in raw
+
+
+def test_redaction_can_be_turned_off(tmp_path) -> None:
+    plain = FeedbackStore(tmp_path / "f.sqlite3", redact_personal_data=False)
+    plain.add("up", "jo@example.com?", "a")
+    assert plain.rows()[0].question == "jo@example.com?" and plain.rows()[0].redactions == {}
+
+
+def test_database_is_created_private_and_older_files_gain_the_count_column(tmp_path) -> None:
+    import sqlite3
+    import stat
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # a file written before redaction existed
+        db.execute(SCHEMA_BEFORE_REDACTION)
+        db.execute("INSERT INTO feedback (created_at, rating, question, answer) VALUES ('t', 'up', 'q', 'a')")
+    path.chmod(0o644)
+    store = FeedbackStore(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert store.rows()[0].redactions == {} and json.loads(store.export_jsonl())["redaction_count"] == 0
+    fresh = tmp_path / "new" / "feedback.sqlite3"
+    FeedbackStore(fresh)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+
+
+SCHEMA_BEFORE_REDACTION = """CREATE TABLE feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, rating TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '', question TEXT NOT NULL, answer TEXT NOT NULL,
+    refused INTEGER NOT NULL DEFAULT 0, citations TEXT NOT NULL DEFAULT '[]',
+    settings TEXT NOT NULL DEFAULT '{}', source TEXT NOT NULL DEFAULT '')"""

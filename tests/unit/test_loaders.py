@@ -68,6 +68,26 @@ def test_markdown_front_matter_becomes_metadata() -> None:
     assert len(doc.pages) == 1 and doc.pages[0].number is None
 
 
+def test_the_documents_own_web_address_beats_a_provenance_note() -> None:
+    provenance = MARKDOWN.replace(
+        "source: https://example.gov.uk/highways",
+        "source: github.com/example/policies/highways.md @ abc123\nurl: https://www.example.gov.uk/highways-policy",
+    )
+    assert load("h.md", provenance).meta.source == "https://www.example.gov.uk/highways-policy"
+    both = MARKDOWN.replace("licence: OGL v3", "licence: OGL v3\nurl: https://mirror.example.org/h")
+    assert load("h.md", both).meta.source == "https://example.gov.uk/highways"  # an http source stays
+    only_url = MARKDOWN.replace("source: https://example.gov.uk/highways", "url: https://example.gov.uk/h")
+    assert load("h.md", only_url).meta.source == "https://example.gov.uk/h"
+
+
+def test_html_canonical_link_is_its_source() -> None:
+    page = (
+        '<html><head><title>Bins</title><link rel="canonical" href="https://www.example.gov.uk/bins">'
+        "</head><body><h1>Bins</h1><p>Black bins are collected every Tuesday morning.</p></body></html>"
+    )
+    assert load("bins.html", page).meta.source == "https://www.example.gov.uk/bins"
+
+
 def test_markdown_body_is_clean_and_keeps_headings() -> None:
     text = load("highways.md", MARKDOWN).pages[0].text
     assert text.startswith("# Highways policy")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.types import DocumentMeta
 from index.chunking import chunk_document, whole_sentence_pieces
 from index.loaders import LoadedDocument, Page
 from index.outline import heading_families, is_outline, outline_sections
-from core.types import DocumentMeta
 
 pytestmark = pytest.mark.unit
 
@@ -71,7 +71,7 @@ def test_chunk_document_adds_the_outline_chunk_after_the_text():
     doc = LoadedDocument(DocumentMeta("caf.md", title="CAF"), (Page(CAF),), "markdown")
     nodes = chunk_document(doc, "ab" * 32, 200, 30)
     outlines = [n for n in nodes if is_outline(n.text)]
-    assert {n.metadata["section"] for n in outlines} == {"CAF > Outline: objectives", "CAF > Outline: principles"}
+    assert {n.section for n in outlines} == {"CAF > Outline: objectives", "CAF > Outline: principles"}
     assert nodes[-1] in outlines
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from html.parser import HTMLParser
 
 import pytest
@@ -101,14 +102,32 @@ def test_source_url_accepts_schemeless_repository_references() -> None:
     assert source_url("javascript:alert(1)") is None
 
 
-def test_citation_opens_passage_with_title_section_page_year_and_link() -> None:
-    markup = citation_details(citation())
+def test_citation_opens_passage_with_its_quoted_sentence_marked() -> None:
+    passage = "Permits are issued yearly. Permits cost forty pounds. Renew them online."
+    markup = citation_details(citation(text=passage), key="m3", answer_text="Permits cost forty pounds [1].")
     tags = parse(markup)
-    assert tags.tags[:2] == ["details", "summary"]
-    assert "[1] Parking policy (2024), Permits, page 4" in markup
-    assert "Permits cost forty pounds." in markup
-    assert tags.hrefs == ["https://www.example.gov.uk/parking"]
+    assert tags.tags == ["details", "summary", "blockquote", "mark"]
+    assert 'id="m3-source-1"' in markup
+    assert "<summary>[1] Permits, page 4</summary>" in markup
+    assert "Permits are issued yearly. <mark>Permits cost forty pounds</mark>. Renew them online." in markup
     assert "\n" not in markup  # one line, so it never ends the Markdown HTML block early
+
+
+def test_sources_are_grouped_under_their_document_with_its_own_link() -> None:
+    other = dict(document_id="b.md", title="Bus lanes", source="github.com/x/policies/bus.md @ abc123", year=None)
+    cited = answer(
+        answer="Permits cost forty pounds [1]. Bus lanes run all day [2]. Permits are yearly [3].",
+        citations=(citation(1), citation(2, text="Bus lanes run all day.", **other), citation(3, section="Renewal", text="Permits are yearly.")),
+    )
+    markup = answer_markdown(cited, key="m1")
+    assert markup.count('<li class="source-doc">') == 2
+    first, second = markup.split('<li class="source-doc">')[1:]
+    assert "Parking policy (2024)" in first and 'id="m1-source-1"' in first and 'id="m1-source-3"' in first
+    assert "Bus lanes" in second and 'id="m1-source-2"' in second
+    hrefs = parse(markup).hrefs
+    assert "https://www.example.gov.uk/parking" in hrefs
+    assert "https://github.com/x/policies/blob/abc123/bus.md" in hrefs  # the file, not a commit
+    assert hrefs.count("#m1-source-1") == 1 and "#m1-source-3" in hrefs  # [n] open their passage
 
 
 def test_hostile_document_fields_are_escaped() -> None:
@@ -125,10 +144,26 @@ def test_hostile_document_fields_are_escaped() -> None:
 
 def test_answer_message_lists_numbered_citations_and_warnings() -> None:
     markup = answer_markdown(answer(warnings=("Sources date from 2024.",), removed_sentences=1))
-    assert markup.startswith("Permits cost forty pounds \\[1\\]\\.")
+    assert markup.startswith('Permits cost forty pounds <a href="#a-source-1" class="cite-ref"')
     assert markup.count("<details") == 1
     assert "Sources date from 2024" in markup
     assert "1 unsupported sentence(s)" in markup
+
+
+def test_answer_carries_clean_exports_for_copy_download_and_print() -> None:
+    markup = answer_markdown(answer(answer="Permits cost *forty* pounds [1] <b>now</b>."))
+    assert [b for b in ("Copy", "Copy as Markdown", "Download", "Print") if f">{b}</button>" in markup] == [
+        "Copy", "Copy as Markdown", "Download", "Print",
+    ]  # fmt: skip
+    text = html.unescape(markup.split('<pre hidden class="export-text">')[1].split("</pre>")[0])
+    assert text.startswith("Question: How much is a permit?\n\nPermits cost *forty* pounds [1] <b>now</b>.")
+    assert "\\[" not in text and "<details" not in text and "<a " not in text
+    assert "  https://www.example.gov.uk/parking" in text and "    [1] Permits, page 4" in text
+    md = html.unescape(markup.split('<pre hidden class="export-markdown">')[1].split("</pre>")[0])
+    assert "Permits cost \\*forty\\* pounds [1] \\<b>now\\</b>." in md  # markers kept, markup escaped
+    assert "- [Parking policy (2024)](<https://www.example.gov.uk/parking>), Example Council" in md
+    assert '  - [1] Permits, page 4: "Permits cost forty pounds."' in md  # the quoted sentence
+    assert "<details" not in md and "\\[1\\]" not in md
 
 
 def test_refusal_is_shown_as_such_with_closest_documents() -> None:
@@ -146,11 +181,30 @@ def test_refusal_is_shown_as_such_with_closest_documents() -> None:
     assert markup.count("- <a href=") == 2  # the two distinct closest documents, linked
 
 
+def test_refusal_names_the_closest_documents_once() -> None:
+    refusal = answer(
+        answer="The documents don't answer this. The closest documents are: Parking policy (2024); Other doc.",
+        refused=True,
+        refusal_reason="the evidence is too weak",
+        citations=(),
+        sources=(citation(1), citation(3, document_id="b.md", title="Other doc")),
+    )
+    markup = answer_markdown(refusal)
+    assert markup.count("Other doc") == 1 and markup.count("Parking policy") == 1
+    assert "The documents don't answer this\\." in markup
+
+
 def test_sources_text_for_openai_clients() -> None:
-    text = sources_text([citation(), citation(2, page=None, source="", path="b.md")])
+    text = sources_text([citation(), citation(2, section="Fees", page=None), citation(3, document_id="b.md", title="B", source="", path="b.md", year=None, publisher="")])
     assert text.splitlines() == [
         "Sources:",
-        "[1] Parking policy (2024), Permits, page 4 - https://www.example.gov.uk/parking",
-        "[2] Parking policy (2024), Permits - b.md",
+        "  Parking policy (2024). Example Council.",
+        "  https://www.example.gov.uk/parking",
+        "    [1] Permits, page 4",
+        "    [2] Fees",
+        "  B.",
+        "  b.md",
+        "    [3] Permits, page 4",
     ]
     assert sources_text([]) == ""
+    assert sources_text([citation().to_dict()]).splitlines()[1] == "  Parking policy (2024). Example Council."

@@ -32,6 +32,7 @@
     frame.src = chatUrl;
     frame.title = "Council document assistant chat";
     frame.setAttribute("referrerpolicy", "strict-origin");
+    frame.setAttribute("allow", "clipboard-write"); // each answer's Copy button
     frame.style.cssText = "width:100%;height:" + height + ";border:1px solid #6b7280;border-radius:8px;background:#fff;";
     return frame;
   }

@@ -1,0 +1,43 @@
+"""Run a child process and read its own peak memory (``os.wait4``), for the benchmarks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Measured:
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_rss_mb: float
+
+
+def run_measured(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 1800) -> Measured:
+    """Wall time and peak RSS of one child (not the max over all children so far)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err, text=True,
+                                   env=dict(os.environ, **(env or {})))  # fmt: skip
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                process.kill()
+                raise TimeoutError(f"{args[:4]} ran past {timeout:.0f} s")
+            time.sleep(0.05)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        measured = Measured(out.read(), err.read(), seconds, usage.ru_maxrss / 1024)
+    if process.returncode:
+        raise RuntimeError(f"{args[:4]} failed ({process.returncode}): {measured.stderr[-1500:]}")
+    return measured

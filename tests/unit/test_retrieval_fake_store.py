@@ -1,0 +1,118 @@
+"""Fusion, liveness, filters, access and refusal routes over the in-memory store: no Chroma,
+no model (a bag-of-words embedder), so each rule gets a fast test of its own."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fakes import HashingEmbedder, commit
+
+from assistant.pipeline import Assistant
+from assistant.retrieval import HybridRetriever
+from core.settings import Settings
+from core.types import Access, Filters
+from index.store import InMemoryStore, Scope, StoredChunk, chunk_id_for
+
+pytestmark = pytest.mark.unit
+
+HR = Access(user="hr-officer", groups=frozenset({"hr"}))
+STAFF = Access(user="officer", groups=frozenset({"staff"}))
+
+
+@pytest.fixture
+def store() -> InMemoryStore:
+    store = InMemoryStore()
+    commit(store, "bins.md", [
+        "Brown garden waste bins are emptied every second Tuesday from March to November.",
+        "The garden waste subscription costs 52 pounds a year and renews each April.",
+    ], title="Garden waste collections", publisher="Exampleshire Council", year=2024)  # fmt: skip
+    commit(store, "parking.md", [
+        "Resident parking permits cost 40 pounds a year and last twelve months.",
+    ], title="Parking permits", publisher="Northborough City Council", year=2019)  # fmt: skip
+    commit(store, "hr/grievance.md", [
+        "Grievance hearings about garden leave are chaired by the head of HR.",
+    ], title="Grievance procedure", publisher="Exampleshire Council", year=2024, groups=("hr",))  # fmt: skip
+    store.finish_ingest("hashing", changed=True)
+    return store
+
+
+def retriever(store: InMemoryStore) -> HybridRetriever:
+    return HybridRetriever(Settings(store="memory"), store, HashingEmbedder())
+
+
+def test_dense_and_keyword_hits_are_fused_and_reranked(store) -> None:
+    got = retriever(store).retrieve("How much is the garden waste subscription?")
+    assert got.passages[0].doc.document_id == "bins.md"
+    assert "52 pounds" in got.passages[0].text
+    assert got.passages[0].doc.title == "Garden waste collections"  # from the manifest record
+    assert 0 < got.query_coverage <= 1 and got.top_dense > 0
+    assert set(got.timings_ms) >= {"manifest", "embed_query", "dense", "bm25", "fetch", "rerank"}
+
+
+def test_a_new_version_replaces_the_old_at_its_commit(store) -> None:
+    commit(store, "bins.md", ["Garden waste bins are now emptied every Friday."], version="2",
+           title="Garden waste collections")  # fmt: skip
+    texts = [p.text for p in retriever(store).retrieve("When are garden waste bins emptied?").passages]
+    assert any("every Friday" in t for t in texts)
+    assert not any("second Tuesday" in t for t in texts)
+
+
+def test_orphaned_chunks_are_never_returned_and_repair_removes_them(store) -> None:
+    """What a kill between writing a new version's chunks and committing its record leaves."""
+    orphan = "Garden waste bins are emptied by reindeer on Christmas Day."
+    chunk_id = chunk_id_for("bins.md", "deadbeef" * 8, 0)
+    vector = np.asarray(HashingEmbedder().get_text_embedding(orphan))
+    store._chunks[chunk_id] = (StoredChunk(chunk_id, "bins.md", "deadbeef" * 8, orphan), vector)
+    texts = [p.text for p in retriever(store).retrieve("Are bins emptied on Christmas Day?").passages]
+    assert texts and orphan not in texts
+    assert store.repair() == 1 and chunk_id not in store._chunks
+
+
+def test_filters_are_applied_by_the_store(store) -> None:
+    r = retriever(store)
+    only = r.retrieve("How much does it cost a year?", Filters(publisher="northborough")).passages
+    assert only and {p.doc.document_id for p in only} == {"parking.md"}
+    recent = r.retrieve("How much does it cost a year?", Filters(year_from=2020)).passages
+    assert recent and all(p.doc.year and p.doc.year >= 2020 for p in recent)
+    one = r.retrieve("pounds a year", Filters(documents=("bins.md",))).passages
+    assert {p.doc.document_id for p in one} == {"bins.md"}
+
+
+def test_a_filter_matching_no_document_is_named_in_the_refusal(store) -> None:
+    answer = Assistant(Settings(store="memory"), embedder=HashingEmbedder(), store=store).ask(
+        "How much is the garden waste subscription?", filters=Filters(publisher="Westvale")
+    )
+    assert answer.refused
+    assert answer.refusal_reason == "no indexed document matches publisher 'Westvale'"
+
+
+def test_restricted_documents_reach_only_their_group(store) -> None:
+    r = retriever(store)
+    question = "Who chairs grievance hearings about garden leave?"
+    for access in (STAFF, Access(groups=frozenset())):
+        ids = {p.doc.document_id for p in r.retrieve(question, access=access).passages}
+        assert "hr/grievance.md" not in ids
+    assert r.retrieve(question, access=HR).passages[0].doc.document_id == "hr/grievance.md"
+    assert r.retrieve(question).passages[0].doc.document_id == "hr/grievance.md"  # unrestricted
+
+
+def test_names_only_a_restricted_document_mentions_look_unknown_to_others(store) -> None:
+    """'the documents never mention X' must not differ for X found only where you cannot look."""
+    r = retriever(store)
+    assert "HR" not in r.retrieve("What does the head of HR decide?", access=HR).unknown_names
+    assert r.retrieve("What does the head of HR decide?", access=STAFF).unknown_names == ("HR",)
+
+
+def test_scope_rule_matches_the_documents_meta(store) -> None:
+    meta = store.documents()["hr/grievance.md"].meta
+    assert not Scope(access=STAFF).admits(meta) and Scope(access=HR).admits(meta)
+    assert Scope().everything and Scope().admits(meta)
+    assert not Scope(Filters(year_to=2020)).admits(meta)
+
+
+def test_a_store_that_stops_answering_raises_store_error(store) -> None:
+    from core.errors import StoreError
+
+    store.unavailable = True
+    with pytest.raises(StoreError, match="unavailable"):
+        retriever(store).retrieve("garden waste")
