@@ -16,7 +16,7 @@ EMOJI_SHORTCODE = re.compile(r"(?<![\w:/]):[a-z][a-z0-9_+-]{1,40}:(?![\w/])[ \t]
 BACKSLASH_ESCAPE = re.compile(r"\\(?=[\\`*_{}\[\]()#+\-.!'\"|<>~])")
 # Lines that only point elsewhere: "Read more about the Cloud First policy."
 POINTER_LINE = re.compile(
-    r"^[ \t]*(?:[-*+][ \t]+)?(?:read more|find out more|learn more|more information)\b[^\n]*$",
+    r"^[ \t]*(?:[-*+][ \t]+)?(?:to[ \t]+)?(?:read more|find out more|learn more|more information)\b[^\n]*$",
     re.I | re.M,
 )
 # A line that was one link introduced by "Read how ..." or "See ...": navigation, not content.

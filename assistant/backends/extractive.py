@@ -29,6 +29,8 @@ from index.outline import OUTLINE_LEAD
 LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 FRAGMENT = re.compile(r"^[a-z]+\b")
 HEADING_LIKE = re.compile(r"^[^.!?:;]{1,80}$")
+# "To learn more read our introduction to zero trust.": points elsewhere, answers nothing.
+POINTER = re.compile(r"^(?:to\s+)?(?:read|learn|find out)\s+more\b|^for more (?:information|detail)", re.I)
 # A sentence that only makes sense after the one before it.
 LEANS_BACK = re.compile(r"^(this|these|those|such|it|they|however|but|so|therefore|thus)\b", re.I)
 # A sentence that spells out the one before it.
@@ -82,6 +84,7 @@ class ExtractiveBackend:
             return Draft("", declined=True, reason="no usable sentences in the passages")
         scores = self._scores(question, units)
         chosen = self._choose(units, scores, budget=self.settings.max_sentences - (2 if outline else 0))
+        chosen = definition_first(question, units, scores, chosen, self.settings.extractive.keep_ratio)
         body = compose(chosen, units, shape, self.settings.max_sentences)
         return Draft("\n\n".join(part for part in (outline, body) if part))
 
@@ -109,6 +112,8 @@ class ExtractiveBackend:
                     continue
                 if not is_item and not items and HEADING_LIKE.match(text):
                     continue  # "How to combat algorithmic bias": a heading, not an answer
+                if POINTER.match(text):
+                    continue
                 units.append(Unit(n, position, text, items, is_item, lead_of.get(position)))
                 for k in range(len(items)):
                     lead_of[position + 1 + k] = len(units) - 1
@@ -171,6 +176,29 @@ def with_neighbours(scores: np.ndarray, units: list[Unit], weight: float) -> np.
         if before is not None and scores[before] > 0:
             boosted[i] = max(scores[i], 0.0) + weight * scores[before]
     return boosted
+
+
+WHAT_IS = re.compile(r"^\s*what\s+(?:is|are)\s+(?:an?\s+|the\s+)?([^?]{2,60}?)\s*\??\s*$", re.I)
+DEFINES = re.compile(r"^(?:an?\s+|the\s+)?(.{2,80}?)\s+(?:is|are|means|refers to)\b", re.I)
+
+
+def definition_first(
+    question: str, units: list[Unit], scores: np.ndarray, chosen: list[int], keep_ratio: float
+) -> list[int]:
+    """ "What is zero trust?" is answered first by the sentence that says what zero trust is
+    ("Zero trust is an architectural approach ..."), when it scores among the kept ones."""
+    asked = WHAT_IS.match(question)
+    if not asked or not chosen:
+        return chosen
+    subject = content_terms(asked.group(1))
+    best = float(scores.max())
+    for i in sorted(range(len(units)), key=lambda i: -scores[i]):
+        if scores[i] < keep_ratio * best:
+            break
+        defines = DEFINES.match(units[i].text)
+        if defines and subject and content_terms(defines.group(1)) == subject:
+            return [i] + [j for j in chosen if j != i][: max(0, len(chosen) - 1)]
+    return chosen
 
 
 def _starts_list(following: list[str]) -> bool:

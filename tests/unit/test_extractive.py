@@ -77,3 +77,13 @@ def test_the_checked_answer_keeps_its_list_lines():
     assert join_sentences(["Lead [1]:", "- a [1]", "- b [1]", "After [2]."]) == "Lead [1]:\n- a [1]\n- b [1]\n\nAfter [2]."
     checked = CitationChecker().check("Functions are needed [1]:\n- commercial work [1]\n- finance work [1]", [passage("Functions are needed:\n- commercial work\n- finance work")])
     assert checked.text == "Functions are needed [1]:\n- commercial work [1]\n- finance work [1]"
+
+
+def test_what_is_questions_open_with_the_definition_and_pointers_are_skipped():
+    text = draft(
+        "What is zero trust?",
+        "To learn more read our introduction to zero trust. In a zero trust network every request "
+        "for zero trust access is checked. Zero trust is an approach where no network is trusted.",
+    )
+    assert text.startswith("Zero trust is an approach where no network is trusted. [1]")
+    assert "learn more" not in text
