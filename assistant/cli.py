@@ -1,7 +1,14 @@
 """``python -m assistant <command>``: ingest, status, ask, eval, serve.
 
 Every command takes ``--store DIR|http://HOST:PORT`` and ``--json``. Errors become one clear
-line on stderr and a non-zero exit code: 1 failure, 2 bad usage, 3 partial ingest.
+line on stderr and a non-zero exit code:
+
+    0  done
+    1  failed (the message says why)
+    2  bad usage (unknown command or option, unreadable --history)
+    3  partial ingest: some files were skipped, the reasons are listed, the rest is indexed
+    4  serve: the address cannot be listened on (port in use, no permission); checked first
+  130  interrupted (Ctrl-C)
 """
 
 from __future__ import annotations
@@ -12,12 +19,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.errors import AssistantError
+from core.errors import AssistantError, ServeError
 from core.settings import Settings, set_offline_environment
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
+EXIT_ADDRESS = 4
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         settings = settings_from_args(args)
         handler = globals()[f"_cmd_{args.command}"]
         return handler(args, settings)
+    except ServeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ADDRESS
     except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILURE

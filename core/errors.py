@@ -9,7 +9,8 @@ single line. Hierarchy::
     ├── IngestError          a whole ingest could not run (no such path, nothing readable)
     ├── DocumentError        one file could not be read (the ingest skips it and goes on)
     ├── QuestionError        the question itself is unusable (empty, too long)
-    └── BackendError         the answer backend failed (model missing, endpoint down)
+    ├── BackendError         the answer backend failed (model missing, endpoint down)
+    └── ServeError           the web server cannot listen (port in use, no permission)
 """
 
 
@@ -41,8 +42,23 @@ class BackendError(AssistantError):
     pass
 
 
+class ServeError(AssistantError):
+    pass
+
+
 def missing_extra(package: str, extra: str) -> ConfigError:
     """The error for an optional dependency that is not installed."""
     return ConfigError(
         f"{package} is not installed; install the '{extra}' extra: pip install -e '.[{extra}]'"
     )
+
+
+def unavailable(what: str, where: str, exc: BaseException) -> StoreError:
+    """"<what> is unavailable (<where>): <why>", in plain words for a full or read-only disk."""
+    detail = f"{type(exc).__name__}: {exc}"[:300]
+    lowered = detail.lower()
+    if "disk is full" in lowered or "no space left" in lowered:
+        detail = f"the disk it is on is full ({detail})"
+    elif "readonly" in lowered or "read-only" in lowered:
+        detail = f"it is read-only ({detail})"
+    return StoreError(f"{what} is unavailable ({where}): {detail}")

@@ -31,6 +31,42 @@ def set_offline_environment() -> None:
         os.environ.setdefault(key, value)
 
 
+class ParseLimits(BaseModel):
+    """What one file may cost to parse; a file over any limit is skipped with the reason.
+
+    Real documents sit far inside these: on ../shared's corpora the longest line is 1,300
+    characters, the most headings 143, the largest front matter 2 KB, blank space at most 25%
+    and letters or digits at least 87% of the visible characters.
+    """
+
+    parse_timeout_s: float = Field(120.0, description="Seconds one file may take to parse.")
+    parse_memory_mb: int = Field(2048, description="Address-space limit of the parser worker.")
+    max_unzipped_mb: float = Field(250.0, description="Total unzipped size of a DOCX package.")
+    max_zip_ratio: float = Field(200.0, description="Compression ratio of a member over 1 MB.")
+    max_zip_members: int = 10_000
+    max_nesting_depth: int = Field(256, description="HTML element depth (lxml's XML default).")
+    max_table_nesting: int = 16
+    max_line_chars: int = 50_000
+    max_headings: int = 5_000
+    max_front_matter_kb: float = 64.0
+    max_blank_share: float = Field(0.6, description="Share of the text that is whitespace.")
+    min_word_share: float = Field(0.4, description="Share of visible characters in words.")
+
+
+class PoisonSettings(BaseModel):
+    """Flagging, at ingest, of sentences that instruct the assistant or the reader the way
+    injected content does (see index/poison.py); flagged sentences are withheld."""
+
+    enabled: bool = True
+    trusted_domains: list[str] = Field(
+        default_factory=lambda: [
+            "gov.uk", "nhs.uk", "nhs.net", "police.uk", "parliament.uk", "mod.uk", "ac.uk",
+            "sch.uk", "gov.scot", "gov.wales", "llyw.cymru",
+        ],  # fmt: skip
+        description="Addresses under these are never foreign; add the council's own domains.",
+    )
+
+
 class IngestSettings(BaseModel):
     chunk_size: int = Field(200, description="Target chunk size in tokens (embedder max is 256).")
     chunk_overlap: int = 30
@@ -40,6 +76,8 @@ class IngestSettings(BaseModel):
     # bounded whatever the folder's size, and a kill -9 loses at most one group of work.
     commit_group_chunks: int = 256
     lock_timeout_s: float = Field(3600.0, description="How long an ingest waits for another one.")
+    limits: ParseLimits = Field(default_factory=ParseLimits)
+    poison: PoisonSettings = Field(default_factory=PoisonSettings)
 
 
 class RetrievalSettings(BaseModel):
@@ -135,7 +173,11 @@ class UISettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 7860
     admin_token: str | None = None
-    allowed_origins: list[str] = Field(default_factory=list)
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Other origins (scheme://host[:port]) that may call the app or frame it,"
+        " and the public origin when it is reached through a proxy or by another name.",
+    )
     rate_limit_per_minute: int = 30
     feedback_db: Path = Field(
         Path(".assistant/feedback.sqlite3"),
@@ -151,6 +193,11 @@ class UISettings(BaseModel):
     identity_header: str | None = Field(None, examples=["X-Forwarded-User"])
     groups_header: str | None = Field(None, examples=["X-Forwarded-Groups"])
     trusted_proxies: list[str] = Field(default_factory=list, examples=[["127.0.0.1", "10.0.0.0/8"]])
+    max_body_kb: int = Field(2048, description="Largest request body, uploads aside (413 above).")
+    max_upload_mb: float = Field(100.0, description="Largest upload request (all its files).")
+    shutdown_grace_s: float = Field(
+        5.0, description="On SIGTERM, requests still running after this long are abandoned."
+    )
 
 
 class PrivacySettings(BaseModel):
@@ -169,6 +216,9 @@ class Settings(BaseSettings):
     )
 
     store: str = Field(".assistant/store", description="Chroma path, or http://HOST:PORT.")
+    store_timeout_s: float = Field(
+        30.0, description="A `chroma run` server that does not answer within this is unavailable."
+    )
     collection: str = "council_docs"
     keyword_dir: Path = Field(
         Path(".assistant/keyword"),

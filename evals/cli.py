@@ -55,9 +55,13 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-judge", action="store_true", help="skip LLM-judged figures")
     parser.add_argument(
         "--cache", type=Path,
-        help="embedding cache for the baselines (default .assistant/eval-cache/embeddings.sqlite3)",
+        help="embedding cache for the baselines (default: eval-cache/ inside a --store folder,"
+        " else inside --out, else .assistant/eval-cache/)",
     )  # fmt: skip
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument(
+        "--no-progress", action="store_true",
+        help="no progress bar on stderr (there is none when stderr is not a terminal)",
+    )  # fmt: skip
     parser.add_argument("--all", action="store_true", help="compare: list unchanged figures too")
 
 
@@ -66,7 +70,7 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
         return _compare_command(args)
     from evals.gate import check_gate, gate_text
     from evals.report import write_report
-    from evals.runner import DEFAULT_CACHE, DEFAULT_DATASET, EvalConfig, load_thresholds, run_eval
+    from evals.runner import DEFAULT_DATASET, EvalConfig, default_cache, load_thresholds, run_eval
 
     if args.backend:
         answer = settings.answer.model_copy(update={"backend": args.backend})
@@ -84,8 +88,8 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
         baselines=not args.no_baselines,
         baseline_top_k=args.baseline_top_k,
         judge=not args.no_judge,
-        cache_file=args.cache or DEFAULT_CACHE,
-        progress=not args.no_progress,
+        cache_file=args.cache or default_cache(settings.store, args.store is not None, args.out),
+        progress=not args.no_progress and sys.stderr.isatty(),  # no \r lines in a log file
     )
     run = run_eval(config, settings)
     gate = check_gate(run.flat, load_thresholds(config.thresholds)) if args.gate else None

@@ -51,6 +51,19 @@ class EvalRun:
     kind: str = "golden"
 
 
+def default_cache(store: str, store_given: bool, out: Path | None) -> Path:
+    """Where the baselines' embedding cache goes when --cache is not given: only where the
+    command was told to write. Inside the --store folder, else inside --out, else (nothing
+    said) the project's usual .assistant/eval-cache/."""
+    from index.store import is_remote
+
+    if store_given and not is_remote(store):
+        return Path(store) / "eval-cache" / DEFAULT_CACHE.name
+    if out is not None:
+        return out / "eval-cache" / DEFAULT_CACHE.name
+    return DEFAULT_CACHE
+
+
 def load_thresholds(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -6,34 +6,41 @@ Noise in chunks hurts twice: it wastes the embedder's 256 tokens and it leaks in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import yaml
 
 from index.debris import remove_debris, remove_pointer_lines
+from index.limits import load_front_matter
 from index.tables import markdown_tables, table_text
 
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
-HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+# Every pattern below runs in time linear in its input (a file built to make a regex backtrack
+# must not stall the ingest): character classes in a repetition exclude the pattern's own
+# opening character, so no start rescans what another start already scanned, and a construct
+# that is never closed matches to the end of the text once (``_if_closed`` then keeps it).
+HTML_COMMENT = re.compile(r"<!--.*?(?:(?P<end>-->)|\Z)", re.S)
 INNER_FRONT_MATTER = re.compile(r"^---\s*\n(.*?)\n---\s*$", re.S | re.M)
-LIQUID_TAG = re.compile(r"{%-?.*?-?%}|{{.*?}}", re.S)
-KRAMDOWN_ATTR = re.compile(r"{:\s*[^}]*}")
-IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-INLINE_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
-REFERENCE_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
-LINK_DEFINITION = re.compile(r"^\s*\[[^\]]+\]:\s*\S+.*$", re.M)
+LIQUID_TAG = re.compile(r"{%.*?(?:(?P<tag>%})|\Z)|{{.*?(?:(?P<var>}})|\Z)", re.S)
+KRAMDOWN_ATTR = re.compile(r"{:[^{}]*}")
+IMAGE = re.compile(r"!\[[^\[\]]*\]\((?:[^()]|\([^()]*\))*\)")
+# A stray "[" inside link text is kept in it only when a link starts there ("[a [b](u)").
+INLINE_LINK = re.compile(r"\[((?:[^\[\]]|\[(?=[^\[\]]*\]\())*)\]\((?:[^()]|\([^()]*\))*\)")
+REFERENCE_LINK = re.compile(r"\[([^\[\]]+)\]\[[^\[\]]*\]")
+LINK_DEFINITION = re.compile(r"^[ \t]*\[[^\[\]\n]+\]:[ \t]*\S.*$", re.M)
 CITATION_MARKER = re.compile(r"\[(?:\d+|citation needed|note \d+|[a-z])\]", re.I)
-NAV_LINK_LINE = re.compile(r"^\s*(?:[-*+]|\d+\.)?\s*\[[^\]]*\]\([^)]*\)\s*$")
+NAV_LINK_LINE = re.compile(r"^\s*+(?:[-*+]|\d+\.)?\s*+\[[^\]]*\]\([^)]*\)\s*$")
 BOILERPLATE_LINE = re.compile(
     r"^\s*(skip to (main )?content|back to top|table of contents|cookies? (settings|policy))\s*$",
     re.I,
 )
-TABLE_BLOCK = re.compile(r"<table.*?</table>", re.S | re.I)
-HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
-LIST_ITEM_TAG = re.compile(r"<li\b[^>]*>", re.I)
-BLOCK_TAG = re.compile(r"</?(?:p|br|div|td|th|tr|ul|ol|li|h[1-6])\b[^>]*>", re.I)
+TABLE_BLOCK = re.compile(r"<table.*?(?:(?P<end></table>)|\Z)", re.S | re.I)
+HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*(?:(?P<end>>)|\Z)")
+LIST_ITEM_TAG = re.compile(r"<li\b[^<>]*>", re.I)
+BLOCK_TAG = re.compile(r"</?(?:p|br|div|td|th|tr|ul|ol|li|h[1-6])\b[^<>]*>", re.I)
 EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 BLANK_RUN = re.compile(r"\n{3,}")
-STAR_HEADING = re.compile(r"^(\*{3,6})\s*(.+?)(?:\[edit\])?\s*\*{3,6}\s*$", re.M)
+STAR_HEADING = re.compile(r"^(\*{3,6})[ \t]*(\S(?:.*[^\s*])?)[ \t]*\*{3,6}[ \t]*$", re.M)
 EDIT_LINK = re.compile(r"\[edit\]")
 MOJIBAKE = re.compile(
     r"[\u00c2-\u00df][\u0080-\u00bf]|[\u00e0-\u00ef][\u0080-\u00bf]{2}|[\u00f0-\u00f4][\u0080-\u00bf]{3}"
@@ -47,7 +54,7 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if not match:
         return {}, text
     try:
-        data = yaml.safe_load(match.group(1)) or {}
+        data = load_front_matter(match.group(1)) or {}
     except yaml.YAMLError:
         data = _loose_front_matter(match.group(1))
     if not isinstance(data, dict):
@@ -135,6 +142,17 @@ def _drop_navigation(lines: list[str]) -> list[str]:
     return [line for line, k in zip(lines, keep) if k and not BOILERPLATE_LINE.match(line)]
 
 
+def _if_closed(replacement: str | Callable[[re.Match], str]) -> Callable[[re.Match], str]:
+    """Replace a match whose closing group matched; keep one that ran to the end unclosed."""
+
+    def replace(match: re.Match) -> str:
+        if match.lastgroup is None:
+            return match.group(0)
+        return replacement if isinstance(replacement, str) else replacement(match)
+
+    return replace
+
+
 def fix_mojibake(text: str) -> str:
     """UTF-8 read as Latin-1 ('Â£', 'â\x80\x93') back to what was meant ('£', '–')."""
 
@@ -149,21 +167,21 @@ def fix_mojibake(text: str) -> str:
 
 def clean_markdown(body: str) -> str:
     """Clean a Markdown body (front matter already removed)."""
-    text = fix_mojibake(HTML_COMMENT.sub("", body))
+    text = fix_mojibake(HTML_COMMENT.sub(_if_closed(""), body))
     # Plain-text Wikipedia dumps mark headings as "***** Title[edit] *****".
     text = STAR_HEADING.sub(lambda m: f"{'#' * (7 - len(m.group(1)))} {m.group(2)}", text)
     text = EDIT_LINK.sub("", text)
     text = INNER_FRONT_MATTER.sub(_inner_front_matter_to_heading, text)
-    text = LIQUID_TAG.sub("", text)
+    text = LIQUID_TAG.sub(_if_closed(""), text)
     text = KRAMDOWN_ATTR.sub("", text)
-    text = TABLE_BLOCK.sub(lambda m: html_table_to_text(m.group(0)), text)
+    text = TABLE_BLOCK.sub(_if_closed(lambda m: html_table_to_text(m.group(0))), text)
     text = remove_pointer_lines("\n".join(_drop_navigation(text.splitlines())))
     text = LINK_DEFINITION.sub("", text)
     text = IMAGE.sub("", text)
     text = INLINE_LINK.sub(r"\1", text)
     text = REFERENCE_LINK.sub(r"\1", text)
     text = CITATION_MARKER.sub("", text)
-    text = HTML_TAG.sub("", BLOCK_TAG.sub(" ", LIST_ITEM_TAG.sub("\n- ", text)))
+    text = HTML_TAG.sub(_if_closed(""), BLOCK_TAG.sub(" ", LIST_ITEM_TAG.sub("\n- ", text)))
     text = EMPHASIS.sub(r"\2", text)
     text = remove_debris(markdown_tables(text))
     return BLANK_RUN.sub("\n\n", text).strip()

@@ -24,11 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from core.errors import DocumentError, IngestError
+from core.errors import DocumentError
 from core.settings import Settings
 from index.chunking import PIPELINE_VERSION
-from index.loaders import FOLDER_NOTES, parse_groups
-from index.parse import ParsedDocument, parse_file
+from index.files import discover_files, read_regular_file
+from index.isolation import shared_parser
+from index.loaders import parse_groups
+from index.parse import ParsedDocument
 from index.store import ChunkRow, DocumentRecord, DocumentStore, open_store
 
 GROUPS_FILE = ".groups"  # in a folder: the access groups of the documents in it and below
@@ -47,6 +49,7 @@ class IngestReport:
     orphans_removed: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    parser: dict[str, Any] = field(default_factory=dict)  # the parser workers' counts and peak
 
     @property
     def partial(self) -> bool:
@@ -62,22 +65,8 @@ class IngestReport:
 
 
 def discover(paths: list[Path]) -> list[tuple[Path, Path]]:
-    """(root, file) pairs; a file given directly has its parent as root."""
-    found: list[tuple[Path, Path]] = []
-    for given in paths:
-        path = given.expanduser().resolve()
-        if not path.exists():
-            raise IngestError(f"no such file or folder: {given}")
-        if path.is_file():
-            found.append((path.parent, path))
-            continue
-        for file in sorted(path.rglob("*")):
-            relative = file.relative_to(path)
-            if any(part.startswith(".") for part in relative.parts):
-                continue
-            if file.is_file() and not FOLDER_NOTES.match(file.name):
-                found.append((path, file))
-    return found
+    """(root, file) pairs; a file given directly has its parent as root (see index/files.py)."""
+    return discover_files(paths).found
 
 
 def folder_groups(file: Path, root: Path) -> tuple[str, ...]:
@@ -113,9 +102,13 @@ def ingest(
     store: DocumentStore | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
-    files = discover(paths)
+    discovery = discover_files(paths)  # links out of the folder, FIFOs, devices: skipped
+    files = discovery.found
     store = store or open_store(settings, create=True)
     report = IngestReport(store=settings.store, collection=settings.collection)
+    report.skipped.extend(discovery.skipped)
+    parser = shared_parser(settings)  # each file parsed in a worker with time and memory limits
+    parser_before = parser.stats.to_dict()
     with store.writing():
         if rebuild:
             store.drop()
@@ -142,7 +135,7 @@ def ingest(
                 report.unchanged.append(relative)
                 continue
             try:
-                parsed = parse_file(file, relative, data, doc_hash, settings, groups)
+                parsed = parser.parse(file, relative, data, doc_hash, settings, groups)
             except DocumentError as exc:
                 report.skipped.append({"path": relative, "reason": str(exc)})
                 continue
@@ -158,6 +151,7 @@ def ingest(
                 report.removed.append(doc_id)
         changed = bool(report.added or report.updated or report.removed or rebuild)
         store.finish_ingest(settings.embed_model, changed)
+    report.parser = parser.stats.since(parser_before)
     report.seconds = round(time.perf_counter() - started, 3)
     report.embed_seconds = round(report.embed_seconds, 3)
     return report
@@ -165,16 +159,7 @@ def ingest(
 
 def _read(file: Path, settings: Settings) -> bytes:
     max_bytes = int(settings.ingest.max_file_mb * 1024 * 1024)
-    try:
-        size = file.stat().st_size
-        if size > max_bytes:
-            raise DocumentError(
-                f"{size / 1048576:.1f} MB is over the {settings.ingest.max_file_mb:g} MB limit"
-                " (ASSISTANT_INGEST__MAX_FILE_MB)"
-            )
-        return file.read_bytes()
-    except OSError as exc:
-        raise DocumentError(f"cannot read: {exc.strerror}") from None
+    return read_regular_file(file, max_bytes, " (ASSISTANT_INGEST__MAX_FILE_MB)")
 
 
 class _GroupCommitter:

@@ -1,7 +1,10 @@
 """One file in, plain data out: load, clean and chunk a document for the ingest to embed.
 
 ``parse_file`` is the unit of work the ingest runs per file; everything it returns is plain,
-picklable data, so it can run in a separate worker process.
+picklable data, so it runs in a worker process with a time and a memory limit
+(``index/isolation.py``). The file's bytes are checked against the parse limits before any
+parser sees them and its text after (``index/limits.py``), and poisoned sentences are withheld
+from the text before it is chunked (``index/poison.py``), so no backend can ever select them.
 """
 
 from __future__ import annotations
@@ -9,10 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from core.errors import DocumentError
 from core.settings import Settings
 from core.types import DocumentMeta
 from index.chunking import Chunk, chunk_document
+from index.limits import check_raw, check_text
 from index.loaders import load_document
+from index.poison import screen_document
 
 
 @dataclass(frozen=True)
@@ -20,7 +26,7 @@ class ParsedDocument:
     meta: DocumentMeta
     format: str
     chunks: tuple[Chunk, ...]
-    # Sentences withheld at ingest, each {"text", "reason", "section"}: listed for the admin.
+    # Sentences withheld at ingest, each {"text", "reason", "section", "page"}: for the admin.
     flagged: tuple[dict[str, str], ...] = ()
 
 
@@ -36,10 +42,16 @@ def parse_file(
 
     Raises ``DocumentError`` with a reason a person can act on.
     """
+    limits = settings.ingest.limits
+    check_raw(path.suffix.lower(), data, limits)
     document = load_document(path, relative, data)
+    check_text("\n".join(page.text for page in document.pages), limits)
+    document, flagged = screen_document(document, settings.ingest.poison)
     if groups and not document.meta.groups:  # front matter names its own groups: it wins
         document = replace(document, meta=replace(document.meta, groups=tuple(sorted(set(groups)))))
     chunks = chunk_document(
         document, doc_hash, settings.ingest.chunk_size, settings.ingest.chunk_overlap
     )
-    return ParsedDocument(meta=document.meta, format=document.format, chunks=tuple(chunks))
+    if not chunks:
+        raise DocumentError("no readable text found (only headings or markup)")
+    return ParsedDocument(document.meta, document.format, tuple(chunks), flagged)

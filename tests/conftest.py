@@ -3,14 +3,10 @@ and the default corpus indexed once per test session."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from servers import free_port, stop_process, wait_for_port
+from servers import ChromaServer
 
 from core.settings import DEFAULT_CORPUS, Settings, set_offline_environment
 
@@ -63,18 +59,8 @@ def corpus_assistant(corpus_settings, embedder):
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real `chroma run` server on 127.0.0.1 and a free port; yields its URL."""
-    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
-    process = subprocess.Popen(
-        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server")).start()
     try:
-        wait_for_port(port, process=process)
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        stop_process(process)
+        server.stop()

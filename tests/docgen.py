@@ -45,6 +45,11 @@ def make_pdf(pages: list[list[str]], title: str | None = None, author: str | Non
         fields.append("/CreationDate (D:20210304120000Z)")
         objects[info_id] = f"<< {' '.join(fields)} >>".encode()
 
+    return pdf_bytes(objects, f" /Info {info_id} 0 R" if info_id else "")
+
+
+def pdf_bytes(objects: dict[int, bytes], trailer: str = "") -> bytes:
+    """A PDF file from numbered objects (1 is the catalog), with a correct xref table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = {}
@@ -55,9 +60,8 @@ def make_pdf(pages: list[list[str]], title: str | None = None, author: str | Non
     size = max(objects) + 1
     out.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
     for number in range(1, size):
-        out.write(f"{offsets[number]:010d} 00000 n \n".encode())
-    trailer = f"<< /Size {size} /Root 1 0 R" + (f" /Info {info_id} 0 R" if info_id else "") + " >>"
-    out.write(f"trailer\n{trailer}\nstartxref\n{xref}\n%%EOF\n".encode())
+        out.write(f"{offsets.get(number, 0):010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {size} /Root 1 0 R{trailer} >>\nstartxref\n{xref}\n%%EOF\n".encode())
     return out.getvalue()
 
 

@@ -16,7 +16,7 @@ from assistant.retrieval import Filters
 from core.errors import AssistantError
 from core.types import Turn
 from ui.feedback import MAX_REASON_CHARS
-from ui.security import AdminError, client_key
+from ui.security import SESSION_COOKIE, SESSION_SECONDS, AdminError, client_key
 from ui.services import Services
 
 MAX_RAW_QUESTION = MAX_QUESTION_CHARS * 50  # the pipeline's own guard; tidier text must fit 2,000
@@ -97,10 +97,15 @@ def build_router(services: Services) -> APIRouter:
     limited = Depends(rate_limiter(services))
     admin = Depends(admin_token(services))
 
-    @router.get("/healthz", tags=["meta"], summary="Liveness and what the index holds")
-    def healthz() -> JSONResponse:
+    @router.get(
+        "/healthz",
+        tags=["meta"],
+        summary="Health: 200 when the store answers a real query, 503 with the reason when not",
+    )
+    def healthz(request: Request) -> JSONResponse:
         try:
-            documents = services.documents.list()
+            documents = services.documents.list(services.access(request))
+            services.assistant.retrieve("health check")  # a store that lists but cannot be queried is down
         except AssistantError as exc:
             return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
         return JSONResponse(
@@ -113,23 +118,30 @@ def build_router(services: Services) -> APIRouter:
         )
 
     @router.post("/api/ask", tags=["ask"], summary="Answer a question from the documents", dependencies=[limited])
-    def ask(body: AskIn) -> dict[str, Any]:
+    def ask(body: AskIn, request: Request) -> dict[str, Any]:
         history = [Turn(t.question, t.answer) for t in body.history]
         filters = body.filters.to_filters() if body.filters else None
-        answer = services.assistant.ask(body.question, history=history, filters=filters)
+        answer = services.assistant.ask(
+            body.question, history=history, filters=filters, access=services.access(request)
+        )
         data = answer.to_dict()
         data["answer_id"] = services.answers.add(answer)
         return data
 
     @router.get("/api/documents", tags=["documents"], summary="What is indexed")
-    def documents() -> dict[str, Any]:
-        listed = services.documents.list()
+    def documents(request: Request) -> dict[str, Any]:
+        listed = services.documents.list(services.access(request))
         return {
             "count": len(listed),
             "chunks": sum(int(d.get("chunks") or 0) for d in listed),
             "admin_enabled": services.guard.enabled,
             "documents": listed,
         }
+
+    @router.get("/api/documents/withheld", tags=["documents"], summary="Sentences withheld at ingest (admin)")
+    def withheld(token: Annotated[str, admin]) -> dict[str, Any]:
+        flagged = services.documents.flagged(token)
+        return {"count": len(flagged), "withheld": flagged}
 
     @router.post("/api/documents", tags=["documents"], summary="Upload documents (admin)")
     def upload(files: Annotated[list[UploadFile], File()], token: Annotated[str, admin]) -> dict[str, Any]:
@@ -151,6 +163,29 @@ def build_router(services: Services) -> APIRouter:
         if not result.ok:
             raise HTTPException(404, detail=result.message)
         return result.to_dict()
+
+    @router.post(
+        "/api/admin/session",
+        tags=["documents"],
+        summary="Start an admin session in this browser (admin): a cookie that lets it upload",
+    )
+    def admin_session(request: Request, token: Annotated[str, admin]) -> JSONResponse:
+        response = JSONResponse({"ok": True, "expires_in_s": SESSION_SECONDS})
+        response.set_cookie(
+            SESSION_COOKIE,
+            services.guard.new_session(),
+            max_age=SESSION_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+        return response
+
+    @router.delete("/api/admin/session", tags=["documents"], summary="End this browser's admin session")
+    def end_admin_session() -> JSONResponse:
+        response = JSONResponse({"ok": True})
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
+        return response
 
     @router.post("/api/feedback", tags=["feedback"], summary="Thumbs up/down on an answer", dependencies=[limited])
     def feedback(body: FeedbackIn) -> dict[str, Any]:

@@ -2,25 +2,32 @@
 chat mounted beside it at ``/``. ``create_app`` builds it (tests use it); ``serve`` runs it.
 
     python -m assistant serve [--store ...] [--host H] [--port P]   # 127.0.0.1:7860
+
+``/docs`` (Swagger UI) and ``/redoc`` use the copies of their scripts that ship in the
+``fastapi-offline`` wheel, so they work on an intranet with no way out.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import signal
+import socket
+import threading
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from assistant.pipeline import Assistant
-from core.errors import AssistantError
+from core.errors import ServeError
 from core.pii import install_log_redaction
 from core.settings import Settings, set_offline_environment
-from ui.services import Services, error_status
+from ui.services import Services
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 EMBED_PATH = "/chat"
@@ -43,24 +50,27 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
         install_log_redaction()  # questions and reasons reach the logs in error messages
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     import gradio as gr
+    from fastapi_offline import FastAPIOffline
 
     from ui.api import build_router
     from ui.chat import build_blocks
+    from ui.errors import install_error_handlers
+    from ui.middleware import BodyLimits, SecurityMiddleware
     from ui.openai_api import build_openai_router
-    from ui.security import SecurityMiddleware
 
     services = Services.build(settings, assistant)
     # Open the store once, here, before request threads race to create the Chroma client.
     _ = services.assistant.store
-    app = FastAPI(
+    app: FastAPI = FastAPIOffline(
         title="Council document assistant",
         version="0.1.0",
         description="Answers questions from council documents, with checked citations. "
-        "Admin endpoints need `Authorization: Bearer <admin token>`.",
+        "Admin endpoints need `Authorization: Bearer <admin token>`. For programs, use "
+        "`POST /api/ask` or the OpenAI-compatible `POST /v1/chat/completions`.",
+        static_url="/docs-assets",
     )
     app.state.services = services
-    app.add_exception_handler(AssistantError, _assistant_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
+    install_error_handlers(app)
     app.include_router(build_router(services))
     app.include_router(build_openai_router(services))
     app.mount("/embed", StaticFiles(directory=STATIC_DIR), name="embed")
@@ -79,7 +89,12 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     # The chat alone for the intranet widget first, so "/" does not swallow "/chat".
     gr.mount_gradio_app(app, build_blocks(services, embedded=True), path=EMBED_PATH, **options)
     gr.mount_gradio_app(app, build_blocks(services), path="/", **options)
-    app.add_middleware(SecurityMiddleware, policy=services.policy)
+    app.add_middleware(
+        SecurityMiddleware,
+        policy=services.policy,
+        guard=services.guard,
+        limits=BodyLimits.from_settings(settings.ui),
+    )
     return app
 
 
@@ -102,34 +117,67 @@ def _theme(gr: Any) -> Any:
     )
 
 
-async def _assistant_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AssistantError)
-    return JSONResponse({"detail": str(exc)}, status_code=error_status(exc))
-
-
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    readable = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg', 'invalid')}"
-        for e in errors
-    )
-    safe = [{k: e.get(k) for k in ("loc", "msg", "type")} for e in errors]
-    return JSONResponse({"detail": f"invalid request: {readable}", "errors": safe}, status_code=422)
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Bind the address (not yet listening) before the models load: a busy port fails at once."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(
+                f"port {port} on {host} is already in use (is the assistant already running?);"
+                " stop that server or choose another port with --port"
+            ) from None
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return sock
 
 
 def serve(settings: Settings) -> None:
     """Run the app with uvicorn; the models load (and the index is read) before it listens."""
-    import uvicorn
-
     set_offline_environment()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    assistant = Assistant(settings)
-    log.info("loading models and the index from %s ...", settings.store)
-    assistant.retrieve("warm up")  # fails fast with a clear StoreError when there is no index
-    _ = assistant.backend
-    app = create_app(settings, assistant)
-    if not settings.ui.admin_token:
-        log.info("no admin token configured: upload/delete/re-index are disabled")
-    log.info("serving on http://%s:%s", settings.ui.host, settings.ui.port)
-    uvicorn.run(app, host=settings.ui.host, port=settings.ui.port, log_level="info", proxy_headers=False)
+    sock = bind_socket(settings.ui.host, settings.ui.port)
+    try:
+        assistant = Assistant(settings)
+        log.info("loading models and the index from %s ...", settings.store)
+        assistant.retrieve("warm up")  # fails fast with a clear StoreError when there is no index
+        _ = assistant.backend
+        app = create_app(settings, assistant)
+        if not settings.ui.admin_token:
+            log.info("no admin token configured: upload/delete/re-index are disabled")
+        grace = settings.ui.shutdown_grace_s
+        config = uvicorn.Config(
+            app, log_level="info", proxy_headers=False, timeout_graceful_shutdown=max(1, round(grace))
+        )
+        log.info("serving on http://%s:%s", settings.ui.host, settings.ui.port)
+        BoundedShutdownServer(config, grace).run(sockets=[sock])
+    finally:
+        sock.close()
+
+
+class BoundedShutdownServer(uvicorn.Server):
+    """uvicorn's server, but SIGTERM ends the process within seconds whatever is running.
+
+    uvicorn waits ``grace_s`` for running requests, then cancels them; a request running in
+    a worker thread (an ingest, an upload) cannot be cancelled, and the interpreter would
+    wait for it at exit. So a signal also arms a deadline: a timer thread that exits the
+    process, and behind it an alarm the kernel acts on even while a thread holds the GIL."""
+
+    def __init__(self, config: uvicorn.Config, grace_s: float) -> None:
+        super().__init__(config)
+        self.grace_s = grace_s
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        super().handle_exit(sig, frame)
+        _exit_deadline(self.grace_s + 3.0)
+
+
+def _exit_deadline(seconds: float) -> None:
+    timer = threading.Timer(seconds, lambda: os._exit(128 + signal.SIGTERM))
+    timer.daemon = True
+    timer.start()
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(int(seconds) + 3)

@@ -20,7 +20,7 @@ from core.errors import AssistantError, BackendError, QuestionError, StoreError
 from core.types import Answer, Filters, Turn
 from index.loaders import SUPPORTED_SUFFIXES
 from ui import history
-from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text
+from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text, withheld_table
 from ui.security import AdminError, client_key
 from ui.services import Services
 
@@ -36,6 +36,14 @@ EXAMPLES = [
     "What should we check before publishing open data?",
 ]
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+ADMIN_SESSION_JS = """async (token) => {
+  const url = new URL("api/admin/session", document.baseURI);
+  const headers = token ? {Authorization: "Bearer " + token} : {};
+  try {
+    await fetch(url, {method: token ? "POST" : "DELETE", headers: headers, credentials: "same-origin"});
+  } catch (e) {}
+  return token;
+}"""
 log = logging.getLogger("ui.chat")
 
 
@@ -128,9 +136,9 @@ def _filters_panel(services: Services) -> list[Any]:
         reset = gr.Button("Clear the filters", size="sm", elem_id="clear-filters")
     fields = [documents, publisher, year_from, year_to]
 
-    def choices():
+    def choices(request: gr.Request):
         try:
-            listed = services.documents.list()
+            listed = services.documents.list(services.access(request))
         except AssistantError:
             listed = []
         titles = [(f"{d.get('title') or d['document_id']} ({d['document_id']})", d["document_id"]) for d in listed]
@@ -193,7 +201,10 @@ def _respond(services: Services):
         history_turns = [Turn(t["question"], t["answer"]) for t in turns]
         partial = ""
         try:
-            for event in services.assistant.stream(cleaned, history_turns, None if filters.empty else filters):
+            events = services.assistant.stream(
+                cleaned, history_turns, None if filters.empty else filters, services.access(request)
+            )
+            for event in events:
                 if isinstance(event, Answer):
                     index = len(chat) - 1
                     chat[-1] = {"role": "assistant", "content": answer_markdown(event, history.answer_key(index))}
@@ -206,7 +217,7 @@ def _respond(services: Services):
                     partial += event
                     chat[-1] = {"role": "assistant", "content": markdown_text(partial)}
                     yield "", chat, turns, answers, "", state, keep
-        except AssistantError as exc:
+        except Exception as exc:  # whatever failed, the officer gets a message, never a spinner
             log.exception("the chat could not answer %r", cleaned)
             chat[-1] = {"role": "assistant", "content": f"**Sorry, the assistant could not answer:** {_why(exc)}"}
             yield "", chat, turns, answers, "The assistant could not answer; see the message above.", state, keep
@@ -214,12 +225,12 @@ def _respond(services: Services):
     return respond
 
 
-def _why(exc: AssistantError) -> str:
+def _why(exc: Exception) -> str:
     """What went wrong, for an officer; details (paths, hosts) stay in the server log."""
     if isinstance(exc, QuestionError):
         return markdown_text(str(exc))
     if isinstance(exc, StoreError):
-        return "the document index is unavailable. Please try again later or tell the service desk."
+        return "the document store is unavailable. Please try again in a minute or tell the service desk."
     if isinstance(exc, BackendError):
         return "the answer model is unavailable. Please try again later or tell the service desk."
     return "an unexpected error. Please try again later or tell the service desk."
@@ -241,7 +252,11 @@ def _on_like(services: Services):
         if data.liked in (None, ""):
             return None, gr.update(visible=False), "", "Your rating was removed."
         rating = "up" if data.liked is True or data.liked == "Like" else "down"
-        row = services.record_feedback(answer, rating, source="web")
+        try:
+            row = services.record_feedback(answer, rating, source="web")
+        except AssistantError:
+            log.exception("feedback could not be saved")
+            return None, gr.update(visible=False), "", "Sorry, your rating could not be saved; please try again later."
         thanks = "Thank you: your thumbs " + ("up" if rating == "up" else "down") + " is recorded."
         return row, gr.update(visible=True), "", thanks + " You can add a reason below."
 
@@ -265,9 +280,9 @@ def _reset_feedback():
 
 
 def _documents(services: Services):
-    def refresh():
+    def refresh(request: gr.Request):
         try:
-            listed = services.documents.list()
+            listed = services.documents.list(services.access(request))
         except AssistantError as exc:
             return (f"<p>Cannot read the index: {markdown_text(str(exc))}</p>", *_admin_updates(services, []))
         return (documents_table(listed), *_admin_updates(services, listed))
@@ -278,7 +293,13 @@ def _documents(services: Services):
 def _admin_updates(services: Services, listed: list[dict[str, Any]]) -> tuple:
     if not services.guard.enabled:
         return ()
-    return (gr.update(choices=[d["document_id"] for d in listed], value=None),)
+    choices = [(d["document_id"], d["document_id"]) for d in listed]
+    try:  # files that failed and stayed in the uploads folder can be removed too
+        leftovers = services.documents.leftover_uploads()
+    except AssistantError:
+        leftovers = []
+    choices += [(f"{name} (in the uploads folder, not indexed)", name) for name in leftovers]
+    return (gr.update(choices=choices, value=None),)
 
 
 def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
@@ -297,11 +318,14 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
             file_count="multiple",
             file_types=sorted(SUPPORTED_SUFFIXES),
             elem_id="upload-button",
+            interactive=False,  # until the token is accepted: the upload route needs it
         )
         choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="delete-choice")
         delete = gr.Button("Delete from the index", variant="stop", elem_id="delete-button")
         reindex = gr.Button("Re-index all documents", elem_id="reindex-button")
+        show_withheld = gr.Button("Show withheld sentences", elem_id="withheld-button")
         admin_status = gr.Markdown("", elem_id="admin-status")
+        withheld_html = gr.HTML(elem_id="withheld")
     refresh = _documents(services)
 
     def run(action):
@@ -322,8 +346,32 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
         found = [(Path(p).name, Path(p).read_bytes()) for p in paths or []]
         return services.documents.upload(secret, found)
 
+    def check_token(secret: str):
+        if not (secret or "").strip():
+            return "", gr.update(interactive=False)
+        try:
+            services.guard.check(secret)
+        except AdminError as exc:
+            return f"Refused: {markdown_text(str(exc))}", gr.update(interactive=False)
+        return "Admin token accepted: you can upload, delete and re-index.", gr.update(interactive=True)
+
+    # Gradio stores an upload before any handler runs, so the upload route itself checks for
+    # the token: the browser shows it once and gets a session cookie (ui/security.py).
+    token.change(
+        check_token, [token], [admin_status, upload], js=ADMIN_SESSION_JS, trigger_mode="always_last", **PRIVATE
+    )
     outputs = [admin_status, documents_html, choice]
     upload.upload(run(do_upload), [token, upload], outputs, **PRIVATE)
     delete.click(run(lambda secret, doc: services.documents.delete(secret, doc or "")), [token, choice], outputs, **PRIVATE)
     reindex.click(run(lambda secret: services.documents.reindex(secret)), [token], outputs, **PRIVATE)
+
+    def withheld(secret: str):
+        try:
+            return "", withheld_table(services.documents.flagged(secret))
+        except AdminError as exc:
+            return markdown_text(f"Refused: {exc}"), ""
+        except AssistantError as exc:
+            return markdown_text(f"Failed: {exc}"), ""
+
+    show_withheld.click(withheld, [token], [admin_status, withheld_html], **PRIVATE)
     return [choice]

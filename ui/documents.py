@@ -1,21 +1,33 @@
 """The documents view's actions: list, upload, delete, re-index (the last three admin-only).
 
-Uploads are saved under ``<feedback_db folder>/uploads`` and that folder is ingested as one
-root, so later uploads never sweep earlier ones away. A delete bumps the store's revision, so
-every reader, in this process or another, sees it at its next question.
+Uploads are staged first: written to ``<feedback_db folder>/upload-staging``, parsed there in
+the isolated parser worker (time and memory limits, the ingest's parse limits), and only a file
+that parses is moved into ``<feedback_db folder>/uploads`` and ingested, alone. A bad upload is
+refused with its reason and never reaches the uploads folder, so it cannot affect the next
+upload, a re-index or a restart. A file left in the uploads folder that is not indexed (from an
+older version, or copied there by hand) is listed and can be deleted from the app.
+
+The uploads folder is one root, so later uploads never sweep earlier ones away. A delete bumps
+the store's revision, so every reader, in this process or another, sees it at its next question.
+Sentences withheld at ingest are listed only for the admin (``flagged``); the public listing
+carries their count.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.errors import DocumentError, unavailable
 from core.settings import Settings
-from index.loaders import SUPPORTED_SUFFIXES
+from core.types import EVERYONE, Access
+from index.loaders import FOLDER_NOTES, SUPPORTED_SUFFIXES
 from ui.security import AdminGuard
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -50,20 +62,76 @@ class DocumentAdmin:
         self.guard = guard
         self.embedder_factory = embedder_factory
         self.on_change = on_change  # tells the assistant to re-read the index
-        self.uploads_dir = Path(settings.ui.feedback_db).expanduser().resolve().parent / "uploads"
+        state = Path(settings.ui.feedback_db).expanduser().resolve().parent
+        self.uploads_dir = state / "uploads"
+        self.staging_dir = state / "upload-staging"
+        shutil.rmtree(self.staging_dir, ignore_errors=True)  # left by a crash: never ingested
         self._lock = threading.Lock()  # one write at a time: ingest is not meant to run twice at once
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self, access: Access = EVERYONE) -> list[dict[str, Any]]:
+        """The indexed documents this caller may see; withheld sentences as a count (their
+        text is for the admin)."""
         from index.status import index_status
 
-        return index_status(self.settings)["document_list"]
+        return [
+            {**{k: v for k, v in d.items() if k != "flagged"}, "withheld": len(d.get("flagged") or ())}
+            for d in index_status(self.settings, access=access)["document_list"]
+        ]
+
+    def flagged(self, token: str | None) -> list[dict[str, str]]:
+        """Every sentence withheld at ingest, with its document and the reason (admin only)."""
+        self.guard.check(token)
+        from index.status import index_status
+
+        return [
+            {"document_id": d["document_id"], "title": d.get("title") or "", **flag}
+            for d in index_status(self.settings)["document_list"]
+            for flag in d.get("flagged") or ()
+        ]
+
+    def leftover_uploads(self) -> list[str]:
+        """Files in the uploads folder that are not indexed (they failed, or predate staging)."""
+        if not self.uploads_dir.is_dir():
+            return []
+        records = self._records()
+        own = str(self.uploads_dir)
+        return sorted(
+            f.name
+            for f in self.uploads_dir.iterdir()
+            if not f.name.startswith(".") and not FOLDER_NOTES.match(f.name)
+            and (f.name not in records or records[f.name].root != own)
+        )  # fmt: skip
 
     def upload(self, token: str | None, files: Iterable[tuple[str, bytes]]) -> ActionResult:
-        """Save each (name, bytes) into the uploads folder and ingest that folder."""
+        """Stage and parse each (name, bytes) in isolation; ingest the ones that parse."""
         self.guard.check(token)
         files = list(files)
         if not files:
             return ActionResult(False, "choose at least one file to upload", {})
+        batch = self.staging_dir / uuid.uuid4().hex  # this upload's own: others may run at once
+        try:
+            saved, refused = self._stage_all(files, batch)
+            if not saved:
+                message = "nothing was uploaded: " + _reasons(refused)
+                return ActionResult(False, message, {"skipped": refused})
+            report = self._ingest([self.uploads_dir / name for name in saved], staged=batch)
+        finally:
+            shutil.rmtree(batch, ignore_errors=True)
+        for skip in report.skipped:  # unreadable after all: do not keep it to be skipped again
+            (self.uploads_dir / skip["path"]).unlink(missing_ok=True)
+        skipped = refused + report.skipped
+        message = (
+            f"uploaded {len(saved)} file(s): {len(report.added)} added, {len(report.updated)} updated,"
+            f" {len(report.unchanged)} unchanged"
+        )
+        if skipped:
+            message += f"; {len(skipped)} skipped: " + _reasons(skipped)
+        return ActionResult(True, message, {"uploaded": saved, "report": report.to_dict(), "skipped": skipped})
+
+    def _stage_all(
+        self, files: list[tuple[str, bytes]], batch: Path
+    ) -> tuple[list[str], list[dict[str, str]]]:
+        """(names staged and parsed, refusals with their reasons)."""
         records = self._records()
         own_root = str(self.uploads_dir)
         max_bytes = int(self.settings.ingest.max_file_mb * 1024 * 1024)
@@ -78,30 +146,25 @@ class DocumentAdmin:
                 reason = f"larger than {self.settings.ingest.max_file_mb:g} MB"
             elif clean in records and records[clean].root != own_root:
                 reason = "a document with this name is already indexed from another folder; rename the file"
+            elif clean in saved:
+                reason = "the same file name twice in one upload"
+            else:
+                reason = self._stage(batch, clean, data)
             if reason:
                 refused.append({"path": name, "reason": reason})
-                continue
-            saved.append(clean)
-            self.uploads_dir.mkdir(parents=True, exist_ok=True)
-            (self.uploads_dir / clean).write_bytes(data)
-        if not saved:
-            return ActionResult(False, "nothing was uploaded", {"skipped": refused})
-        report = self._ingest([self.uploads_dir])
-        for skip in report.skipped:  # unreadable: do not keep it to be skipped again next time
-            (self.uploads_dir / skip["path"]).unlink(missing_ok=True)
-        skipped = refused + report.skipped
-        message = (
-            f"uploaded {len(saved)} file(s): {len(report.added)} added, {len(report.updated)} updated,"
-            f" {len(report.unchanged)} unchanged"
-        )
-        if skipped:
-            message += f"; {len(skipped)} skipped"
-        return ActionResult(True, message, {"uploaded": saved, "report": report.to_dict(), "skipped": skipped})
+            else:
+                saved.append(clean)
+        return saved, refused
 
     def delete(self, token: str | None, document_id: str) -> ActionResult:
+        """Remove a document from the index (and its file, if uploaded), or an upload left over."""
         self.guard.check(token)
         records = self._records()
         record = records.get(document_id)
+        if record is None and document_id in self.leftover_uploads():
+            (self.uploads_dir / document_id).unlink(missing_ok=True)
+            message = f"removed '{document_id}' from the uploads folder (it was not indexed)"
+            return ActionResult(True, message, {"document_id": document_id})
         if record is None:
             return ActionResult(False, f"no document '{document_id}' is indexed", {})
         from index.store import open_store
@@ -144,10 +207,38 @@ class DocumentAdmin:
 
         return open_store(self.settings).documents()
 
-    def _ingest(self, paths: list[Path]) -> Any:
+    def _stage(self, batch: Path, name: str, data: bytes) -> str | None:
+        """Write one upload to the staging folder and parse it in isolation; why it fails, or None.
+
+        Parsed in the worker with the ingest's own limits, so a bomb or a 100,000-deep page
+        costs at most the parse time limit and never reaches the uploads folder."""
+        from index.isolation import shared_parser
+
+        staged = batch / name
+        try:
+            batch.mkdir(parents=True, exist_ok=True)
+            staged.write_bytes(data)
+        except OSError as exc:  # a full or read-only disk: say so, keep nothing half-written
+            staged.unlink(missing_ok=True)
+            raise unavailable("the upload staging folder", str(self.staging_dir), exc) from None
+        try:
+            shared_parser(self.settings).parse(staged, name, data, "staged", self.settings)
+        except DocumentError as exc:
+            staged.unlink(missing_ok=True)
+            return str(exc)
+        return None
+
+    def _ingest(self, paths: list[Path], staged: Path | None = None) -> Any:
         from index.ingest import ingest
 
         with self._lock:
+            if staged is not None:
+                try:
+                    self.uploads_dir.mkdir(parents=True, exist_ok=True)
+                    for path in paths:  # parsed cleanly: only now into the uploads folder
+                        (staged / path.name).replace(path)
+                except OSError as exc:  # a full or read-only disk: say so
+                    raise unavailable("the uploads folder", str(self.uploads_dir), exc) from None
             report = ingest(paths, self.settings, embedder_factory=self.embedder_factory)
         self._changed()
         return report
@@ -156,3 +247,6 @@ class DocumentAdmin:
         if self.on_change is not None:
             self.on_change()
 
+
+def _reasons(skipped: list[dict[str, str]]) -> str:
+    return "; ".join(f"{s['path']} ({s['reason']})" for s in skipped)

@@ -7,6 +7,7 @@ every call that they belong to this browser, or to the user the intranet names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
@@ -35,17 +36,21 @@ def answer_key(index: int) -> str:
     return f"m{index}"
 
 
-def rebuild(saved: list[SavedTurn]) -> tuple[list[dict[str, str]], list[dict[str, str]], dict[str, Any]]:
-    """The chat messages, follow-up turns and answers (for feedback) of a saved conversation."""
+def rebuild(
+    saved: list[SavedTurn], screen: Callable[[Answer], Answer] = lambda a: a
+) -> tuple[list[dict[str, str]], list[dict[str, str]], dict[str, Any]]:
+    """The chat messages, follow-up turns and answers (for feedback) of a saved conversation,
+    each answer shown as ``screen`` lets this caller see it now."""
     chat: list[dict[str, str]] = []
     turns: list[dict[str, str]] = []
     answers: dict[str, Any] = {}
     for turn in saved:
+        answer = screen(turn.answer)
         chat.append({"role": "user", "content": markdown_text(turn.question)})
         index = len(chat)
-        chat.append({"role": "assistant", "content": answer_markdown(turn.answer, answer_key(index))})
-        answers[str(index)] = turn.answer.to_dict()
-        turns.append({"question": turn.question, "answer": turn.answer.answer})
+        chat.append({"role": "assistant", "content": answer_markdown(answer, answer_key(index))})
+        answers[str(index)] = answer.to_dict()
+        turns.append({"question": turn.question, "answer": answer.answer})
     return chat, turns[-20:], answers
 
 
@@ -76,7 +81,7 @@ def on_load(services: Services):
             state["conversation"] = None
             keep = gr.update()
             return state, keep, keep, keep, saved_list(services, state, user)
-        chat, turns, answers = rebuild(saved)
+        chat, turns, answers = rebuild(saved, _screen(services, request))
         return state, chat, turns, answers, saved_list(services, state, user)
 
     return load
@@ -91,11 +96,16 @@ def on_open(services: Services):
             message = "Choose a conversation in the list first." if not selected else "That conversation is no longer saved."
             return state, gr.update(), gr.update(), gr.update(), saved_list(services, state, user), message
         state["conversation"] = selected
-        chat, turns, answers = rebuild(saved)
+        chat, turns, answers = rebuild(saved, _screen(services, request))
         message = f"Reopened a conversation of {len(saved)} question(s): ask a follow-up below."
         return state, chat, turns, answers, saved_list(services, state, user), message
 
     return open_selected
+
+
+def _screen(services: Services, request: Any) -> Callable[[Answer], Answer]:
+    access = services.access(request)
+    return lambda answer: services.screen(answer, access)
 
 
 def on_delete(services: Services):

@@ -6,18 +6,25 @@ assistant only answers from the documents). Citations ride along twice: as a "So
 the end of the content (what any client shows) and as an extra ``citations`` field. When
 streaming, checked sentences go out as they are produced; if the pipeline then refuses (the
 sentences do not answer what was asked), the refusal follows them and ``refused`` is true.
+
+Errors use OpenAI's ``{"error": {"message", "type", "param", "code"}}`` (``ui/errors.py``). A
+stream whose first step fails (the store is down) is refused with a plain HTTP error, as
+OpenAI does; a failure once the stream is under way is sent as an error event, then
+``[DONE]``. ``stream_options.include_usage`` adds OpenAI's final usage chunk.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import logging
 import re
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,11 +32,13 @@ from assistant.pipeline import clean_question
 from core.errors import AssistantError
 from core.types import Answer, Turn
 from ui.api import MAX_RAW_QUESTION, rate_limiter
+from ui.errors import error_status, openai_error
 from ui.render import sources_text
 from ui.services import Services
 
 MODEL_ID = "council-assistant"
 SOURCES_TAIL = re.compile(r"\n+Sources:\n.*\Z", re.S)
+log = logging.getLogger("ui.openai")
 
 
 class ChatMessage(BaseModel):
@@ -39,12 +48,19 @@ class ChatMessage(BaseModel):
     content: str | list[dict[str, Any]] | None = None
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")  # temperature, max_tokens...: accepted, not used
 
     model: str = MODEL_ID
     messages: list[ChatMessage] = Field(..., min_length=1, max_length=100)
     stream: bool = False
+    stream_options: StreamOptions | None = None
 
 
 def message_text(message: ChatMessage) -> str:
@@ -95,18 +111,25 @@ def build_openai_router(services: Services) -> APIRouter:
         }
 
     @router.post("/chat/completions", summary="OpenAI-compatible chat (stream=true for SSE)", dependencies=[limited])
-    def chat_completions(body: ChatRequest) -> Any:
+    def chat_completions(body: ChatRequest, request: Request) -> Any:
+        access = services.access(request)
         question, history = question_and_history(body.messages)
         clean_question(question)  # a bad question is a 400 before any stream starts
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         if body.stream:
+            events = services.assistant.stream(question, history, access=access)
+            # The first step (retrieval) runs before the response starts, so a store that is
+            # down is a plain 503 the client can read, not a stream cut short.
+            first = next(events, None)
+            usage = bool(body.stream_options and body.stream_options.include_usage)
+            stream = _Stream(services, completion_id, created, question, usage)
             return StreamingResponse(
-                _sse(services, completion_id, created, question, history),
+                stream.events(itertools.chain([first] if first is not None else [], events)),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        answer = services.assistant.ask(question, history=history)
+        answer = services.assistant.ask(question, history=history, access=access)
         content = full_content(answer)
         citations = answer.to_dict()["citations"]
         return {
@@ -130,47 +153,70 @@ def build_openai_router(services: Services) -> APIRouter:
     return router
 
 
-def _sse(services: Services, completion_id: str, created: int, question: str, history: list[Turn]) -> Iterator[str]:
-    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+class _Stream:
+    """The SSE events of one streamed completion."""
+
+    def __init__(self, services: Services, completion_id: str, created: int, question: str, usage: bool) -> None:
+        self.services = services
+        self.id = completion_id
+        self.created = created
+        self.question = question
+        self.usage = usage
+
+    def _event(self, choices: list[dict[str, Any]], **extra: Any) -> str:
         data = {
-            "id": completion_id,
+            "id": self.id,
             "object": "chat.completion.chunk",
-            "created": created,
+            "created": self.created,
             "model": MODEL_ID,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            "choices": choices,
+            **({"usage": None} if self.usage else {}),
             **extra,
         }
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
 
-    yield chunk({"role": "assistant", "content": ""})
-    streamed, pending = "", ""  # trailing spaces wait for the next piece, so the text ends clean
-    try:
-        for event in services.assistant.stream(question, history):
-            if isinstance(event, Answer):
-                tail = sources_text(event.citations)
-                if event.refused:
-                    # Checked sentences may have streamed before the pipeline judged that they do
-                    # not answer the question; the refusal then follows them, and says so.
-                    tail = f"\n\n{event.answer}" if streamed else event.answer
-                elif tail:
-                    tail = f"\n\n{tail}"
-                if tail:
-                    yield chunk({"content": tail})
-                yield chunk(
-                    {},
-                    "stop",
-                    citations=event.to_dict()["citations"],
-                    refused=event.refused,
-                    answer_id=services.answers.add(event),
-                )
-            elif event:
-                text = pending + event
-                piece = text.rstrip()
-                pending = text[len(piece) :]
-                if piece:
-                    streamed += piece
-                    yield chunk({"content": piece})
-    except AssistantError as exc:
-        error = {"error": {"message": str(exc), "type": type(exc).__name__}}
-        yield f"data: {json.dumps(error)}\n\n"
-    yield "data: [DONE]\n\n"
+    def chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
+        return self._event([{"index": 0, "delta": delta, "finish_reason": finish}], **extra)
+
+    def events(self, answer_events: Iterator[str | Answer]) -> Iterator[str]:
+        yield self.chunk({"role": "assistant", "content": ""})
+        streamed, pending = "", ""  # trailing spaces wait for the next piece, so the text ends clean
+        try:
+            for event in answer_events:
+                if isinstance(event, Answer):
+                    yield from self._final(event, streamed)
+                elif event:
+                    text = pending + event
+                    piece = text.rstrip()
+                    pending = text[len(piece) :]
+                    if piece:
+                        streamed += piece
+                        yield self.chunk({"content": piece})
+        except AssistantError as exc:
+            log.warning("stream %s failed: %s", self.id, exc)
+            yield f"data: {json.dumps(openai_error(error_status(exc), str(exc)))}\n\n"
+        except Exception:  # a bug: the client still gets an error event and [DONE], never a cut
+            log.exception("stream %s failed", self.id)
+            message = "internal error: the assistant could not finish this answer (see the server log)"
+            yield f"data: {json.dumps(openai_error(500, message))}\n\n"
+        yield "data: [DONE]\n\n"
+
+    def _final(self, answer: Answer, streamed: str) -> Iterator[str]:
+        tail = sources_text(answer.citations)
+        if answer.refused:
+            # Checked sentences may have streamed before the pipeline judged that they do
+            # not answer the question; the refusal then follows them, and says so.
+            tail = f"\n\n{answer.answer}" if streamed else answer.answer
+        elif tail:
+            tail = f"\n\n{tail}"
+        if tail:
+            yield self.chunk({"content": tail})
+        yield self.chunk(
+            {},
+            "stop",
+            citations=answer.to_dict()["citations"],
+            refused=answer.refused,
+            answer_id=self.services.answers.add(answer),
+        )
+        if self.usage:
+            yield self._event([], usage=_usage(self.question, streamed + tail))

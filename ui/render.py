@@ -192,7 +192,7 @@ def documents_table(documents: Sequence[dict[str, Any]]) -> str:
         return '<p class="documents-empty">No documents are indexed yet.</p>'
     head = "".join(
         f'<th scope="col">{h}</th>'
-        for h in ("Title", "Publisher", "Year", "Licence", "Chunks", "Ingested", "Document id")
+        for h in ("Title", "Publisher", "Year", "Licence", "Chunks", "Withheld", "Ingested", "Document id")
     )
     rows = []
     for d in documents:
@@ -206,6 +206,7 @@ def documents_table(documents: Sequence[dict[str, Any]]) -> str:
             f"<td>{html_text(str(d.get('year') or ''))}</td>",
             f"<td>{html_text(d.get('licence') or '')}</td>",
             f"<td>{int(d.get('chunks') or 0)}</td>",
+            f"<td>{int(d.get('withheld') or 0)}</td>",
             f"<td>{html_text(str(d.get('ingested_at') or ''))}</td>",
             f"<td><code>{html_text(d['document_id'])}</code></td>",
         ]
@@ -215,5 +216,28 @@ def documents_table(documents: Sequence[dict[str, Any]]) -> str:
     return (
         f'<div class="documents-wrap" role="region" aria-label="Indexed documents" tabindex="0">'
         f'<table class="documents"><caption>{caption}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def withheld_table(flagged: Sequence[dict[str, Any]]) -> str:
+    """Sentences withheld at ingest (admin only): where each was, why, and its text."""
+    if not flagged:
+        return '<p class="withheld-empty">No sentence was withheld from any document.</p>'
+    head = "".join(f'<th scope="col">{h}</th>' for h in ("Document", "Where", "Why", "Withheld text"))
+    rows = []
+    for f in flagged:
+        where = ", ".join(x for x in (f.get("section") or "", f"page {f['page']}" if f.get("page") else "") if x)
+        cells = [
+            f'<th scope="row"><code>{html_text(f.get("document_id") or "")}</code></th>',
+            f"<td>{html_text(where)}</td>",
+            f"<td>{html_text(f.get('reason') or '')}</td>",
+            f"<td>{html_text(f.get('text') or '')}</td>",
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        '<div class="documents-wrap" role="region" aria-label="Withheld sentences" tabindex="0">'
+        f'<table class="documents"><caption>{len(flagged)} sentence(s) withheld at ingest:'
+        " never shown as answers</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )

@@ -1,29 +1,31 @@
 """Who may call the app: allowed origins, a per-client rate limit, and the admin token.
 
-The origin check is a pure ASGI middleware (not ``BaseHTTPMiddleware``) so that it never buffers
-the streamed answers and also covers Gradio's routes. A request from an origin that is not
-allowed is refused *before* it runs (CORS alone would still run a POST and only hide the reply).
+Same-origin is judged against the origins the app is configured to be reached at (its host and
+port, and ``allowed_origins``), never against the request's own ``Host`` header: a page on
+``evil.example`` that resolves its name to this server (DNS rebinding) sends ``Host`` and
+``Origin`` that agree with each other, and must still be refused. The ASGI middleware that
+applies these rules lives in ``ui/middleware.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import json
+import ipaddress
+import secrets
+import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-CORS_METHODS = "GET, POST, DELETE, OPTIONS"
-CORS_HEADERS = "Content-Type, Authorization"
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
+DEFAULT_PORTS = {"http": 80, "https": 443}
+SESSION_COOKIE = "assistant_admin"
+SESSION_SECONDS = 8 * 3600
 
 
 class AdminError(Exception):
@@ -34,34 +36,77 @@ class AdminError(Exception):
         self.status = status
 
 
-def normalise_origin(origin: str) -> str:
-    """``scheme://host[:port]`` in lower case, without a trailing slash or a default port."""
+def normalise_origin(origin: str) -> str | None:
+    """``scheme://host[:port]`` in lower case without a default port; None when malformed.
+
+    An Origin header is exactly a scheme, a host and an optional port: anything with a path,
+    credentials, a query, a bad port or another scheme is not one and is refused."""
     origin = origin.strip().rstrip("/").lower()
     if origin == "null":
         return origin
-    parts = urlsplit(origin)
-    if not parts.scheme or not parts.hostname:
-        return origin
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    port = f":{parts.port}" if parts.port and parts.port != default else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
+    try:
+        parts = urlsplit(origin)
+        port = parts.port
+    except ValueError:  # "http://127.0.0.1:7871.evil.example", "http://h:99999"
+        return None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname or parts.path or parts.query:
+        return None
+    if parts.username is not None or parts.fragment or any(c in origin for c in " \t\\"):
+        return None
+    host = parts.hostname
+    if ":" in host:  # IPv6: brackets back on
+        host = f"[{host}]"
+    port_part = f":{port}" if port is not None and port != DEFAULT_PORTS[parts.scheme] else ""
+    return f"{parts.scheme}://{host}{port_part}"
+
+
+def own_origins(host: str, port: int) -> set[str]:
+    """The origins a server bound to ``host:port`` is reached at, without a proxy in front.
+
+    Bound to a loopback address it answers to every loopback name; bound to every interface
+    (0.0.0.0) also to this machine's name. Any other name (a proxy, a DNS alias) must be
+    listed in ``allowed_origins``."""
+    host = host.strip().lower()
+    names: list[str] = []
+    if host in WILDCARD_HOSTS:
+        names = [*LOOPBACK_NAMES, socket.gethostname().lower()]
+    elif _is_loopback(host):
+        names = list(LOOPBACK_NAMES)
+    else:
+        names = [f"[{host}]" if ":" in host and not host.startswith("[") else host]
+    found = {normalise_origin(f"http://{name}:{port}") for name in names}
+    return {o for o in found if o}
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class OriginPolicy:
-    """Same origin always; other origins only when listed in ``settings.ui.allowed_origins``."""
+    """The app's own origins always; other origins only when listed in ``allowed_origins``."""
 
-    def __init__(self, allowed_origins: Iterable[str] = ()) -> None:
-        self.allowed = {normalise_origin(o) for o in allowed_origins if o.strip()}
+    def __init__(self, allowed_origins: Iterable[str] = (), own: Iterable[str] = ()) -> None:
+        self.own = {o for o in map(normalise_origin, own) if o and o != "null"}
+        listed = {normalise_origin(o) for o in allowed_origins if o.strip()}
+        self.allowed = {o for o in listed if o} - self.own
 
-    def own_origin(self, scheme: str, host: str) -> str:
-        return normalise_origin(f"{scheme}://{host}")
+    @classmethod
+    def from_settings(cls, ui: Any) -> OriginPolicy:
+        return cls(ui.allowed_origins, own_origins(ui.host, ui.port))
 
-    def decide(self, origin: str | None, scheme: str, host: str) -> str:
-        """'same' (or no Origin header), 'cross' (allowed other origin), or 'refused'."""
+    def decide(self, origin: str | None) -> str:
+        """'same' (or no Origin header), 'cross' (an allowed other origin), or 'refused'."""
         if origin is None:
             return "same"
         wanted = normalise_origin(origin)
-        if host and wanted == self.own_origin(scheme, host):
+        if wanted is None:
+            return "refused"
+        if wanted in self.own:
             return "same"
         if wanted in self.allowed:
             return "cross"
@@ -69,6 +114,33 @@ class OriginPolicy:
 
     def frame_ancestors(self) -> str:
         return " ".join(["'self'", *sorted(o for o in self.allowed if o != "null")])
+
+    def content_security_policy(self) -> str:
+        """A CSP the Gradio app, Swagger UI and Redoc work under: everything from this origin.
+
+        Gradio writes its config and our ARIA helper as inline scripts, compiles the ``js=``
+        of events with ``new Function`` and styles its components inline, hence
+        'unsafe-inline' and 'unsafe-eval' for scripts (every string we render is escaped, see
+        ``ui/render.py``). What the policy still holds: nothing loads from or talks to another
+        origin (no beacons, no exfiltration), no plugins, no <base> or form hijack, and only
+        the allow-listed pages may frame the app. Redoc runs its search in a blob: worker."""
+        return "; ".join(
+            [
+                "default-src 'self'",
+                "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+                "style-src 'self' 'unsafe-inline'",
+                "img-src 'self' data: blob:",
+                "font-src 'self' data:",
+                "connect-src 'self'",
+                "media-src 'self' data: blob:",
+                "worker-src 'self' blob:",
+                "frame-src 'self'",
+                "object-src 'none'",
+                "base-uri 'self'",
+                "form-action 'self'",
+                f"frame-ancestors {self.frame_ancestors()}",
+            ]
+        )
 
 
 class RateLimiter:
@@ -100,10 +172,16 @@ class RateLimiter:
 
 
 class AdminGuard:
-    """Admin actions need the token from config; with no token configured they are disabled."""
+    """Admin actions need the token from config; with no token configured they are disabled.
 
-    def __init__(self, token: str | None) -> None:
+    A browser that has shown the token once gets a session cookie (signed with a key that
+    lives only in this process), so that uploads, which Gradio sends before any event runs,
+    can be checked without the token travelling in every request."""
+
+    def __init__(self, token: str | None, clock: Callable[[], float] = time.time) -> None:
         self._token = token or None
+        self._key = secrets.token_bytes(32)
+        self._clock = clock
 
     @property
     def enabled(self) -> bool:
@@ -122,6 +200,21 @@ class AdminGuard:
         scheme, _, value = (authorization or "").partition(" ")
         self.check(value if scheme.lower() == "bearer" else None)
 
+    def new_session(self) -> str:
+        expires = str(int(self._clock()) + SESSION_SECONDS)
+        return f"{expires}.{self._sign(expires)}"
+
+    def session_valid(self, value: str | None) -> bool:
+        if not self.enabled or not value:
+            return False
+        expires, _, signature = value.partition(".")
+        if not expires.isdigit() or not hmac.compare_digest(signature, self._sign(expires)):
+            return False
+        return int(expires) > self._clock()
+
+    def _sign(self, text: str) -> str:
+        return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()
+
 
 def client_key(client: tuple[str, int] | Any | None) -> str:
     """The rate-limit key: the peer address (a proxy in front should set its own limits)."""
@@ -131,76 +224,3 @@ def client_key(client: tuple[str, int] | Any | None) -> str:
     if host is None and isinstance(client, tuple | list) and client:
         host = client[0]
     return str(host or "unknown")
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers") or []:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
-class SecurityMiddleware:
-    """Refuses other origins, answers CORS for allowed ones, and sets framing/sniffing headers."""
-
-    def __init__(self, app: ASGIApp, policy: OriginPolicy) -> None:
-        self.app = app
-        self.policy = policy
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        origin = _header(scope, b"origin")
-        scheme = "https" if scope.get("scheme") in ("https", "wss") else "http"
-        decision = self.policy.decide(origin, scheme, _header(scope, b"host") or "")
-        if decision == "refused":
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008})
-                return
-            await _json_response(send, 403, {"detail": f"requests from origin {origin} are not allowed"})
-            return
-        extra: list[tuple[bytes, bytes]] = [
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"same-origin"),
-            (b"content-security-policy", f"frame-ancestors {self.policy.frame_ancestors()}".encode()),
-        ]
-        if decision == "cross" and origin:
-            extra += [
-                (b"access-control-allow-origin", origin.encode("latin-1")),
-                (b"vary", b"Origin"),
-            ]
-            if scope["type"] == "http" and scope["method"] == "OPTIONS":
-                await _preflight(send, extra)
-                return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", []) if h[0].lower() not in {k for k, _ in extra}]
-                message["headers"] = headers + extra
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
-
-
-async def _preflight(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
-    headers = headers + [
-        (b"access-control-allow-methods", CORS_METHODS.encode()),
-        (b"access-control-allow-headers", CORS_HEADERS.encode()),
-        (b"access-control-max-age", b"600"),
-        (b"content-length", b"0"),
-    ]
-    await send({"type": "http.response.start", "status": 204, "headers": headers})
-    await send({"type": "http.response.body", "body": b""})
-
-
-async def _json_response(send: Send, status: int, payload: dict[str, Any]) -> None:
-    body = json.dumps(payload).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -7,26 +7,27 @@ conversations, one admin guard.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.pipeline import Assistant
-from core.errors import (
-    AssistantError,
-    BackendError,
-    DocumentError,
-    QuestionError,
-    StoreError,
-)
+from core.errors import unavailable
 from core.settings import Settings
-from core.types import Answer
+from core.types import Access, Answer
 from ui.conversations import ConversationStore
 from ui.documents import DocumentAdmin
 from ui.feedback import FeedbackStore, settings_snapshot
+from ui.identity import IdentityPolicy
 from ui.security import AdminGuard, OriginPolicy, RateLimiter
+
+HIDDEN_ANSWER = (
+    "This answer cited a document you can no longer see, so it is not shown. Ask again to get"
+    " an answer from the documents you can see."
+)
 
 
 class RecentAnswers:
@@ -60,6 +61,7 @@ class Services:
     feedback: FeedbackStore
     documents: DocumentAdmin
     conversations: ConversationStore
+    identity: IdentityPolicy
     answers: RecentAnswers = field(default_factory=RecentAnswers)
 
     @classmethod
@@ -72,9 +74,10 @@ class Services:
             assistant=assistant,
             limiter=RateLimiter(settings.ui.rate_limit_per_minute),
             guard=guard,
-            policy=OriginPolicy(settings.ui.allowed_origins),
+            policy=OriginPolicy.from_settings(settings.ui),
             feedback=FeedbackStore(settings.ui.feedback_db, redact_personal_data=redacts),
             conversations=ConversationStore.from_settings(settings.ui, redact_personal_data=redacts),
+            identity=IdentityPolicy.from_settings(settings.ui),
             documents=DocumentAdmin(
                 settings,
                 guard,
@@ -82,13 +85,37 @@ class Services:
             ),
         )
 
+    def access(self, request: Any) -> Access:
+        """Who is asking (a FastAPI or Gradio request): the user and groups a trusted reverse
+        proxy names, or anonymous, who sees only documents that name no groups."""
+        client = getattr(request, "client", None)
+        headers = getattr(request, "headers", None) or {}
+        return self.identity.access_for(getattr(client, "host", None), headers)
+
     def caller(self, request: Any) -> str | None:
         """The user identity a trusted reverse proxy names for this request, or None.
 
         Saved conversations are kept per user when there is one, per browser otherwise.
-        (The proxy header and its trusted addresses are wired with the access groups.)
         """
-        return None
+        return self.access(request).user
+
+    def screen(self, answer: Answer, access: Access) -> Answer:
+        """A saved answer as this caller may see it now: documents whose groups no longer
+        include the caller are dropped from its sources, and an answer that cited one is
+        withheld (its sentences came from that document)."""
+        if access.unrestricted:
+            return answer
+        records = self.assistant.store.documents()
+
+        def visible(c: Any) -> bool:
+            record = records.get(c.doc.document_id)
+            return (record.meta if record else c.doc).visible_to(access)
+
+        sources = tuple(s for s in answer.sources if visible(s))
+        if all(visible(c) for c in answer.citations):
+            return replace(answer, sources=sources)
+        return replace(answer, answer=HIDDEN_ANSWER, citations=(), sources=sources, refused=True,
+                       refusal_reason="a cited document is no longer visible to you")  # fmt: skip
 
     def snapshot(self) -> dict[str, Any]:
         """The settings that produced an answer (no secrets), stored with each feedback row."""
@@ -98,6 +125,12 @@ class Services:
         self, answer: Answer | dict[str, Any], rating: str, reason: str = "", source: str = ""
     ) -> int:
         data = answer.to_dict() if isinstance(answer, Answer) else answer
+        try:
+            return self._add_feedback(data, rating, reason, source)
+        except (sqlite3.Error, OSError) as exc:  # a full or read-only disk
+            raise unavailable("the feedback store", str(self.feedback.path), exc) from exc
+
+    def _add_feedback(self, data: dict[str, Any], rating: str, reason: str, source: str) -> int:
         return self.feedback.add(
             rating=rating,  # type: ignore[arg-type]
             question=str(data.get("question", "")),
@@ -108,14 +141,3 @@ class Services:
             refused=bool(data.get("refused")),
             source=source,
         )
-
-
-def error_status(exc: AssistantError) -> int:
-    """The HTTP status for an assistant error: the user's fault 400, ours 5xx."""
-    if isinstance(exc, QuestionError | DocumentError):
-        return 400
-    if isinstance(exc, StoreError):
-        return 503
-    if isinstance(exc, BackendError):
-        return 502
-    return 500  # IngestError, ConfigError: the server is set up wrongly

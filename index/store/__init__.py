@@ -60,5 +60,6 @@ def open_store(settings: Settings, create: bool = False) -> DocumentStore:
         create=create,
         dense_overfetch=settings.retrieval.dense_overfetch,
         lock_timeout_s=settings.ingest.lock_timeout_s,
+        timeout_s=settings.store_timeout_s,
         bm25_max_postings=settings.retrieval.bm25_max_postings,
     )

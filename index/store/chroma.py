@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from core.errors import StoreError
+from core.errors import StoreError, unavailable
 from index.store.base import (
     ChunkRow,
     DocumentRecord,
@@ -63,6 +63,7 @@ class ChromaStore:
         create: bool = False,
         dense_overfetch: int = 4,
         lock_timeout_s: float = 3600.0,
+        timeout_s: float | None = None,
         bm25_max_postings: int | None = None,
     ) -> None:
         if not 3 <= len(collection) <= 60:
@@ -74,6 +75,8 @@ class ChromaStore:
         self.bm25_max_postings = bm25_max_postings
         if not create:
             _check_exists(location, collection)
+        if is_remote(location):
+            CLIENTS.get(location, timeout_s)  # a server that does not answer in time is down
         self._generation = -1
         self._chunks: Any = None
         self._docs: Any = None
@@ -111,9 +114,9 @@ class ChromaStore:
                         self.collection + DOCS_SUFFIX, embedding_function=None
                     )
             except Exception as exc:
-                if not self._create:
+                if not self._create and _is_missing(exc):
                     raise _missing(self.location, self.collection) from None
-                raise StoreError(f"cannot open collection '{self.collection}': {exc}") from None
+                raise unavailable("the document store", describe_store(self.location), exc) from None
             self._generation = generation
         return self._chunks, self._docs
 
@@ -126,7 +129,7 @@ class ChromaStore:
             except StoreError:
                 raise
             except Exception as exc:  # chromadb raises many types for "cannot reach / failed"
-                raise StoreError(f"the document store is unavailable ({what}: {exc})") from None
+                raise unavailable("the document store", describe_store(self.location), exc) from None
 
     def _read(self, what: str, call: Callable[[Any, Any], T]) -> T:
         """A read; on an embedded store, once more after re-opening when it fails, since another
@@ -423,6 +426,13 @@ def _where(scope: Scope, records: dict[str, DocumentRecord]) -> dict[str, Any] |
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def _is_missing(exc: Exception) -> bool:
+    """chromadb's "no such collection" (a server that is down is something else)."""
+    from chromadb.errors import NotFoundError
+
+    return isinstance(exc, NotFoundError | ValueError)
 
 
 def _check_exists(location: str, collection: str) -> None:

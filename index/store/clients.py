@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
-from core.errors import StoreError
+from core.errors import StoreError, unavailable
 
 
 def is_remote(store: str) -> bool:
@@ -91,12 +91,17 @@ class Clients:
         self._seen: dict[tuple[str, str], int] = {}
         self._rw = _ReadersWriter()
 
-    def get(self, location: str) -> tuple[int, Any]:
-        """(generation, client); the generation changes when clients are re-opened."""
+    def get(self, location: str, timeout_s: float | None = None) -> tuple[int, Any]:
+        """(generation, client); the generation changes when clients are re-opened.
+
+        ``timeout_s`` (settings.store_timeout_s) bounds every call to a server: chromadb's
+        HTTP client would otherwise wait for ever on one that hangs."""
         with self._lock:
             client = self._clients.get(location)
             if client is None:
-                client = self._clients[location] = _make_client(location)
+                client = self._clients[location] = _make_client(location, timeout_s or DEFAULT_TIMEOUT_S)
+            elif timeout_s is not None:
+                _set_timeout(client, timeout_s)
             return self._generation, client
 
     @contextmanager
@@ -127,10 +132,19 @@ class Clients:
         return not is_remote(location) and seen is not None and seen != revision
 
 
+DEFAULT_TIMEOUT_S = 30.0
 CLIENTS = Clients()
 
 
-def _make_client(store: str) -> Any:
+def _set_timeout(client: Any, seconds: float) -> None:
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
+
+
+def _make_client(store: str, timeout_s: float) -> Any:
     import chromadb
 
     try:
@@ -144,6 +158,7 @@ def _make_client(store: str) -> Any:
                 ssl=url.scheme == "https",
                 settings=chroma_settings(),
             )
+            _set_timeout(client, timeout_s)
             client.heartbeat()
             return client
         os.makedirs(store, exist_ok=True)
@@ -151,6 +166,4 @@ def _make_client(store: str) -> Any:
     except StoreError:
         raise
     except Exception as exc:  # chromadb raises many types for "cannot reach / cannot open"
-        raise StoreError(
-            f"the document store is unavailable: cannot open the Chroma store at {store} ({exc})"
-        ) from None
+        raise unavailable("the document store", describe_store(store), exc) from None

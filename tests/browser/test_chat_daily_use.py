@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from webtest import LiveServer, free_port, out_of_view, run_axe, web_settings
+from webtest import LiveServer, out_of_view, run_axe, web_settings
 
 from ui.history import BROWSER_KEY
 
@@ -137,7 +137,7 @@ def test_conversations_survive_reload_and_restart_and_stay_private(browser, corp
     from ui.app import create_app
 
     settings = web_settings(corpus_settings, tmp_path)
-    port = free_port()
+    port = settings.ui.port  # the origin the app trusts (see OriginPolicy)
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     with LiveServer(create_app(settings, corpus_assistant), port=port) as server:

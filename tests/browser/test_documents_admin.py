@@ -73,12 +73,13 @@ def test_upload_ask_and_delete_with_hostile_documents(page, admin_web, axe_sourc
     upload = page.locator("input[type=file]")  # the upload button's hidden file input
 
     page.get_by_label("Admin token").fill("not-the-token")
-    upload.set_input_files([str(docs / "parking-permits.md")])
     wait_status(page, "Refused")
     assert "wrong" in admin_status(page)
+    assert page.locator("#upload-button").is_disabled()  # and its route refuses uploads without the token
     assert page.locator("#documents tbody tr").count() == 1
 
     page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    wait_status(page, "Admin token accepted")
     upload.set_input_files([str(docs / "parking-permits.md"), str(docs / "visitor-vouchers.txt")])
     wait_status(page, "uploaded 2 file(s): 2 added")
     rows = page.locator("#documents tbody tr")

@@ -187,10 +187,10 @@ def test_documents_view(page, web_app, axe_source, output_dir) -> None:
     table.wait_for()
     assert table.locator("tbody tr").count() == 12
     headers = table.locator("thead th").all_inner_texts()
-    assert headers == ["Title", "Publisher", "Year", "Licence", "Chunks", "Ingested", "Document id"]
+    assert headers == ["Title", "Publisher", "Year", "Licence", "Chunks", "Withheld", "Ingested", "Document id"]
     row = table.locator("tbody tr", has_text="ncsc-zero-trust-architecture-principles.md")
     cells = row.locator("td").all_inner_texts()
-    assert cells[1] == "2021" and int(cells[3]) > 0 and cells[4][:2] == "20"
+    assert cells[1] == "2021" and int(cells[3]) > 0 and cells[4] == "0" and cells[5][:2] == "20"
     assert page.get_by_label("Admin token").is_visible()  # a token is configured
     page.screenshot(path=str(output_dir / "web-documents.png"), full_page=True)
     assert run_axe(page, axe_source, "documents", output_dir) == []

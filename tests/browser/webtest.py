@@ -6,10 +6,10 @@ import functools
 import http.server
 import json
 import secrets
-import socket
 import threading
-import time
 from pathlib import Path
+
+from servers import LiveServer, free_port  # noqa: F401  (the browser tests import them from here)
 
 from core.settings import Settings, UISettings
 
@@ -25,39 +25,6 @@ CHROMIUM_ARGS = [
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 INSTALL_HINT = "run scripts/install-browser.sh (Debian chromium + axe-core from npm)"
 ADMIN_TOKEN = "browser-admin-" + secrets.token_hex(8)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """uvicorn serving an ASGI app on 127.0.0.1 in a daemon thread."""
-
-    def __init__(self, app, port: int | None = None) -> None:
-        import uvicorn
-
-        self.port = port or free_port()  # a restart on the same port keeps the browser's origin
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.time() + 60
-        while not self.server.started:
-            if time.time() > deadline or not self.thread.is_alive():
-                raise RuntimeError(f"the app did not start on port {self.port}")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.server.force_exit = True  # the browser may still hold the chat's event stream open
-        self.thread.join(timeout=15)
 
 
 class StaticSite:
@@ -88,6 +55,7 @@ def web_settings(base: Settings, folder: Path, **ui) -> Settings:
         admin_token=ADMIN_TOKEN,
         rate_limit_per_minute=1000,
         feedback_db=folder / "feedback.sqlite3",
+        port=free_port(),  # the LiveServer listens there: the app's own origin
     )
     values.update(ui)
     return base.model_copy(update={"ui": UISettings(**values)})

@@ -118,7 +118,7 @@ def test_errors_are_one_line_with_a_non_zero_exit(tmp_path) -> None:
     assert_one_line_error(
         cli("status", "--store", f"http://127.0.0.1:{free_port()}", "--json", timeout=60),
         1,
-        "cannot open the Chroma store at http://127.0.0.1:",
+        "the document store is unavailable (http://127.0.0.1:",
     )
     assert_one_line_error(
         cli("status", "--store", str(tmp_path / "s"), "--collection", "ab"), 1, "3 to 60 characters"
@@ -145,3 +145,32 @@ def test_usage_errors_exit_2() -> None:
     done = cli("frobnicate")
     assert done.returncode == 2 and "invalid choice" in done.stderr
     assert cli("ask").returncode == 2
+
+
+def _tree(folder: Path) -> dict[str, float]:
+    return {str(p): p.stat().st_mtime for p in folder.rglob("*")} if folder.exists() else {}
+
+
+def test_eval_writes_only_where_it_is_told(tmp_path) -> None:
+    """The store, the report and the baselines' cache go where --store and --out say; nothing
+    lands in the project's .assistant/ or evals/runs/, and no \\r progress reaches a log."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "bins.md").write_text("# Bin collections\n\nGrey bins are collected every Tuesday morning.\n")
+    (corpus / "parking.md").write_text("# Parking permits\n\nA resident parking permit costs £40 a year.\n")
+    dataset = tmp_path / "golden.jsonl"
+    dataset.write_text(
+        json.dumps({"id": "q1", "type": "answerable", "question": "When are grey bins collected?",
+                    "expected_documents": ["bins.md"], "key_facts": ["Tuesday"]}) + "\n"
+    )  # fmt: skip
+    watched = [ROOT / ".assistant", ROOT / "evals" / "runs"]
+    before = [_tree(folder) for folder in watched]
+    store, out = tmp_path / "store", tmp_path / "out"
+    done = cli("eval", "--dataset", str(dataset), "--corpus", str(corpus), "--store", str(store),
+               "--out", str(out), "--no-judge", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "\r" not in done.stderr
+    assert json.loads(done.stdout)["questions"] == 1
+    assert (store / "eval-cache" / "embeddings.sqlite3").is_file()
+    assert (out / "report.json").is_file()
+    assert [_tree(folder) for folder in watched] == before

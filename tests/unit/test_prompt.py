@@ -10,7 +10,6 @@ from assistant.backends.base import NO_ANSWER
 from assistant.backends.prompt import (
     HISTORY_TURNS,
     SYSTEM_PROMPT,
-    WITHHELD,
     answer_messages,
     defuse,
     format_passages,
@@ -20,10 +19,10 @@ from assistant.backends.prompt import (
     parse_rewrite,
     passage_budget_chars,
     rewrite_messages,
-    withhold_instructions,
 )
 from core.text import split_sentences
 from core.types import DocumentMeta, Passage, Turn
+from index.poison import WITHHELD, withhold_instructions
 
 pytestmark = pytest.mark.unit
 

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
-from starlette.testclient import TestClient
 
 from ui.security import (
     AdminError,
     AdminGuard,
     OriginPolicy,
     RateLimiter,
-    SecurityMiddleware,
     client_key,
     normalise_origin,
+    own_origins,
 )
 
 pytestmark = pytest.mark.unit
@@ -28,6 +24,7 @@ pytestmark = pytest.mark.unit
         ("http://host:80", "http://host"),
         ("https://host:443", "https://host"),
         ("http://host:8080", "http://host:8080"),
+        ("http://[::1]:7860", "http://[::1]:7860"),
         ("null", "null"),
     ],
 )
@@ -35,22 +32,59 @@ def test_normalise_origin(given: str, expected: str) -> None:
     assert normalise_origin(given) == expected
 
 
-def test_origin_policy_same_origin_only_by_default() -> None:
-    policy = OriginPolicy()
-    assert policy.decide(None, "http", "127.0.0.1:7860") == "same"
-    assert policy.decide("http://127.0.0.1:7860", "http", "127.0.0.1:7860") == "same"
-    assert policy.decide("http://localhost:7860", "http", "127.0.0.1:7860") == "refused"
-    assert policy.decide("https://127.0.0.1:7860", "http", "127.0.0.1:7860") == "refused"
-    assert policy.decide("null", "http", "127.0.0.1:7860") == "refused"
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        "http://127.0.0.1:7871.evil.example",  # a "port" that is not a number
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:-1",
+        "http://127.0.0.1:7860/path",
+        "http://user@127.0.0.1:7860",
+        "http://127.0.0.1:7860?x=1",
+        "ftp://127.0.0.1",
+        "javascript:alert(1)",
+        "127.0.0.1:7860",
+        "http://",
+        "http://[::1",
+        "",
+        "http://a b",
+    ],
+)
+def test_malformed_origins_are_none(malformed: str) -> None:
+    assert normalise_origin(malformed) is None
+    assert OriginPolicy(["http://127.0.0.1:7860"], own_origins("127.0.0.1", 7860)).decide(malformed) == "refused"
+
+
+def test_own_origins_from_the_configured_address() -> None:
+    loopback = {"http://127.0.0.1:7860", "http://localhost:7860", "http://[::1]:7860"}
+    assert own_origins("127.0.0.1", 7860) == loopback
+    assert own_origins("localhost", 7860) == loopback
+    assert own_origins("10.1.2.3", 8080) == {"http://10.1.2.3:8080"}
+    assert own_origins("assistant.council.gov.uk", 80) == {"http://assistant.council.gov.uk"}
+    assert loopback <= own_origins("0.0.0.0", 7860)
+
+
+def test_origin_policy_same_origin_is_the_configured_one_not_the_host_header() -> None:
+    policy = OriginPolicy((), own_origins("127.0.0.1", 7860))
+    assert policy.decide(None) == "same"
+    assert policy.decide("http://127.0.0.1:7860") == "same"
+    assert policy.decide("http://localhost:7860") == "same"
+    assert policy.decide("http://127.0.0.1:7861") == "refused"
+    assert policy.decide("https://127.0.0.1:7860") == "refused"
+    assert policy.decide("http://evil.example:7860") == "refused"  # DNS rebinding: Host agrees, still refused
+    assert policy.decide("null") == "refused"
     assert policy.frame_ancestors() == "'self'"
 
 
 def test_origin_policy_allows_listed_origins_only() -> None:
-    policy = OriginPolicy(["https://intranet.example.gov.uk/", " "])
-    assert policy.decide("https://INTRANET.example.gov.uk", "http", "a:1") == "cross"
-    assert policy.decide("https://intranet.example.gov.uk.evil.test", "http", "a:1") == "refused"
-    assert policy.decide("http://intranet.example.gov.uk", "http", "a:1") == "refused"
+    policy = OriginPolicy(["https://intranet.example.gov.uk/", " ", "http://bad:port"], own_origins("127.0.0.1", 7860))
+    assert policy.decide("https://INTRANET.example.gov.uk") == "cross"
+    assert policy.decide("https://intranet.example.gov.uk.evil.test") == "refused"
+    assert policy.decide("http://intranet.example.gov.uk") == "refused"
     assert policy.frame_ancestors() == "'self' https://intranet.example.gov.uk"
+    csp = policy.content_security_policy()
+    assert "frame-ancestors 'self' https://intranet.example.gov.uk" in csp
+    assert "default-src 'self'" in csp and "object-src 'none'" in csp
 
 
 def test_rate_limiter_window_and_keys() -> None:
@@ -87,46 +121,21 @@ def test_admin_guard() -> None:
         guard.check_bearer("Basic s3cret-token")
 
 
+def test_admin_sessions_are_signed_and_expire() -> None:
+    now = [1_000_000.0]
+    guard = AdminGuard("s3cret-token", clock=lambda: now[0])
+    session = guard.new_session()
+    assert guard.session_valid(session)
+    expires, _, signature = session.partition(".")
+    assert not guard.session_valid(f"{int(expires) + 9999}.{signature}")  # a longer life is not signed
+    assert not guard.session_valid(session + "0")
+    assert not guard.session_valid("") and not guard.session_valid(None) and not guard.session_valid("x.y")
+    assert not AdminGuard("s3cret-token").session_valid(session)  # another process, another key
+    now[0] += 9 * 3600
+    assert not guard.session_valid(session)
+    assert not AdminGuard(None).session_valid(AdminGuard(None).new_session())
+
+
 def test_client_key() -> None:
     assert client_key(("10.0.0.5", 5555)) == "10.0.0.5"
     assert client_key(None) == "unknown"
-
-
-def _app(calls: list[str], allowed: list[str]) -> TestClient:
-    async def endpoint(request):
-        calls.append(request.method)
-        return PlainTextResponse("ran")
-
-    inner = Starlette(routes=[Route("/x", endpoint, methods=["GET", "POST"])])
-    return TestClient(SecurityMiddleware(inner, OriginPolicy(allowed)), base_url="http://app.test")
-
-
-def test_middleware_refuses_other_origins_before_running_anything() -> None:
-    calls: list[str] = []
-    client = _app(calls, ["https://intranet.test"])
-    refused = client.post("/x", headers={"Origin": "https://evil.test"})
-    assert refused.status_code == 403
-    assert "https://evil.test" in refused.json()["detail"]
-    assert calls == []  # the endpoint never ran
-
-    same = client.post("/x", headers={"Origin": "http://app.test"})
-    assert same.status_code == 200 and same.text == "ran"
-    assert "access-control-allow-origin" not in same.headers
-    assert same.headers["content-security-policy"] == "frame-ancestors 'self' https://intranet.test"
-    assert same.headers["x-content-type-options"] == "nosniff"
-
-    cross = client.post("/x", headers={"Origin": "https://intranet.test"})
-    assert cross.status_code == 200
-    assert cross.headers["access-control-allow-origin"] == "https://intranet.test"
-    assert calls == ["POST", "POST"]
-
-
-def test_middleware_answers_preflight_for_allowed_origins() -> None:
-    calls: list[str] = []
-    client = _app(calls, ["https://intranet.test"])
-    headers = {"Origin": "https://intranet.test", "Access-Control-Request-Method": "POST"}
-    preflight = client.options("/x", headers=headers)
-    assert preflight.status_code == 204
-    assert "POST" in preflight.headers["access-control-allow-methods"]
-    assert client.options("/x", headers={**headers, "Origin": "https://evil.test"}).status_code == 403
-    assert calls == []

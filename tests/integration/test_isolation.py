@@ -1,0 +1,71 @@
+"""The parser worker: a file that hangs, crashes, eats memory or breaks the parser costs only
+its own worker; the next file gets a fresh one, and every failure is a one-line reason."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from core.errors import DocumentError
+from core.settings import ParseLimits, Settings
+from index.isolation import IsolatedParser
+
+pytestmark = pytest.mark.integration
+
+
+def parser(target: str, **limits) -> IsolatedParser:
+    settings = Settings()
+    settings = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"limits": ParseLimits(**limits)})}
+    )
+    return IsolatedParser(settings, target=f"parse_targets:{target}")
+
+
+def reason_of(isolated: IsolatedParser, *args) -> str:
+    with pytest.raises(DocumentError) as caught:
+        isolated.parse(*args)
+    reason = str(caught.value)
+    assert reason and "\n" not in reason
+    return reason
+
+
+def test_one_worker_serves_many_files() -> None:
+    with parser("echo") as isolated:
+        first, second = isolated.parse("a"), isolated.parse("b")
+        assert first.startswith("parsed a") and second.startswith("parsed b")
+        assert first.split()[-1] == second.split()[-1] != str(os.getpid())  # same worker, not us
+        assert isolated.stats.started == 1 and isolated.stats.files == 2
+
+
+def test_a_file_that_hangs_is_stopped_at_the_time_limit_and_the_next_is_parsed() -> None:
+    with parser("spin", parse_timeout_s=2) as isolated:
+        started = time.monotonic()
+        assert "longer than 2 s" in reason_of(isolated, 60)
+        assert time.monotonic() - started < 30
+        assert isolated.parse(0.01) == "spun"  # a fresh worker
+        assert isolated.stats.timeouts == 1 and isolated.stats.started == 2
+
+
+def test_a_file_that_eats_memory_hits_the_memory_limit() -> None:
+    with parser("allocate", parse_memory_mb=600) as isolated:
+        assert "more than 600 MB" in reason_of(isolated, 2000)
+        assert isolated.parse(10) == 10 * 1024 * 1024
+        assert isolated.stats.crashes == 1 and isolated.stats.peak_rss_mb < 600
+
+
+def test_a_file_that_crashes_the_parser_is_skipped() -> None:
+    with parser("crash") as isolated:
+        assert "crashed the parser (SIGSEGV)" in reason_of(isolated, "x")
+        assert isolated.stats.crashes == 1
+
+
+def test_parser_errors_become_one_line_reasons() -> None:
+    with parser("refuse") as isolated:
+        assert reason_of(isolated, "the file is empty") == "the file is empty"
+    with parser("fail") as isolated:
+        assert reason_of(isolated, "x") == "cannot be parsed (ValueError: something inside the parser broke)"
+    with parser("recurse") as isolated:
+        assert "nested too deeply" in reason_of(isolated, 0)
+        assert isolated.stats.started == 1  # a recursion error leaves the worker usable

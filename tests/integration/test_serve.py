@@ -1,0 +1,151 @@
+"""``python -m assistant serve`` as a real process: a busy port fails at once with its own exit
+code, and SIGTERM stops the server within seconds, even in the middle of an upload's ingest."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from servers import ROOT, free_port, run_cli, stop_process
+
+pytestmark = pytest.mark.integration
+
+TOKEN = "serve-test-admin-token"
+
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory, corpus_dir, embedder) -> str:
+    from core.settings import Settings
+    from index.ingest import ingest
+
+    store = str(tmp_path_factory.mktemp("serve-store") / "store")
+    ingest([corpus_dir / "techuk-demystifying-the-smart-city-news.md"], Settings(store=store), embedder_factory=lambda: embedder)
+    return store
+
+
+def test_a_busy_port_fails_at_once_with_exit_code_4(small_store) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run_cli("serve", "--store", small_store, "--port", str(port), timeout=120)
+    assert done.returncode == 4, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert lines == [lines[-1]] and lines[0].startswith("error: "), done.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in lines[0] and "--port" in lines[0]
+    assert "loading models" not in done.stderr  # checked before anything slow
+
+
+def start_server(store: str, tmp: Path, port: int) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        ASSISTANT_UI__ADMIN_TOKEN=TOKEN,
+        ASSISTANT_UI__FEEDBACK_DB=str(tmp / "feedback.sqlite3"),
+        ASSISTANT_UI__SHUTDOWN_GRACE_S="2",
+    )
+    log = open(tmp / "serve.log", "wb")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "serve", "--store", store, "--port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError((tmp / "serve.log").read_text())
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    stop_process(process)
+    raise TimeoutError((tmp / "serve.log").read_text())
+
+
+def long_document() -> bytes:
+    """About 1.5 MB of distinct sentences: thousands of chunks, minutes of embedding."""
+    words = ["parking", "waste", "housing", "planning", "licensing", "libraries", "transport", "schools"]
+    lines = [
+        f"Section {i}. The {words[i % 8]} service reviewed case {i * 7919 % 100003} on day {i % 365}"
+        f" and wrote to {i % 97} residents about the {words[(i * 3) % 8]} budget of {i * 13} pounds."
+        for i in range(12_000)
+    ]
+    return ("# Service log\n\n" + "\n\n".join(lines)).encode()
+
+
+def test_sigterm_stops_the_server_within_seconds_during_an_upload(small_store, tmp_path) -> None:
+    port = free_port()
+    process = start_server(small_store, tmp_path, port)
+    try:
+        upload: dict[str, object] = {}
+
+        def send() -> None:
+            try:
+                upload["response"] = httpx.post(
+                    f"http://127.0.0.1:{port}/api/documents",
+                    files={"files": ("service-log.md", long_document(), "text/markdown")},
+                    headers={"Authorization": f"Bearer {TOKEN}"},
+                    timeout=300,
+                )
+            except httpx.HTTPError as exc:
+                upload["error"] = exc
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        saved = tmp_path / "uploads" / "service-log.md"
+        deadline = time.time() + 60
+        while not saved.exists() and time.time() < deadline:
+            time.sleep(0.2)
+        assert saved.exists(), "the upload never reached the server"
+        time.sleep(2)  # the ingest is now parsing and embedding
+        assert process.poll() is None and sender.is_alive(), "the ingest finished too soon to test anything"
+
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        took = time.monotonic() - started
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert took < 12, f"SIGTERM took {took:.1f} s"
+    assert process.returncode in (-signal.SIGTERM, 128 + signal.SIGTERM), process.returncode
+    sender.join(timeout=10)
+    assert "response" not in upload  # cut off, not answered as if it had finished
+
+    # The store is still whole: the killed ingest left every document at a committed version.
+    status = run_cli("status", "--store", small_store, "--json")
+    assert status.returncode == 0, status.stderr
+    assert '"techuk-demystifying-the-smart-city-news.md"' in status.stdout
+
+
+def test_sigterm_on_an_idle_server(small_store, tmp_path) -> None:
+    port = free_port()
+    process = start_server(small_store, tmp_path, port)
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    assert time.monotonic() - started < 8
+    assert process.returncode in (0, -signal.SIGTERM, 128 + signal.SIGTERM)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def test_the_exit_deadline_holds_even_while_a_thread_keeps_the_gil() -> None:
+    """The backstop behind the graceful shutdown: a regex that backtracks for minutes holds
+    the GIL, so no Python code (not even the timer) can run; the kernel's alarm still acts."""
+    code = (
+        "import re; from ui.app import _exit_deadline; _exit_deadline(1.0); "
+        "re.match(r'(a+)+$', 'a' * 40 + 'b')"
+    )
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60, capture_output=True)
+    assert time.monotonic() - started < 15
+    assert done.returncode in (-signal.SIGALRM, 128 + signal.SIGTERM), done
