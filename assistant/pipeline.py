@@ -16,6 +16,14 @@ from assistant.answer_type import missing_fact
 from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
 from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.followup import standalone_question
+from assistant.question import shape_of
+from assistant.refusal import (
+    CALIBRATIONS,
+    Calibration,
+    calibrate,
+    declines_only,
+    missing_constraints,
+)
 from assistant.retrieval import HybridRetriever, Retrieved
 from core.errors import QuestionError
 from core.settings import AnswerSettings, Settings
@@ -141,9 +149,13 @@ class Assistant:
         retrieved = self.retriever.retrieve(standalone, filters, access=access)
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
-        passages = retrieved.passages
+        passages = self._with_outlines(standalone, retrieved.passages)
+        calibration = self.calibration()
+        threshold = calibration.threshold if calibration else self.settings.answer.refusal.threshold
         evidence = {
             "score": evidence_score(retrieved, self.settings.answer),
+            "threshold": threshold,
+            "dense_floor": calibration.dense_floor if calibration else 0.0,
             "query_coverage": round(retrieved.query_coverage, 4),
             "top_dense": round(retrieved.top_dense, 4),
             "unknown_names": list(retrieved.unknown_names),
@@ -161,7 +173,7 @@ class Assistant:
                 **fields,
             )
 
-        refusal = self._weak_evidence(retrieved)
+        refusal = self._weak_evidence(retrieved, threshold, evidence["dense_floor"])
         checked = None
         if refusal is None:
             t0 = time.perf_counter()
@@ -190,26 +202,63 @@ class Assistant:
 
     def _unanswered(self, question: str, draft: str, checked: CheckedAnswer) -> str | None:
         """Why a drafted answer does not answer after all, or None."""
-        if draft.strip().startswith(NO_ANSWER) or not draft.strip():
+        if draft.strip().startswith(NO_ANSWER) or not draft.strip() or declines_only(draft):
             return "the passages found do not answer the question"
         if not checked.kept_sentences:
             return "no sentence of the draft answer was supported by the passages it cited"
         missing = missing_fact(question, checked.text)
         if missing:
             return f"the passages found are on the topic but do not state {missing}"
+        if self.settings.answer.refusal.check_constraints:
+            absent = missing_constraints(question, checked.text, checked.citations)
+            if absent:
+                names = ", ".join(f"'{n}'" for n in absent)
+                return f"the passages found are on the topic but do not mention {names}"
         return None
 
-    def _weak_evidence(self, retrieved: Retrieved) -> str | None:
+    def _weak_evidence(self, retrieved: Retrieved, threshold: float, dense_floor: float) -> str | None:
         if not retrieved.passages:
             return retrieved.out_of_scope or "nothing in the index matched the question"
         if retrieved.unknown_names:
             names = ", ".join(f"'{n}'" for n in retrieved.unknown_names)
             return f"the documents never mention {names}"
-        threshold = self.settings.answer.refusal.threshold
         score = evidence_score(retrieved, self.settings.answer)
         if score < threshold:
             return f"the evidence is too weak (score {score:.2f} < {threshold:.2f})"
+        if retrieved.top_dense < dense_floor:
+            return (
+                f"no passage is closer in meaning than off-topic questions come"
+                f" ({retrieved.top_dense:.2f} < {dense_floor:.2f})"
+            )
         return None
+
+    def _with_outlines(self, question: str, passages: list[Passage]) -> list[Passage]:
+        """A question about structure ("how many points", "principle 7") gets the outline
+        chunks of the documents retrieval put first, ahead of the other passages."""
+        if not passages or not shape_of(question).structural:
+            return passages
+        documents = list(dict.fromkeys(p.doc.document_id for p in passages))[:2]
+        have = {p.chunk_id for p in passages}
+        outlines = [p for p in self.retriever.outlines(documents) if p.chunk_id not in have]
+        if not outlines:
+            return passages
+        return (outlines + passages)[: max(len(passages), len(outlines))]
+
+    def calibration(self) -> Calibration | None:
+        """This collection's evidence levels (computed once per store revision), or None."""
+        cfg = self.settings.answer.refusal
+        if not cfg.calibrate:
+            return None
+        retriever = self.retriever
+
+        def score_of(question: str) -> tuple[float, float]:
+            retrieved = retriever.retrieve(question)
+            return evidence_score(retrieved, self.settings.answer), retrieved.top_dense
+
+        return CALIBRATIONS.get(
+            (*retriever.revision(), self.settings.embed_model, cfg.model_dump_json()),
+            lambda: calibrate(score_of, retriever.section_headings(), cfg),
+        )
 
     def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
         closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]

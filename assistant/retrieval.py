@@ -25,6 +25,10 @@ from core.settings import Settings
 from core.text import content_terms
 from core.types import EVERYONE, Access, Filters, Passage
 from index.store import DocumentRecord, DocumentStore, Scope, StoredChunk
+from index.store.base import chunk_id_for
+
+OUTLINE_SECTION = " > Outline: "  # the section of the chunks ``index.outline`` makes
+OUTLINE_TAIL = 6  # a document's outline chunks are among its last this many
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,40 @@ class HybridRetriever:
         top_dense = max(dense.values(), default=0.0)
         unknown = self._unknown_names(query, scope)
         return Retrieved(passages, coverage, top_dense, timings, unknown)
+
+    def outlines(self, document_ids: list[str], limit: int = 3) -> list[Passage]:
+        """The outline chunks (``index.outline``) of these documents, in their order.
+
+        Chunking puts a document's outlines last, so only its final few chunks are fetched.
+        """
+        records = self.store.documents()
+        wanted = []
+        for document_id in document_ids:
+            record = records.get(document_id)
+            if record is not None:
+                first = max(0, record.chunks - OUTLINE_TAIL)
+                wanted += [chunk_id_for(document_id, record.doc_hash, i) for i in range(first, record.chunks)]
+        order = {d: i for i, d in enumerate(document_ids)}
+        found = []
+        for chunk in self.store.fetch(wanted):
+            record = records.get(chunk.document_id)
+            if record and record.doc_hash == chunk.doc_hash and OUTLINE_SECTION in chunk.section:
+                found.append(Passage(chunk.chunk_id, record.meta, chunk.text, chunk.section, chunk.page))
+        found.sort(key=lambda p: (order[p.doc.document_id], p.chunk_id))
+        return found[:limit]
+
+    def section_headings(self, per_document: int = 4) -> list[str]:
+        """Section paths from across the collection (refusal calibration makes probes of them):
+        a few chunks spread through each document."""
+        ids = set()
+        for record in self.store.documents().values():
+            n = record.chunks
+            ids |= {chunk_id_for(record.document_id, record.doc_hash, n * k // per_document) for k in range(per_document) if n}
+        return sorted({c.section for c in self.store.fetch(sorted(ids)) if c.section})
+
+    def revision(self) -> tuple:
+        """Changes whenever the indexed content changes (refusal calibrations are cached by it)."""
+        return (self.store.location, self.store.collection, self.store.info().revision)
 
     def _rerank(
         self,

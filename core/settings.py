@@ -109,8 +109,11 @@ class ExtractiveSettings(BaseModel):
     min_chars: int = 25
     max_chars: int = 600
     passages_read: int = 4
-    keep_ratio: float = Field(0.7, description="Keep sentences scoring this share of the best.")
+    keep_ratio: float = Field(0.6, description="Keep sentences scoring this share of the best.")
     max_list_items: int = 6
+    max_list_items_asked: int = Field(12, description="List items kept when a list is asked for.")
+    max_context: int = Field(2, description="Sentences added beside chosen ones ('This...', 'For example...').")
+    neighbour: float = Field(0.3, description="Share of the previous sentence's score a sentence gets.")
     semantic_shortlist: int = Field(12, description="Sentences whose meaning is embedded.")
     rank_decay: float = Field(0.25, description="Prior 1/(1 + decay * (passage rank - 1)).")
     cheap_lexical: float = 0.7
@@ -131,9 +134,18 @@ class CitationSettings(BaseModel):
 class RefusalSettings(BaseModel):
     """When the evidence is too weak to answer (see README: which set each was chosen on)."""
 
-    threshold: float = Field(0.43, description="Evidence score below which the assistant refuses.")
+    calibrate: bool = Field(True, description="Calibrate the threshold per collection (refusal.py).")
+    calibrated_share: float = Field(
+        0.2, description="Threshold's place from the off-topic ceiling (0) to typical on-topic (1)."
+    )
+    off_topic_quantile: float = Field(0.9, description="Off-topic probes' score taken as the ceiling.")
+    heading_probes: int = Field(16, description="On-topic probes made from section headings.")
+    threshold: float = Field(0.43, description="Fixed threshold, used only when calibrate is off.")
     coverage_weight: float = 0.6
     dense_weight: float = 0.4
+    check_constraints: bool = Field(
+        True, description="Refuse when a name or number of the question is in no cited sentence."
+    )
 
 
 class AnswerSettings(BaseModel):

@@ -14,6 +14,7 @@ SENTENCE_END = re.compile(
     r"((?<=[.!?])[\"'”’)\]]*(?:\s*\[\d{1,3}\])*)\s+(?=[\"'“‘(\[]?[A-Z0-9])"
 )
 ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|No|St|Fig|cf|al)\.$", re.I)
+ORDINAL_ONLY = re.compile(r"^(?:[-*•]\s+)?(?:\d{1,3}|[A-Z]\d{0,2})\.$")  # "1." of "1. Understand users"
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before
@@ -64,7 +65,7 @@ def split_sentences(text: str) -> list[str]:
         pieces = SENTENCE_END.sub("\\1\x00", block).split("\x00")
         merged: list[str] = []
         for piece in pieces:
-            if merged and ABBREVIATIONS.search(merged[-1]):
+            if merged and (ABBREVIATIONS.search(merged[-1]) or ORDINAL_ONLY.match(merged[-1])):
                 merged[-1] = f"{merged[-1]} {piece}"
             else:
                 merged.append(piece)

@@ -78,6 +78,7 @@ def summarise(rows: list[dict[str, Any]], baseline_names: list[str]) -> dict[str
     followups = [r for r in rows if r["type"] == "followup"]
     flat["followup_success"] = mean(1.0 if followup_success(r) else 0.0 for r in followups)
     flat["forbidden_text_violations"] = sum(len(r["forbidden_found"]) for r in rows)
+    flat.update(debris_figures(rows))
     flat["pass_rate"] = mean(1.0 if r["passed"] else 0.0 for r in rows)
 
     judged = [r["judge"] for r in rows if r.get("judge")]
@@ -94,6 +95,13 @@ def summarise(rows: list[dict[str, Any]], baseline_names: list[str]) -> dict[str
             if key in flat and not key.startswith("latency") and "questions" not in key:
                 flat[f"ratios.{name}.{key}"] = ratio(flat[key], theirs[key])
     return flat
+
+
+def debris_figures(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Answers, and distinct passages shown, that still carry markup or layout debris."""
+    answers = sum(1 for r in rows if r.get("debris", {}).get("answer"))
+    passages = {c for r in rows for c in r.get("debris", {}).get("passages", {})}
+    return {"debris": answers + len(passages), "debris_answers": answers, "debris_passages": len(passages)}
 
 
 def baseline_figures(rows: list[dict[str, Any]], name: str) -> dict[str, Any]:

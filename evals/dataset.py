@@ -172,10 +172,14 @@ def select(
     limit: int | None = None,
     subset: dict[str, Any] | None = None,
 ) -> list[EvalItem]:
-    """A subset by explicit ids or the first N of each type (file order), then the first ``limit``."""
+    """A subset by explicit ids, every k-th row from an offset (a tuning / held-out split), or
+    the first N of each type (file order); then the first ``limit``."""
     chosen = items
     if subset:
-        if subset.get("ids"):
+        if subset.get("every"):
+            every, offset = int(subset["every"]), int(subset.get("offset", 0))
+            chosen = [item for i, item in enumerate(items) if i % every == offset]
+        elif subset.get("ids"):
             wanted = set(subset["ids"])
             chosen = [i for i in items if i.id in wanted]
         else:

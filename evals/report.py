@@ -21,7 +21,8 @@ HEADLINE = [
     "passage_hit_rate@1", "passage_hit_rate@2", "passage_hit_rate@5", "passage_mrr", "passage_ndcg@5",
     "section_hit_rate@5", "key_fact_recall", "answer_similarity", "citation_precision",
     "citation_coverage", "refusal_precision", "refusal_recall", "false_refusal_rate",
-    "followup_success", "forbidden_text_violations", "pass_rate", "judge.faithfulness",
+    "followup_success", "forbidden_text_violations", "debris_answers", "debris_passages",
+    "pass_rate", "judge.faithfulness",
     "judge.correctness",
 ]  # fmt: skip
 BASELINE_ONLY = ["top_text_key_fact_recall", "top_text_answer_similarity"]

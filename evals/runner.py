@@ -135,6 +135,11 @@ def run_eval(config: EvalConfig, settings: Settings, embedder: Any | None = None
     phases["judge"] = time.perf_counter() - t0
 
     flat = aggregate.summarise(rows, names)
+    # Refusal is calibrated per collection: the threshold the rows were refused at.
+    threshold = next(
+        (r["evidence"]["threshold"] for r in rows if r.get("evidence") and "threshold" in r["evidence"]),
+        settings.answer.refusal.threshold,
+    )
     phases["total"] = time.perf_counter() - started
     meta = {
         "dataset": str(dataset.path),
@@ -150,7 +155,8 @@ def run_eval(config: EvalConfig, settings: Settings, embedder: Any | None = None
         "subset": config.subset,
         "backend": settings.answer.backend,
         "embed_model": settings.embed_model,
-        "refusal_threshold": settings.answer.refusal.threshold,
+        "refusal_threshold": threshold,
+        "refusal_calibrated": settings.answer.refusal.calibrate,
         "retrieval_settings": settings.retrieval.model_dump(),
         "baselines": baseline_info,
         "judge": judge_status,
@@ -159,7 +165,7 @@ def run_eval(config: EvalConfig, settings: Settings, embedder: Any | None = None
         "git_commit": _git_commit(),
         "python": platform.python_version(),
     }
-    sweep = aggregate.sweep(rows, settings.answer.refusal.threshold)
+    sweep = aggregate.sweep(rows, threshold)
     return EvalRun(meta, flat, rows, sweep, predictions, dataset.kind)
 
 

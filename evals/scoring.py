@@ -26,6 +26,7 @@ from evals.metrics import (
     ranking,
     words,
 )
+from index.debris import debris_in
 
 # A citation group closing a sentence ("... [1][2]." then text that does not carry on in
 # lower case): the claim ends there. "X [1] and Y [2]." stays one claim, as the checker reads it.
@@ -158,10 +159,19 @@ def score_answer(
         "recall": sum(found) / len(found) if found else None,
     }
     row["forbidden_found"] = forbidden_found(row["answer"], item.must_not_contain)
+    row["debris"] = debris_block(answer)
     row["citation"], row["citations"] = _citations(answer, checker)
     row["failures"] = failures(row, item)
     row["passed"] = not row["failures"]
     return row
+
+
+def debris_block(answer: Answer | None) -> dict[str, Any]:
+    """Markup and layout debris left in the answer and in the passages a user can open."""
+    if answer is None:
+        return {"answer": [], "passages": {}}
+    passages = {s.chunk_id: kinds for s in answer.sources if (kinds := debris_in(s.text))}
+    return {"answer": [] if answer.refused else debris_in(answer.answer), "passages": passages}
 
 
 def section_hit(item: EvalItem, sources: Sequence[Citation]) -> bool:
@@ -214,6 +224,8 @@ def failures(row: dict[str, Any], item: EvalItem) -> list[str]:
         reasons.append(f"expected section '{item.expected_section}' not in the top 5")
     if not row["refused"] and row["key_facts"]["missing"]:
         reasons.append("missing key facts: " + "; ".join(row["key_facts"]["missing"]))
+    if row["debris"]["answer"]:
+        reasons.append("debris in the answer: " + ", ".join(row["debris"]["answer"]))
     if row["forbidden_found"]:
         reasons.append("contains forbidden text: " + "; ".join(row["forbidden_found"]))
     for bad in row["citation"]["unsupported"]:

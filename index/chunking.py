@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # llama-index costs ~1.5 s to import; an ingest with nothing 
     from llama_index.core.node_parser import SentenceSplitter
 
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
-PIPELINE_VERSION = "7"  # 7: poisoned sentences withheld at ingest
+PIPELINE_VERSION = "8"  # 7: poisoned sentences withheld at ingest; 8: debris, tables, outlines
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
 NAVIGATION_SECTION = re.compile(r"^(navigation menu|site navigation|contents)\s*$", re.I)
@@ -75,6 +75,42 @@ def sections_of(markdown: str) -> list[tuple[str, str]]:
     return result
 
 
+SENTENCE_START = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+")
+
+
+LAST_SENTENCE_START = re.compile(r"(?:[.!?][\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+)(?!.*(?:[.!?]\s+[A-Z0-9]|\n))", re.S)
+MAX_CARRIED_CHARS = 600
+
+
+def whole_sentence_pieces(pieces: list[str]) -> list[str]:
+    """Pieces that start at a sentence, not mid-way ("by patching) promptly. ...").
+
+    The splitter's overlap can begin a piece inside a sentence that the piece before already
+    holds whole: that leading fragment is dropped. Where the piece before holds only the start
+    of the sentence (a cut at "e.g."), that start moves over, so both pieces hold whole ones.
+    """
+    result: list[str] = []
+    for piece in (p.strip() for p in pieces):
+        if result and piece[:1].islower():
+            cut = SENTENCE_START.search(piece)
+            if cut and piece[: cut.start()].strip() in result[-1] and piece[cut.end() :].strip():
+                piece = piece[cut.end() :].strip()
+            else:
+                previous = result[-1]
+                start = LAST_SENTENCE_START.search(previous)
+                begin = start.end() if start else 0
+                if 0 < len(previous) - begin <= MAX_CARRIED_CHARS:
+                    tail = previous[begin:].strip()
+                    shared = next((k for k in range(min(len(tail), len(piece)), 0, -1)
+                                   if tail.endswith(piece[:k])), 0)  # the splitter's overlap
+                    piece = f"{tail}{piece[shared:]}" if shared else f"{tail} {piece}"
+                    result[-1] = previous[:begin].strip()
+                    if not result[-1]:
+                        result.pop()
+        result.append(piece)
+    return result
+
+
 def _tidy_heading(heading: str) -> str:
     return re.sub(r"[#*_`]+", "", heading).strip()
 
@@ -95,23 +131,34 @@ def chunk_document(
     splitter = _splitter(chunk_size, chunk_overlap)
     meta = document.meta
     chunks: list[Chunk] = []
+
+    def add(piece: str, section: str, page: int | None) -> None:
+        index = len(chunks)
+        chunks.append(
+            Chunk(
+                chunk_id=chunk_id_for(meta.document_id, doc_hash, index),
+                text=piece,
+                embed_text=embed_text(meta.title, section, piece),
+                section=section,
+                page=page,
+                index=index,
+            )
+        )
+
     section = ""
     for page in document.pages:
         for section_path, body in sections_of(page.text):
             section = section_path or section
-            for piece in splitter.split_text(body):
-                piece = piece.strip()
-                if len(piece) < 3:
-                    continue
-                index = len(chunks)
-                chunks.append(
-                    Chunk(
-                        chunk_id=chunk_id_for(meta.document_id, doc_hash, index),
-                        text=piece,
-                        embed_text=embed_text(meta.title, section, piece),
-                        section=section,
-                        page=page.number,
-                        index=index,
-                    )
-                )
+            for piece in whole_sentence_pieces(splitter.split_text(body)):
+                if len(piece) >= 3:
+                    add(piece, section, page.number)
+    for section_path, text in structure_chunks(document):
+        add(text, section_path, None)  # last: retrieval finds a document's outlines at its end
     return chunks
+
+
+def structure_chunks(document: LoadedDocument) -> list[tuple[str, str]]:
+    """Extra chunks that hold the document's structure (see ``index.outline``)."""
+    from index.outline import outline_sections
+
+    return outline_sections(document.meta.title, "\n".join(p.text for p in document.pages))

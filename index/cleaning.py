@@ -10,7 +10,9 @@ from collections.abc import Callable
 
 import yaml
 
+from index.debris import remove_debris, remove_pointer_lines
 from index.limits import load_front_matter
+from index.tables import markdown_tables, table_text
 
 FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
 # Every pattern below runs in time linear in its input (a file built to make a regex backtrack
@@ -34,6 +36,8 @@ BOILERPLATE_LINE = re.compile(
 )
 TABLE_BLOCK = re.compile(r"<table.*?(?:(?P<end></table>)|\Z)", re.S | re.I)
 HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*(?:(?P<end>>)|\Z)")
+LIST_ITEM_TAG = re.compile(r"<li\b[^<>]*>", re.I)
+BLOCK_TAG = re.compile(r"</?(?:p|br|div|td|th|tr|ul|ol|li|h[1-6])\b[^<>]*>", re.I)
 EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 BLANK_RUN = re.compile(r"\n{3,}")
 STAR_HEADING = re.compile(r"^(\*{3,6})[ \t]*(\S(?:.*[^\s*])?)[ \t]*\*{3,6}[ \t]*$", re.M)
@@ -41,7 +45,6 @@ EDIT_LINK = re.compile(r"\[edit\]")
 MOJIBAKE = re.compile(
     r"[\u00c2-\u00df][\u0080-\u00bf]|[\u00e0-\u00ef][\u0080-\u00bf]{2}|[\u00f0-\u00f4][\u0080-\u00bf]{3}"
 )
-TABLE_RULE = re.compile(r"^[\s:|]*-[\s:|-]*+$")  # only rule characters, at least one "-"
 YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")
 
 
@@ -79,16 +82,28 @@ def parse_year(value: object) -> int | None:
 
 
 def html_table_to_text(html: str) -> str:
+    """An HTML table as text whose cells keep their column headers (see ``index.tables``)."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
+    header: list[str] | None = None
     rows = []
     for tr in soup.find_all("tr"):
-        cells = [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
-        cells = [c for c in cells if c]
-        if cells:
-            rows.append(" | ".join(cells))
-    return "\n" + "\n".join(rows) + "\n"
+        found = tr.find_all(["td", "th"])
+        cells = [c.get_text(" ", strip=True) for c in found]
+        if header is None and not rows and len(cells) > 1 and all(map(_header_cell, found)):
+            header = cells
+        elif any(cells):
+            rows.append(cells)
+    return "\n\n" + table_text(header, rows) + "\n\n"
+
+
+def _header_cell(cell: object) -> bool:
+    """A <th>, an empty corner cell, or a cell that is nothing but bold text."""
+    if cell.name == "th" or not cell.get_text(strip=True):  # type: ignore[attr-defined]
+        return True
+    bold = cell.find(["strong", "b"])  # type: ignore[attr-defined]
+    return bold is not None and bold.get_text(strip=True) == cell.get_text(strip=True)  # type: ignore[attr-defined]
 
 
 FRONT_MATTER_LINE = re.compile(r"^([A-Za-z_][\w-]*:(\s.*)?|\s*-\s.*|\s+\S.*|)$")
@@ -127,13 +142,6 @@ def _drop_navigation(lines: list[str]) -> list[str]:
     return [line for line, k in zip(lines, keep) if k and not BOILERPLATE_LINE.match(line)]
 
 
-def _tidy_line(line: str) -> str:
-    """Markdown table rows are padded for the eye; the padding only wastes tokens."""
-    if line.lstrip().startswith("|"):
-        return " | ".join(cell.strip() for cell in line.split("|")).strip(" |")
-    return line.rstrip()
-
-
 def _if_closed(replacement: str | Callable[[re.Match], str]) -> Callable[[re.Match], str]:
     """Replace a match whose closing group matched; keep one that ran to the end unclosed."""
 
@@ -167,13 +175,13 @@ def clean_markdown(body: str) -> str:
     text = LIQUID_TAG.sub(_if_closed(""), text)
     text = KRAMDOWN_ATTR.sub("", text)
     text = TABLE_BLOCK.sub(_if_closed(lambda m: html_table_to_text(m.group(0))), text)
-    text = "\n".join(_drop_navigation(text.splitlines()))
+    text = remove_pointer_lines("\n".join(_drop_navigation(text.splitlines())))
     text = LINK_DEFINITION.sub("", text)
     text = IMAGE.sub("", text)
     text = INLINE_LINK.sub(r"\1", text)
     text = REFERENCE_LINK.sub(r"\1", text)
     text = CITATION_MARKER.sub("", text)
-    text = HTML_TAG.sub(_if_closed(""), text)
+    text = HTML_TAG.sub(_if_closed(""), BLOCK_TAG.sub(" ", LIST_ITEM_TAG.sub("\n- ", text)))
     text = EMPHASIS.sub(r"\2", text)
-    text = "\n".join(_tidy_line(line) for line in text.splitlines() if not TABLE_RULE.match(line))
+    text = remove_debris(markdown_tables(text))
     return BLANK_RUN.sub("\n\n", text).strip()

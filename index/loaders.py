@@ -14,6 +14,8 @@ from pathlib import Path
 from core.errors import DocumentError
 from core.types import DocumentMeta
 from index.cleaning import clean_markdown, html_table_to_text, parse_year, split_front_matter
+from index.debris import remove_debris
+from index.tables import table_text
 
 MARKDOWN_SUFFIXES = {".md", ".markdown", ".mdx"}
 TEXT_SUFFIXES = {".txt", ".text"}
@@ -72,6 +74,8 @@ def load_document(path: Path, relative_path: str, data: bytes) -> LoadedDocument
     else:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
         raise DocumentError(f"unsupported file type '{suffix or path.name}' (supported: {supported})")
+    # Every format ends clean of the same debris (Markdown is cleaned already; this is cheap).
+    pages = [Page(remove_debris(p.text), p.number) for p in pages]
     pages = [p for p in pages if p.text.strip()]
     if not pages:
         hint = {
@@ -161,6 +165,8 @@ def _html(text: str) -> tuple[dict, list[Page], str]:
     for level in range(1, 7):
         for heading in soup.find_all(f"h{level}"):
             heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
+    for item in soup.find_all("li"):
+        item.insert(0, "\n- ")
     for block in soup.find_all(["p", "li", "div", "br", "tr"]):
         block.insert_after("\n")
     body = soup.body or soup
@@ -186,7 +192,7 @@ def _pdf(data: bytes) -> tuple[dict, list[Page], str]:
         if reader.is_encrypted:
             raise DocumentError("the PDF is encrypted; save an unprotected copy")
         pages = [Page(_tidy_pdf_text(p.extract_text() or ""), i + 1) for i, p in enumerate(reader.pages)]
-        pages = _drop_running_lines(pages)
+        pages = _sentences_across_pages(_drop_running_lines(pages))
         info = reader.metadata or {}
     except DocumentError:
         raise
@@ -221,8 +227,23 @@ def _drop_running_lines(pages: list[Page]) -> list[Page]:
     ]
 
 
+PAGE_OPENING_FRAGMENT = re.compile(r"^[a-z][^\n]{0,400}?[.!?](?=\s|$)")
+
+
+def _sentences_across_pages(pages: list[Page]) -> list[Page]:
+    """A sentence that runs over a page break is kept whole on the page where it starts."""
+    result = list(pages)
+    for i in range(1, len(result)):
+        match = PAGE_OPENING_FRAGMENT.match(result[i].text)
+        if match and result[i - 1].text:
+            result[i - 1] = Page(f"{result[i - 1].text} {match.group(0)}", result[i - 1].number)
+            result[i] = Page(result[i].text[match.end() :].strip(), result[i].number)
+    return result
+
+
 def _tidy_pdf_text(text: str) -> str:
     text = re.sub(r"(\w)-\n(\w)", r"\1\2", text)  # words hyphenated across lines
+    text = re.sub(r"(?<=[^\s.!?:])[ \t]*\n(?=[a-z(])", " ", text)  # lines wrapped mid-sentence
     text = re.sub(r"[ \t]+", " ", text)
     return text.strip()
 
@@ -258,13 +279,25 @@ def _docx(data: bytes) -> tuple[dict, list[Page], str]:
             else:
                 lines.append(text)
         elif tag == "tbl":
-            table = docx.table.Table(block, document)
-            for row in table.rows:
-                cells = [c.text.strip() for c in row.cells if c.text.strip()]
-                if cells:
-                    lines.append(" | ".join(dict.fromkeys(cells)))
+            lines.append(_docx_table(docx.table.Table(block, document)))
     props = document.core_properties
     meta = {"title": props.title, "author": props.author}
     if props.created:
         meta["year"] = str(props.created.year)
     return {k: v for k, v in meta.items() if v}, [Page("\n\n".join(lines))], "docx"
+
+
+def _docx_table(table: object) -> str:
+    """A DOCX table as header-labelled text; a merged cell (repeated by python-docx) once."""
+    rows = []
+    for row in table.rows:  # type: ignore[attr-defined]
+        cells: list[str] = []
+        for cell in row.cells:
+            text = cell.text.strip()
+            if not cells or text != cells[-1] or not text:
+                cells.append(text)
+        rows.append(cells)
+    head = rows[0] if rows else []
+    if len(rows) > 1 and len(head) > 1 and all(0 < len(c) <= 60 for c in head):
+        return table_text(head, rows[1:])
+    return table_text(None, rows)

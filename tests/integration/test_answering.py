@@ -141,3 +141,67 @@ def test_streaming_yields_checked_text_then_the_answer(corpus_assistant):
     final = events[-1]
     assert not isinstance(final, str)
     assert "".join(e for e in events if isinstance(e, str)).strip() == final.answer
+
+
+CAF = "ncsc-cyber-assessment-framework-v4.md"
+STANDARD = "govuk-service-standard.md"
+
+
+def test_the_four_objectives_of_the_caf_come_from_its_headings(corpus_assistant):
+    answer = corpus_assistant.ask("What are the four objectives of the CAF?")
+    assert not answer.refused, answer.refusal_reason
+    for objective in ("Objective A", "Objective B", "Objective C", "Objective D"):
+        assert objective in answer.answer
+    outline = [c for c in answer.citations if "Outline" in c.section]
+    assert outline and outline[0].doc.document_id == CAF
+    assert answer.answer.index("Objective A") < answer.answer.index("Objective D")
+
+
+def test_how_many_points_and_what_point_1_is(corpus_assistant):
+    answer = corpus_assistant.ask("How many points are in the Service Standard and what is point 1?")
+    assert not answer.refused, answer.refusal_reason
+    assert "14" in answer.answer and "Understand users and their needs" in answer.answer
+    assert any(c.doc.document_id == STANDARD for c in answer.citations)
+
+
+def test_a_caf_indicator_is_quoted_with_its_column(corpus_assistant):
+    answer = corpus_assistant.ask("What does the CAF say about board-level discussions of security?")
+    assert not answer.refused, answer.refusal_reason
+    caf = [c for c in answer.sources if c.doc.document_id == CAF and "board" in c.text.lower()]
+    assert caf
+    assert any("Not Achieved: " in c.text or "Achieved: " in c.text for c in caf)
+    for line in answer.answer.splitlines():
+        if "not discussed or reported on regularly at board-level" in line:
+            assert "Not Achieved:" in line  # never quoted as if it were advice
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the main risks councils run into when procuring smart city technology?",
+        "If you're new to zero trust, what should you read first?",
+        "What does the cloud guide say about the Cloud First policy?",
+        "What does the CIPPIC toolkit say about privacy in data governance?",
+    ],
+)
+def test_answers_and_passages_carry_no_debris(corpus_assistant, question):
+    from index.debris import debris_in
+
+    answer = corpus_assistant.ask(question)
+    assert debris_in(answer.answer) == []
+    for source in answer.sources:
+        assert debris_in(source.text) == [], source.chunk_id
+
+
+def test_a_near_miss_is_refused_naming_what_the_documents_do_not_state(corpus_assistant):
+    answer = corpus_assistant.ask("How many UPRNs are held in our council's local land and property gazetteer?")
+    assert answer.refused
+    assert "UPRNs" in answer.refusal_reason
+
+
+def test_refusal_is_calibrated_for_the_collection(corpus_assistant):
+    calibration = corpus_assistant.calibration()
+    assert calibration is not None
+    assert 0 < calibration.floor < calibration.threshold < calibration.typical < 1
+    answer = corpus_assistant.ask("What is zero trust?")
+    assert answer.evidence["threshold"] == calibration.threshold

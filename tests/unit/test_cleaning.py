@@ -66,7 +66,7 @@ def test_jekyll_and_gitbook_tags_are_removed_but_their_content_kept() -> None:
     )
     assert "Councils must publish data." in text
     assert "{%" not in text and "{{" not in text and "{:" not in text
-    assert "Title is  here." in text
+    assert "Title is here." in text
 
 
 def test_links_images_and_reference_markers() -> None:
@@ -97,21 +97,21 @@ def test_boilerplate_lines_and_html_comments_are_dropped() -> None:
     assert text == "Real text."
 
 
-def test_markdown_and_html_tables_become_compact_rows() -> None:
+def test_markdown_and_html_table_rows_keep_their_column_headers() -> None:
     text = clean_markdown(
         "| Service    |   Day     |\n|:-----------|----------:|\n| Green bin  | Monday    |\n\n"
         "<table><tr><th>Fee</th><th>Amount</th></tr><tr><td>Permit</td><td>£40</td></tr></table>"
     )
     lines = text.splitlines()
-    assert "Service | Day" in lines and "Green bin | Monday" in lines
-    assert "Fee | Amount" in lines and "Permit | £40" in lines
-    assert "---" not in text and "<t" not in text
+    assert "Service: Green bin; Day: Monday." in lines
+    assert "Fee: Permit; Amount: £40." in lines
+    assert "---" not in text and "<t" not in text and "|" not in text
 
 
 def test_html_table_to_text_skips_empty_cells() -> None:
     assert html_table_to_text(
         "<table><tr><td>a</td><td></td><td>b</td></tr><tr><td> </td></tr></table>"
-    ).strip() == "a | b"
+    ).strip() == "a\n\nb"
 
 
 def test_emphasis_and_inline_html_are_stripped() -> None:

@@ -159,7 +159,7 @@ def test_html_keeps_content_headings_and_tables_and_drops_site_chrome() -> None:
     lines = text.splitlines()
     assert "# Bin collections" in lines and "## Missed bins" in lines
     assert "Bins are collected weekly." in text
-    assert "Green | Monday" in lines
+    assert "Bin: Green; Day: Monday." in lines
     for chrome in ("Sign in", "Council tax", "sidebar", "cookies", "UA-HIDDEN", "font-family"):
         assert chrome not in text
 
@@ -232,7 +232,7 @@ def test_docx_headings_become_markdown_sections() -> None:
     assert lines[0] == "# Highways Policy"
     assert "## Potholes" in lines and "### Emergency repairs" in lines
     assert lines.index("## Potholes") < lines.index("We repair potholes within 28 days.")
-    assert "Category 1 | 2 hours" in lines
+    assert "Defect: Category 1; Response: 2 hours." in lines
 
 
 def test_docx_year_comes_from_its_core_properties() -> None:

@@ -14,9 +14,23 @@ from core.settings import AnswerSettings
 pytestmark = pytest.mark.unit
 
 
-def test_no_model_set_says_how_to_set_one():
-    with pytest.raises(BackendError, match="ASSISTANT_ANSWER__MODEL_PATH.*smollm2"):
+def test_no_model_set_and_none_installed_says_how_to_get_one(monkeypatch):
+    def missing() -> None:
+        raise BackendError("not installed")
+
+    monkeypatch.setattr(models, "SHIPPED", {"qwen2.5-coder-1.5b": missing, "smollm2": missing})
+    with pytest.raises(BackendError, match=r"install-llm.sh --qwen.*MODEL_PATH.*smollm2"):
         models.resolve_model_path(None)
+
+
+def test_no_model_set_takes_the_best_installed(monkeypatch, tmp_path):
+    def missing() -> None:
+        raise BackendError("not installed")
+
+    monkeypatch.setattr(models, "SHIPPED", {"qwen2.5-coder-1.5b": missing, "smollm2": lambda: tmp_path})
+    assert models.resolve_model_path(None) == tmp_path
+    monkeypatch.setattr(models, "SHIPPED", {"qwen2.5-coder-1.5b": lambda: tmp_path / "q", "smollm2": missing})
+    assert models.resolve_model_path("") == tmp_path / "q"
 
 
 def test_a_missing_file_is_named(tmp_path):

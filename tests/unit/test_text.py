@@ -31,3 +31,12 @@ def test_content_terms_drop_stopwords_and_stem():
 
 def test_strip_citations():
     assert strip_citations("A claim [1][12] here [3].") == "A claim here ."
+
+
+def test_a_numbered_heading_is_not_split_at_its_number():
+    from core.text import split_sentences
+
+    assert split_sentences("- 1. Understand users [1]\n- 2. Solve a whole problem [1]") == [
+        "- 1. Understand users [1]",
+        "- 2. Solve a whole problem [1]",
+    ]
