@@ -136,6 +136,9 @@ def calibrate(
     )  # fmt: skip
 
 
+KEEP_CALIBRATIONS = 16
+
+
 class CalibrationCache:
     """One calibration per (store, collection, revision): re-done only after an ingest."""
 
@@ -149,6 +152,8 @@ class CalibrationCache:
                 return self._cached[key]
         calibration = compute()  # outside the lock: it retrieves
         with self._lock:
+            while len(self._cached) >= KEEP_CALIBRATIONS:  # old revisions are never asked again
+                self._cached.pop(next(iter(self._cached)))
             return self._cached.setdefault(key, calibration)
 
 

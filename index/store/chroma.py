@@ -263,25 +263,12 @@ class ChromaStore:
         if not chunk_ids:
             return []
         include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
-        got = self._read("fetch passages", lambda chunks, _: chunks.get(ids=list(chunk_ids), include=include))
-        embeddings = got.get("embeddings") if vectors else None
         out = []
-        for i, chunk_id in enumerate(got["ids"]):
-            text, meta = got["documents"][i], got["metadatas"][i] or {}
-            if text is None:  # deleted since the vector index was read
-                continue
-            page = meta.get("page")
-            out.append(
-                StoredChunk(
-                    chunk_id=chunk_id,
-                    document_id=str(meta.get("document_id", "")),
-                    doc_hash=str(meta.get("doc_hash", "")),
-                    text=text,
-                    section=str(meta.get("section", "")),
-                    page=int(page) if page is not None else None,
-                    vector=list(embeddings[i]) if embeddings is not None else None,
-                )
-            )
+        ids = list(dict.fromkeys(chunk_ids))
+        for start in range(0, len(ids), WRITE_BATCH):  # SQLite caps the variables of one query
+            page = ids[start : start + WRITE_BATCH]
+            got = self._read("fetch passages", lambda chunks, _, page=page: chunks.get(ids=page, include=include))
+            out += _stored_chunks(got, vectors)
         return out
 
     def term_counts(self, terms: Sequence[str], scope: Scope | None = None) -> tuple[dict[str, int], int]:
@@ -386,6 +373,28 @@ class ChromaStore:
     def _forget_cache(self) -> None:
         with self._lock:
             self._records = None
+
+
+def _stored_chunks(got: dict[str, Any], vectors: bool) -> list[StoredChunk]:
+    embeddings = got.get("embeddings") if vectors else None
+    out = []
+    for i, chunk_id in enumerate(got["ids"]):
+        text, meta = got["documents"][i], got["metadatas"][i] or {}
+        if text is None:  # deleted since the vector index was read
+            continue
+        page = meta.get("page")
+        out.append(
+            StoredChunk(
+                chunk_id=chunk_id,
+                document_id=str(meta.get("document_id", "")),
+                doc_hash=str(meta.get("doc_hash", "")),
+                text=text,
+                section=str(meta.get("section", "")),
+                page=int(page) if page is not None else None,
+                vector=list(embeddings[i]) if embeddings is not None else None,
+            )
+        )
+    return out
 
 
 def _chunk_metadata(record: DocumentRecord, chunk: ChunkRow) -> dict[str, Any]:
