@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,19 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     paths = args.paths or [settings.corpus_dir]
     report = ingest(paths, settings, progress=not args.json and sys.stderr.isatty(), rebuild=args.rebuild)
+    data = report.to_dict()
+    if report.added or report.updated or report.removed:
+        # Refusal levels for the new content, worked out now (and saved beside the store) so
+        # the first question after an ingest does not pay for them.
+        from assistant.pipeline import Assistant
+
+        started = time.perf_counter()
+        try:
+            calibration = Assistant(settings).calibration()
+        except AssistantError:  # the ingest stands; the first question will calibrate instead
+            calibration = None
+        if calibration is not None:
+            data["calibration"] = {**calibration.as_dict(), "seconds": round(time.perf_counter() - started, 2)}
     lines = [
         f"Ingested into {report.store} (collection {report.collection}) in {report.seconds:.1f} s:",
         f"  {len(report.added)} added, {len(report.updated)} updated, "
@@ -117,7 +131,7 @@ def _cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         lines.append(f"  skipped {skip['path']}: {skip['reason']}")
     if report.partial:
         lines.append(f"Partial: {len(report.skipped)} file(s) skipped; everything else is indexed.")
-    _emit(report.to_dict(), args.json, "\n".join(lines))
+    _emit(data, args.json, "\n".join(lines))
     return EXIT_PARTIAL if report.partial else 0
 
 

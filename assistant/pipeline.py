@@ -6,6 +6,10 @@ so all of them show and score the same ``Answer``.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import hashlib
+import json
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -25,7 +29,7 @@ from assistant.refusal import (
     missing_constraints,
 )
 from assistant.retrieval import HybridRetriever, Retrieved
-from core.errors import QuestionError
+from core.errors import QuestionError, StoreError
 from core.settings import AnswerSettings, Settings
 from core.types import EVERYONE, Access, Answer, Citation, Filters, Passage, Turn
 from index.store import DocumentStore
@@ -255,10 +259,21 @@ class Assistant:
             retrieved = retriever.retrieve(question)
             return evidence_score(retrieved, self.settings.answer), retrieved.top_dense
 
-        return CALIBRATIONS.get(
-            (*retriever.revision(), self.settings.embed_model, cfg.model_dump_json()),
-            lambda: calibrate(score_of, retriever.section_headings(), cfg),
-        )
+        settings_key = f"{self.settings.embed_model} {cfg.model_dump_json()}"
+        note = "calibration:" + hashlib.sha256(settings_key.encode()).hexdigest()[:16]
+
+        def saved_or_computed() -> Calibration:
+            """Saved beside the store, so a restart does not re-probe (32 retrievals)."""
+            saved = self.store.load_note(note)
+            if saved is not None:
+                with contextlib.suppress(ValueError, TypeError):
+                    return Calibration(**json.loads(saved))
+            calibration = calibrate(score_of, retriever.section_headings(), cfg)
+            with contextlib.suppress(StoreError):  # a read-only keyword folder: just recompute
+                self.store.save_note(note, json.dumps(dataclasses.asdict(calibration)))
+            return calibration
+
+        return CALIBRATIONS.get((*retriever.revision(), settings_key), saved_or_computed)
 
     def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
         closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]

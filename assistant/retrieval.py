@@ -184,13 +184,16 @@ class HybridRetriever:
         cannot answer, however close the rest of the question is to some passage. Counted within
         the caller's access scope, so the answer never hints at a restricted document.
         """
-        names = {name: content_terms(name) for name in NAME_OR_NUMBER.findall(query.strip())}
-        stems = sorted({s for found in names.values() for s in found})
+        names = {name: _name_forms(name) for name in NAME_OR_NUMBER.findall(query.strip())}
+        stems = sorted({s for forms in names.values() for form in forms for s in form})
         if not stems:
             return ()
         access_only = Scope(access=scope.access)
         counts, _ = self.store.term_counts(stems, access_only if not access_only.everything else None)
-        unknown = [n for n, found in names.items() if found and not any(counts.get(s) for s in found)]
+        unknown = [
+            name for name, forms in names.items()
+            if forms and not any(all(counts.get(s) for s in form) for form in forms)
+        ]  # fmt: skip
         return tuple(dict.fromkeys(unknown))
 
     def knows(self, term: str) -> bool:
@@ -201,6 +204,15 @@ class HybridRetriever:
 NAME_OR_NUMBER = re.compile(
     r"(?<!^)(?<![.?!]\s)(?<![\w-])([A-Z][A-Za-z]*(?:-[A-Za-z]+)*|[a-z]+[A-Z][A-Za-z]*|\d{2,}[\d,.]*)(?![\w-])"
 )
+
+
+def _name_forms(name: str) -> list[tuple[str, ...]]:
+    """The ways a name can be present in the index: any one of its stems, or a hyphenated
+    compound as all of its parts ("AI-written" is known where "AI" and "written" are)."""
+    stems = content_terms(name)
+    forms = [(stem,) for stem in stems]
+    forms += [tuple(content_terms(s.replace("-", " "))) for s in stems if "-" in s]
+    return [form for form in forms if form]
 
 
 def _fuse(

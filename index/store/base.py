@@ -122,6 +122,12 @@ class StoreInfo:
     revision: int
 
 
+def revision_tag(info: StoreInfo) -> str:
+    """Names one state of the store: the revision and when it was reached (a store deleted and
+    rebuilt to the same revision number has another ``last_ingest``)."""
+    return f"{info.revision}@{info.last_ingest}:"
+
+
 def chunk_id_for(document_id: str, doc_hash: str, index: int) -> str:
     """Stable for the same content; names its document and content hash (for liveness)."""
     return f"{document_id}::{doc_hash[:12]}::{index:05d}"
@@ -182,6 +188,13 @@ class DocumentStore(Protocol):
     def ping(self) -> None:
         """Raise ``StoreError`` when the store cannot be queried."""
         ...
+
+    def load_note(self, name: str) -> str | None:
+        """A small value saved on this machine for the store's current revision (the refusal
+        calibration), or None: any ingest since it was saved makes it disappear."""
+        ...
+
+    def save_note(self, name: str, value: str) -> None: ...
 
     # -- writing (ingest) ------------------------------------------------------------------
     def writing(self) -> AbstractContextManager[None]:

@@ -38,6 +38,7 @@ from index.store.base import (
     StoredChunk,
     StoreInfo,
     is_live,
+    revision_tag,
     split_chunk_id,
 )
 from index.store.clients import CLIENTS, describe_store, is_remote
@@ -280,6 +281,13 @@ class ChromaStore:
     def ping(self) -> None:
         with self._chroma("check the store") as (chunks, _):
             chunks.count()
+
+    def load_note(self, name: str) -> str | None:
+        return self.keyword.note(revision_tag(self.info()) + name)
+
+    def save_note(self, name: str, value: str) -> None:
+        tag = revision_tag(self.info())
+        self.keyword.set_note(tag + name, value, keep_prefix=tag)
 
     # -- writing ---------------------------------------------------------------------------
     def writing(self) -> AbstractContextManager[None]:

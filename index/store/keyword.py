@@ -130,6 +130,22 @@ class KeywordIndex:
         with self._write() as db:
             db.execute("INSERT OR REPLACE INTO state VALUES ('revision', ?)", (str(revision),))
 
+    def note(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key=?", ("note:" + key,)).fetchone()
+        return row[0] if row else None
+
+    def set_note(self, key: str, value: str, keep_prefix: str) -> None:
+        """Save a note, dropping every other note whose key does not start with ``keep_prefix``."""
+        try:
+            with self._write() as db:
+                db.execute(
+                    "DELETE FROM state WHERE key LIKE 'note:%' AND substr(key, 6, ?) != ?",
+                    (len(keep_prefix), keep_prefix),
+                )
+                db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", ("note:" + key, value))
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot write to the keyword index {self.path}: {exc}") from None
+
     def indexed(self) -> dict[str, str]:
         """Document id -> content hash of every document the index holds."""
         return dict(self._db.execute("SELECT document_id, doc_hash FROM docs"))

@@ -22,6 +22,7 @@ from index.store.base import (
     StoredChunk,
     StoreInfo,
     is_live,
+    revision_tag,
     split_chunk_id,
 )
 from index.store.keyword import KeywordIndex
@@ -86,6 +87,13 @@ class InMemoryStore:
 
     def ping(self) -> None:
         self._check()
+
+    def load_note(self, name: str) -> str | None:
+        return self.keyword.note(revision_tag(self.info()) + name)
+
+    def save_note(self, name: str, value: str) -> None:
+        tag = revision_tag(self.info())
+        self.keyword.set_note(tag + name, value, keep_prefix=tag)
 
     # -- writing ---------------------------------------------------------------------------
     def writing(self) -> AbstractContextManager[None]:

@@ -68,6 +68,33 @@ def test_second_identical_ingest_embeds_nothing_within_two_seconds(corpus_settin
     assert min(walls) <= 2.0, walls
 
 
+def test_ingest_calibrates_refusal_once_and_saves_it_beside_the_store(tmp_path, corpus_dir) -> None:
+    """The probes run at ingest, not at the first question; the next ingest replaces them."""
+    import sqlite3
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for name in ("ncsc-zero-trust-architecture-principles.md", "govuk-service-standard.md"):
+        (folder / name).write_text((corpus_dir / name).read_text())
+    store = tmp_path / "store"
+    first = json.loads(cli("ingest", str(folder), "--store", str(store), "--json").stdout)
+    assert 0 < first["calibration"]["threshold"] < 1
+
+    def notes() -> list[str]:
+        with sqlite3.connect(store / "keyword" / "council_docs.sqlite3") as db:
+            return [k for (k,) in db.execute("SELECT key FROM state WHERE key LIKE 'note:%'")]
+
+    saved = notes()
+    assert len(saved) == 1 and "calibration:" in saved[0]
+    unchanged = json.loads(cli("ingest", str(folder), "--store", str(store), "--json").stdout)
+    assert "calibration" not in unchanged and notes() == saved  # nothing changed: kept
+    (folder / "govuk-service-standard.md").unlink()
+    json.loads(cli("ingest", str(folder), "--store", str(store), "--json").stdout)
+    assert len(notes()) == 1 and notes() != saved
+    answer = json.loads(cli("ask", "What is the Service Standard?", "--store", str(store), "--json").stdout)
+    assert answer["refused"] or answer["citations"]
+
+
 def test_ask_json_shape(corpus_settings) -> None:
     done = cli("ask", "What is zero trust?", "--store", corpus_settings.store, "--json")
     assert done.returncode == 0, done.stderr

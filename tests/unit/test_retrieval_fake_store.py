@@ -116,3 +116,36 @@ def test_a_store_that_stops_answering_raises_store_error(store) -> None:
     store.unavailable = True
     with pytest.raises(StoreError, match="unavailable"):
         retriever(store).retrieve("garden waste")
+
+
+def test_the_refusal_calibration_is_saved_beside_the_store_until_the_next_ingest(store, monkeypatch) -> None:
+    """A restart reads the saved calibration instead of re-running its probe questions."""
+    import assistant.pipeline as pipeline
+    from assistant.refusal import CalibrationCache
+
+    def fresh_assistant() -> Assistant:
+        monkeypatch.setattr(pipeline, "CALIBRATIONS", CalibrationCache())  # as a new process
+        return Assistant(Settings(store="memory"), embedder=HashingEmbedder(), store=store)
+
+    first = fresh_assistant().calibration()
+    assert first is not None and first.probes > 0
+
+    calls = []
+    monkeypatch.setattr(HybridRetriever, "retrieve", lambda self, *a, **k: calls.append(a))
+    assert fresh_assistant().calibration() == first
+    assert calls == []  # nothing retrieved: read back from the store
+
+    commit(store, "waste.md", ["Bulky waste collections are booked online."], title="Bulky waste")
+    store.finish_ingest("hashing", changed=True)
+    assert store.load_note("anything") is None
+    monkeypatch.undo()
+    again = fresh_assistant()
+    again.calibration()
+    assert len([r for r in store.keyword._db.execute("SELECT key FROM state WHERE key LIKE 'note:%'")]) == 1
+
+
+def test_a_hyphenated_compound_of_known_words_is_not_an_unknown_name(store) -> None:
+    r = retriever(store)
+    assert r.retrieve("Is a Garden-waste subscription refundable?").unknown_names == ()
+    assert r.retrieve("Is a Garden-waste subscription refundable?", access=STAFF).unknown_names == ()
+    assert r.retrieve("Is an Anytown-waste subscription refundable?").unknown_names == ("Anytown-waste",)
