@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--publisher", help="only documents whose publisher contains this")
     ask.add_argument("--year-from", type=int)
     ask.add_argument("--year-to", type=int)
+    ask.add_argument(
+        "--as-groups",
+        metavar="GROUPS",
+        help="answer as a user in these access groups (comma-separated; '' = public documents"
+        " only), as the web app would for them; without it the command line sees every document",
+    )
     _common(ask)
 
     evaluate = commands.add_parser("eval", help="answer-quality evaluation")
@@ -154,7 +160,7 @@ def _cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.pipeline import Assistant, Filters
-    from core.types import Turn
+    from core.types import EVERYONE, Access, Turn
 
     if args.backend:
         settings = settings.model_copy(
@@ -174,7 +180,11 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         year_from=args.year_from,
         year_to=args.year_to,
     )
-    answer = Assistant(settings).ask(args.question, history=history, filters=filters)
+    access = EVERYONE
+    if args.as_groups is not None:
+        groups = frozenset(g.strip() for g in args.as_groups.split(",") if g.strip())
+        access = Access(user="command-line", groups=groups)
+    answer = Assistant(settings).ask(args.question, history=history, filters=filters, access=access)
     if args.json:
         _emit(answer.to_dict(), True, "")
         return 0

@@ -113,3 +113,21 @@ def test_documents_without_groups_stay_visible_to_everyone(server) -> None:
                                headers=headers).json()  # fmt: skip
             assert not answer["refused"] and "52 pounds" in answer["answer"]
 
+
+
+def test_the_command_line_answers_as_a_given_group_when_asked(access_settings) -> None:
+    """`ask --as-groups` shows a maintainer what a user in those groups would get."""
+    import json
+
+    from servers import run_cli
+
+    def ask(*extra: str) -> dict:
+        done = run_cli("ask", QUESTION, "--store", access_settings.store, "--json", *extra)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    assert ask()["citations"][0]["document_id"] == HR_DOC  # the operator sees everything
+    assert ask("--as-groups", "hr")["citations"][0]["document_id"] == HR_DOC
+    for groups in ("staff", ""):
+        denied = ask("--as-groups", groups)
+        assert denied["refused"] and not leaks(denied), denied
