@@ -156,10 +156,11 @@ class Assistant:
         passages = self._with_outlines(standalone, retrieved.passages)
         calibration = self.calibration()
         threshold = calibration.threshold if calibration else self.settings.answer.refusal.threshold
+        dense_floor = calibration.dense_floor if calibration else 0.0
         evidence = {
             "score": evidence_score(retrieved, self.settings.answer),
             "threshold": threshold,
-            "dense_floor": calibration.dense_floor if calibration else 0.0,
+            "dense_floor": dense_floor,
             "query_coverage": round(retrieved.query_coverage, 4),
             "top_dense": round(retrieved.top_dense, 4),
             "unknown_names": list(retrieved.unknown_names),
@@ -177,7 +178,7 @@ class Assistant:
                 **fields,
             )
 
-        refusal = self._weak_evidence(retrieved, threshold, evidence["dense_floor"])
+        refusal = self._weak_evidence(retrieved, threshold, dense_floor)
         checked = None
         if refusal is None:
             t0 = time.perf_counter()
@@ -195,6 +196,7 @@ class Assistant:
             removed = checked.removed_sentences if checked else 0
             yield finish(**self._refusal(refusal, passages), removed_sentences=removed)
             return
+        assert checked is not None  # no refusal: the draft was made and checked above
         yield finish(
             answer=checked.text,
             refused=False,

@@ -210,7 +210,7 @@ def _name_forms(name: str) -> list[tuple[str, ...]]:
     """The ways a name can be present in the index: any one of its stems, or a hyphenated
     compound as all of its parts ("AI-written" is known where "AI" and "written" are)."""
     stems = content_terms(name)
-    forms = [(stem,) for stem in stems]
+    forms: list[tuple[str, ...]] = [(stem,) for stem in stems]
     forms += [tuple(content_terms(s.replace("-", " "))) for s in stems if "-" in s]
     return [form for form in forms if form]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 COLOURS = ("#1d70b8", "#d4351c", "#00703c", "#f47738", "#4c2c92", "#505a5f")
@@ -44,7 +44,7 @@ def _y_axis(
     return out
 
 
-def bar_chart(title: str, groups: Sequence[str], series: dict[str, Sequence[float | None]]) -> str:
+def bar_chart(title: str, groups: Sequence[str], series: Mapping[str, Sequence[float | None]]) -> str:
     """Grouped bars of 0..1 figures: one group per metric, one bar per system."""
     names = list(series)
     width, height, left, top, bottom = max(480, 110 * len(groups) + 220), 330, 60, 30, 95
@@ -106,7 +106,7 @@ def histogram(title: str, values: Sequence[float], unit: str = "ms", bins: int =
     return _frame(width, height, title, body)
 
 
-def line_chart(title: str, xs: Sequence[float], series: dict[str, Sequence[float | None]]) -> str:
+def line_chart(title: str, xs: Sequence[float], series: Mapping[str, Sequence[float | None]]) -> str:
     """Lines of 0..1 figures against x (e.g. refusal precision/recall against the threshold)."""
     width, height, left, top, bottom = 560, 260, 40, 30, 40
     plot_w, plot_h = width - left - 130, height - top - bottom

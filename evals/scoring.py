@@ -36,11 +36,11 @@ MARKER_END = re.compile(r"((?:\[\d{1,3}\])+[.!?:;]?)\s+(?=[^a-z])")
 def retrieval_block(item: EvalItem, doc_ids: Sequence[str], texts: Sequence[str]) -> dict[str, Any]:
     block: dict[str, Any] = {"document": None, "passage": None}
     if item.expected_documents:
-        labels = document_labels(doc_ids, item.expected_documents)
-        block["document"] = ranking(labels, len(item.expected_documents), KS)
+        documents = document_labels(doc_ids, item.expected_documents)
+        block["document"] = ranking(documents, len(item.expected_documents), KS)
     if item.reference_contexts:
-        labels = passage_labels(texts, item.reference_contexts)
-        block["passage"] = ranking(labels, len(item.reference_contexts), KS)
+        passages = passage_labels(texts, item.reference_contexts)
+        block["passage"] = ranking(passages, len(item.reference_contexts), KS)
     return block
 
 

@@ -87,7 +87,7 @@ def html_table_to_text(html: str) -> str:
 
     soup = BeautifulSoup(html, "html.parser")
     header: list[str] | None = None
-    rows = []
+    rows: list[list[str]] = []
     for tr in soup.find_all("tr"):
         found = tr.find_all(["td", "th"])
         cells = [c.get_text(" ", strip=True) for c in found]

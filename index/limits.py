@@ -134,8 +134,8 @@ def check_html_nesting(data: bytes, limits: ParseLimits) -> None:
                         break
             continue
         if name in RAW_TEXT_END:  # script or style: its text is not markup, skip to its end tag
-            end = RAW_TEXT_END[name].search(data, position)
-            position = end.start() if end else len(data)
+            end_tag = RAW_TEXT_END[name].search(data, position)
+            position = end_tag.start() if end_tag else len(data)
             continue
         stack.append(name)
         tables += name == b"table"

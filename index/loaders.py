@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.errors import DocumentError
 from core.types import DocumentMeta
@@ -148,7 +149,8 @@ def _html(text: str) -> tuple[dict, list[Page], str]:
     if soup.title and soup.title.string:
         meta["title"] = soup.title.string.strip()
     for tag in soup.find_all("meta"):
-        name = (tag.get("name") or tag.get("property") or "").lower()
+        # str(): bs4 types any attribute as possibly multi-valued; "name" and "property" are not
+        name = str(tag.get("name") or tag.get("property") or "").lower()
         if name in {"author", "publisher", "dc.publisher", "og:site_name"} and tag.get("content"):
             meta.setdefault("publisher", tag["content"])
         if name in {"dc.date", "article:published_time", "date"} and tag.get("content"):
@@ -193,7 +195,7 @@ def _pdf(data: bytes) -> tuple[dict, list[Page], str]:
             raise DocumentError("the PDF is encrypted; save an unprotected copy")
         pages = [Page(_tidy_pdf_text(p.extract_text() or ""), i + 1) for i, p in enumerate(reader.pages)]
         pages = _sentences_across_pages(_drop_running_lines(pages))
-        info = reader.metadata or {}
+        info: dict[Any, Any] = reader.metadata or {}
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
@@ -254,6 +256,8 @@ def _docx(data: bytes) -> tuple[dict, list[Page], str]:
 
     try:
         import docx
+        from docx.table import Table
+        from docx.text.paragraph import Paragraph
     except ImportError:  # pragma: no cover - a core dependency
         from core.errors import missing_extra
 
@@ -266,7 +270,7 @@ def _docx(data: bytes) -> tuple[dict, list[Page], str]:
     for block in document.element.body.iterchildren():
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            paragraph = docx.text.paragraph.Paragraph(block, document)
+            paragraph = Paragraph(block, document)
             text = paragraph.text.strip()
             if not text:
                 continue
@@ -279,7 +283,7 @@ def _docx(data: bytes) -> tuple[dict, list[Page], str]:
             else:
                 lines.append(text)
         elif tag == "tbl":
-            lines.append(_docx_table(docx.table.Table(block, document)))
+            lines.append(_docx_table(Table(block, document)))
     props = document.core_properties
     meta = {"title": props.title, "author": props.author}
     if props.created:

@@ -11,6 +11,7 @@ they are stored; conversations untouched for ``conversation_retention_days`` are
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import re
@@ -169,7 +170,10 @@ class ConversationStore:
             self._trim_owner(db, owner)
         return conversation_id
 
-    def list(self, browser: str | None, user: str | None = None, limit: int = 50) -> list[ConversationSummary]:
+    # In this class's body ``list`` names this method, so annotations say ``builtins.list``.
+    def list(
+        self, browser: str | None, user: str | None = None, limit: int = 50
+    ) -> builtins.list[ConversationSummary]:
         """This owner's conversations, the most recent first."""
         owner = owner_key(browser, user)
         if owner is None:
@@ -184,7 +188,9 @@ class ConversationStore:
             ).fetchall()
         return [ConversationSummary(r["id"], r["title"], r["created_at"], r["updated_at"], r["turns"]) for r in rows]
 
-    def load(self, browser: str | None, conversation_id: str, user: str | None = None) -> list[SavedTurn] | None:
+    def load(
+        self, browser: str | None, conversation_id: str, user: str | None = None
+    ) -> builtins.list[SavedTurn] | None:
         """The conversation's questions and answers, or None if it is not this owner's."""
         owner = owner_key(browser, user)
         if owner is None or not conversation_id:

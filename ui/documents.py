@@ -15,6 +15,7 @@ carries their count.
 
 from __future__ import annotations
 
+import builtins
 import re
 import shutil
 import threading
@@ -68,7 +69,8 @@ class DocumentAdmin:
         shutil.rmtree(self.staging_dir, ignore_errors=True)  # left by a crash: never ingested
         self._lock = threading.Lock()  # one write at a time: ingest is not meant to run twice at once
 
-    def list(self, access: Access = EVERYONE) -> list[dict[str, Any]]:
+    # In this class's body ``list`` names this method, so annotations say ``builtins.list``.
+    def list(self, access: Access = EVERYONE) -> builtins.list[dict[str, Any]]:
         """The indexed documents this caller may see; withheld sentences as a count (their
         text is for the admin)."""
         from index.status import index_status
@@ -78,7 +80,7 @@ class DocumentAdmin:
             for d in index_status(self.settings, access=access)["document_list"]
         ]
 
-    def flagged(self, token: str | None) -> list[dict[str, str]]:
+    def flagged(self, token: str | None) -> builtins.list[dict[str, str]]:
         """Every sentence withheld at ingest, with its document and the reason (admin only)."""
         self.guard.check(token)
         from index.status import index_status
@@ -89,7 +91,7 @@ class DocumentAdmin:
             for flag in d.get("flagged") or ()
         ]
 
-    def leftover_uploads(self) -> list[str]:
+    def leftover_uploads(self) -> builtins.list[str]:
         """Files in the uploads folder that are not indexed (they failed, or predate staging)."""
         if not self.uploads_dir.is_dir():
             return []
@@ -129,8 +131,8 @@ class DocumentAdmin:
         return ActionResult(True, message, {"uploaded": saved, "report": report.to_dict(), "skipped": skipped})
 
     def _stage_all(
-        self, files: list[tuple[str, bytes]], batch: Path
-    ) -> tuple[list[str], list[dict[str, str]]]:
+        self, files: builtins.list[tuple[str, bytes]], batch: Path
+    ) -> tuple[builtins.list[str], builtins.list[dict[str, str]]]:
         """(names staged and parsed, refusals with their reasons)."""
         records = self._records()
         own_root = str(self.uploads_dir)
@@ -228,7 +230,7 @@ class DocumentAdmin:
             return str(exc)
         return None
 
-    def _ingest(self, paths: list[Path], staged: Path | None = None) -> Any:
+    def _ingest(self, paths: builtins.list[Path], staged: Path | None = None) -> Any:
         from index.ingest import ingest
 
         with self._lock:

@@ -115,7 +115,7 @@ def on_delete(services: Services):
         if not selected:
             return state, gr.update(), gr.update(), gr.update(), saved_list(services, state, user), "Choose a conversation in the list first."
         deleted = services.conversations.delete(state["browser"], selected, user)
-        keep = gr.update()
+        keep: Any = gr.update()  # each output below keeps its value or gets a new one
         chat = turns = answers = keep
         if selected == state["conversation"]:
             state["conversation"] = None

@@ -128,7 +128,9 @@ class ExtractiveBackend:
         for i in (int(i) for i in np.argsort(-scores)):
             if len(chosen) - context >= max(1, budget) or scores[i] < cfg.keep_ratio * best:
                 break
-            i = units[i].parent if units[i].parent is not None else i  # the whole list
+            parent = units[i].parent
+            if parent is not None:
+                i = parent  # the whole list
             if i in chosen or any(_near_duplicate(units[i], units[j]) for j in chosen):
                 continue
             chosen.append(i)

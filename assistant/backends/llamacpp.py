@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Generator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from assistant.backends.base import Draft
 from assistant.backends.prompt import (
@@ -24,6 +24,14 @@ from assistant.models import resolve_model_path
 from core.errors import BackendError, missing_extra
 from core.settings import AnswerSettings
 from core.types import Passage, Turn
+
+if TYPE_CHECKING:  # the optional ``llm`` extra
+    from llama_cpp.llama_types import (
+        ChatCompletionRequestMessage,
+        ChatCompletionStreamResponseDelta,
+        CreateChatCompletionResponse,
+        CreateChatCompletionStreamResponse,
+    )
 
 REWRITE_MAX_TOKENS = 64
 FIT_ATTEMPTS = 4
@@ -62,12 +70,18 @@ class LlamaCppBackend:
     def _pieces(self, messages: list[dict[str, str]]) -> Iterator[str]:
         with self._lock:
             try:
-                chunks = self._llm.create_chat_completion(
-                    messages=messages, stream=True, **self._sampling(self.settings.max_tokens)
+                # Typed as either return; with stream=True it is a generator of chunks.
+                chunks = cast(
+                    "Generator[CreateChatCompletionStreamResponse, None, None]",
+                    self._llm.create_chat_completion(
+                        messages=_chat(messages), stream=True, **self._sampling(self.settings.max_tokens)
+                    ),
                 )
                 try:
                     for chunk in chunks:
-                        piece = chunk["choices"][0].get("delta", {}).get("content")
+                        # the "empty" delta llama_cpp also types is this one with no keys set
+                        delta = cast("ChatCompletionStreamResponseDelta", chunk["choices"][0].get("delta", {}))
+                        piece = delta.get("content")
                         if piece:
                             yield piece
                 finally:
@@ -88,8 +102,9 @@ class LlamaCppBackend:
         """One chat completion (no passages, no checking): used for rewrites and by the eval judge."""
         with self._lock:
             try:
-                reply = self._llm.create_chat_completion(
-                    messages=messages, **self._sampling(max_tokens)
+                reply = cast(
+                    "CreateChatCompletionResponse",
+                    self._llm.create_chat_completion(messages=_chat(messages), **self._sampling(max_tokens)),
                 )
             except (ValueError, RuntimeError) as exc:
                 raise BackendError(f"the local model failed: {exc}") from exc
@@ -122,3 +137,9 @@ class LlamaCppBackend:
     def _count_tokens(self, messages: list[dict[str, str]]) -> int:
         text = "\n".join(m["content"] for m in messages)
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=False)) + 32
+
+
+def _chat(messages: list[dict[str, str]]) -> list[ChatCompletionRequestMessage]:
+    """The messages as llama_cpp's TypedDicts: each is a "system" or "user" role and its
+    content, which is all those types ask for."""
+    return cast("list[ChatCompletionRequestMessage]", messages)

@@ -197,7 +197,7 @@ class DocumentStore(Protocol):
     def save_note(self, name: str, value: str) -> None: ...
 
     # -- writing (ingest) ------------------------------------------------------------------
-    def writing(self) -> AbstractContextManager[None]:
+    def writing(self) -> AbstractContextManager[object]:
         """Held for a whole ingest: one writer at a time, across processes."""
         ...
 

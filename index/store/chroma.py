@@ -264,13 +264,14 @@ class ChromaStore:
         if not chunk_ids:
             return []
         include = ["documents", "metadatas"] + (["embeddings"] if vectors else [])
-        out = []
+        out: list[StoredChunk] = []
         ids = list(dict.fromkeys(chunk_ids))
         for start in range(0, len(ids), WRITE_BATCH):  # SQLite caps the variables of one query
-            page = ids[start : start + WRITE_BATCH]
-            got = self._read("fetch passages", lambda chunks, _, page=page: chunks.get(ids=page, include=include))
-            out += _stored_chunks(got, vectors)
+            out += _stored_chunks(self._fetch_page(ids[start : start + WRITE_BATCH], include), vectors)
         return out
+
+    def _fetch_page(self, ids: list[str], include: list[str]) -> dict[str, Any]:
+        return self._read("fetch passages", lambda chunks, _: chunks.get(ids=ids, include=include))
 
     def term_counts(self, terms: Sequence[str], scope: Scope | None = None) -> tuple[dict[str, int], int]:
         return self._synced_keyword().term_counts(terms, scope)
@@ -426,7 +427,8 @@ def _chunk_metadata(record: DocumentRecord, chunk: ChunkRow) -> dict[str, Any]:
 
 def _where(scope: Scope, records: dict[str, DocumentRecord]) -> dict[str, Any] | None:
     """The scope as a Chroma ``where`` (publisher 'contains' resolved to the exact names)."""
-    f, clauses = scope.filters, []
+    f = scope.filters
+    clauses: list[dict[str, Any]] = []
     if f.documents:
         clauses.append({"document_id": {"$in": list(f.documents)}})
     if f.publisher:

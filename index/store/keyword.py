@@ -256,7 +256,8 @@ class KeywordIndex:
     def _within_budget(self, tokens: list[str], max_postings: int) -> list[str]:
         marks = ",".join("?" * len(tokens))
         counts = dict(self._db.execute(f"SELECT term, doc FROM vocab WHERE term IN ({marks})", tokens))
-        kept, total = [], 0
+        kept: list[str] = []
+        total = 0
         for tok in sorted((t for t in tokens if counts.get(t)), key=lambda t: counts[t]):
             if kept and total + counts[tok] > max_postings:
                 break

@@ -96,7 +96,7 @@ class InMemoryStore:
         self.keyword.set_note(tag + name, value, keep_prefix=tag)
 
     # -- writing ---------------------------------------------------------------------------
-    def writing(self) -> AbstractContextManager[None]:
+    def writing(self) -> AbstractContextManager[bool]:
         return self._write_lock
 
     def check_embedder(self, embed_model: str) -> None:
