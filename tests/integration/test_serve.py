@@ -118,7 +118,10 @@ def test_sigterm_stops_the_server_within_seconds_during_an_upload(small_store, t
     assert took < 12, f"SIGTERM took {took:.1f} s"
     assert process.returncode in (-signal.SIGTERM, 128 + signal.SIGTERM), process.returncode
     sender.join(timeout=10)
-    assert "response" not in upload  # cut off, not answered as if it had finished
+    # Cut off, or (when uvicorn's grace period ran out first and it cancelled the request)
+    # an error: never answered as if it had finished.
+    response = upload.get("response")
+    assert response is None or response.status_code >= 500, response.text
 
     # The store is still whole: the killed ingest left every document at a committed version.
     status = run_cli("status", "--store", small_store, "--json")
