@@ -18,14 +18,33 @@ class Measured:
     peak_rss_mb: float
 
 
+def _high_water_mb(pid: int) -> float:
+    """The process's own peak RSS since its exec (``VmHWM``), 0 once it has gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def run_measured(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 1800) -> Measured:
-    """Wall time and peak RSS of one child (not the max over all children so far)."""
+    """Wall time and peak RSS of one child (not the max over all children so far).
+
+    Linux starts a child's ``ru_maxrss`` at its parent's size when it forks, so a benchmark
+    that has grown (it built a 300k-chunk store) would see every child as at least that big.
+    ``VmHWM``, read while the child runs, counts only the child's own memory after its exec;
+    ``ru_maxrss`` is kept for a child too short-lived to be read."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err, text=True,
                                    env=dict(os.environ, **(env or {})))  # fmt: skip
         deadline = started + timeout
+        high_water = 0.0
         while True:
+            high_water = max(high_water, _high_water_mb(process.pid))
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
@@ -37,7 +56,7 @@ def run_measured(args: list[str], cwd: Path, env: dict | None = None, timeout: f
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        measured = Measured(out.read(), err.read(), seconds, usage.ru_maxrss / 1024)
+        measured = Measured(out.read(), err.read(), seconds, high_water or usage.ru_maxrss / 1024)
     if process.returncode:
         raise RuntimeError(f"{args[:4]} failed ({process.returncode}): {measured.stderr[-1500:]}")
     return measured
