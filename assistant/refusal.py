@@ -168,8 +168,15 @@ ALIASES = {
 }
 
 
+# "Figure 3", "Section 8", "Annex B": the word points into the document; its number is the constraint.
+REFERENCE_WORDS = frozenset("figure fig table section chapter appendix annex part page paragraph".split())
+REFERENCE_MARKER = re.compile(r"\[\d{1,4}(?:[,–-]\s*\d{1,4})*\]")  # "as discussed in [58]": a citation
+DEFINED_ACRONYM = re.compile(r"((?:[A-Z][\w-]{0,30}\s+){1,7}[A-Z][\w-]{0,30})\s*\(([A-Z][A-Za-z]{1,10})\)")
+
+
 def question_constraints(question: str) -> list[str]:
     """Names, acronyms and numbers the question is specific about, in order."""
+    question = REFERENCE_MARKER.sub(" ", question)
     found = []
     for match in CONSTRAINT.finditer(question):
         word = match.group(0)
@@ -177,8 +184,21 @@ def question_constraints(question: str) -> list[str]:
             continue
         if word[:1].isupper() and not word.isupper() and SENTENCE_OPENING.search(question[: match.start()]):
             continue  # a capital that only opens the sentence
+        if word.lower() in REFERENCE_WORDS and re.match(r"\s+[\dA-Z]\b", question[match.end() :]):
+            continue
         found.append(word)
     return list(dict.fromkeys(found))
+
+
+def _alternatives(question: str) -> dict[str, str]:
+    """Each word of an acronym spelled out in the question ("Long Short-Term Memory (LSTM)")
+    mapped to the acronym: the answer may use either form."""
+    spelled: dict[str, str] = {}
+    for words, acronym in DEFINED_ACRONYM.findall(question):
+        for word in words.split():
+            spelled[word] = acronym
+        spelled[acronym] = words
+    return spelled
 
 
 def missing_constraints(question: str, answer: str, citations: Sequence[Citation]) -> list[str]:
@@ -191,18 +211,32 @@ def missing_constraints(question: str, answer: str, citations: Sequence[Citation
     for c in citations:
         meta = f"{c.doc.title} {c.doc.publisher} {c.section} {c.doc.year or ''}"
         stated |= set(content_terms(meta)) | set(re.findall(r"\d+", meta))
-        stated |= _initials(c.doc.title) | _initials(c.doc.publisher)
+        stated |= _initials(c.doc.title) | _initials(c.doc.publisher) | _initials(c.section)
         stated |= _around_cited(c.text, answer_terms)
+    alternatives = _alternatives(question)
     missing = []
     for constraint in question_constraints(question):
-        if constraint.isupper() and constraint.isalpha() and _spelled_out(constraint, answer):
-            continue  # "AI" stated as "artificial intelligence"
-        numbers = set(re.findall(r"\d+", constraint))
-        wanted = numbers or set(content_terms(constraint)) or {constraint.lower()}
-        wanted = wanted.union(*(set(content_terms(" ".join(ALIASES.get(w, ())))) for w in wanted))
-        if not wanted & stated:
+        acronym = constraint[:-1] if constraint.endswith("s") and constraint[:-1].isupper() else constraint
+        if acronym.isupper() and acronym.isalpha() and _spelled_out(acronym, answer):
+            continue  # "AI" stated as "artificial intelligence", "CNNs" as "convolutional neural networks"
+        spelled = alternatives.get(constraint, "")
+        if not (_states(acronym, stated) or _states(spelled, stated, every=True)):
             missing.append(constraint)
     return missing
+
+
+def _states(constraint: str, stated: set[str], every: bool = False) -> bool:
+    """Whether the stated terms include the constraint: its numbers if it has any, else one of
+    its stemmed words or a known alias (``every``: all of its words, for a spelled-out form)."""
+    if not constraint:
+        return False
+    numbers = set(re.findall(r"\d+", constraint))
+    if numbers:
+        return bool(numbers & stated)
+    terms = set(content_terms(constraint)) or {constraint.lower()}
+    if every:
+        return terms <= stated
+    return bool(terms.union(*(set(content_terms(" ".join(ALIASES.get(w, ())))) for w in terms)) & stated)
 
 
 def _spelled_out(acronym: str, text: str) -> bool:

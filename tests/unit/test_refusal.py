@@ -99,3 +99,28 @@ def test_calibrations_are_cached_per_key():
 def test_a_count_of_points_is_stated_by_an_outline_of_numbered_sections():
     outline = "The headings of Service Standard list 14 numbered sections [1]:\n- 1. Understand users [1]"
     assert missing_fact("How many points are in the Service Standard?", outline) is None
+
+
+def test_references_into_the_document_and_citation_markers_are_not_constraints():
+    assert question_constraints("What does Figure 3 show about the CNN?") == ["3", "CNN"]
+    assert question_constraints("Which topics are covered in Section 8?") == ["8"]
+    assert question_constraints("How do ReLUs help, as discussed in [58]?") == ["ReLUs"]
+    assert question_constraints("What does the Table say?") == ["Table"]  # no number: a name
+
+
+def test_an_acronym_the_question_spells_out_may_be_stated_either_way():
+    question = "How does the Gated Recurrent Unit (GRU) differ from Long Short-Term Memory (LSTM)?"
+    answer = "The GRU has fewer gates than the LSTM [1]."
+    assert missing_constraints(question, answer, [cited(answer.replace(" [1]", ""))]) == []
+    spelled = "A gated recurrent unit is simpler than long short-term memory [1]."
+    assert missing_constraints(question, spelled, [cited(spelled.replace(" [1]", ""))]) == []
+    other = "Transformers replaced both [1]."
+    assert missing_constraints(question, other, [cited(other.replace(" [1]", ""))]) == [
+        "Gated", "Recurrent", "Unit", "GRU", "Long", "Short-Term", "Memory", "LSTM"]
+
+
+def test_a_plural_acronym_and_one_named_by_the_section_heading_are_stated():
+    answer = "Sub-sampling layers reduce the resolution of feature maps [1]."
+    citation = cited(answer.replace(" [1]", ""), section="Convolutional Neural Network > Sub-sampling")
+    assert missing_constraints("What do sub-sampling layers do in CNNs?", answer, [citation]) == []
+    assert missing_constraints("What do sub-sampling layers do in RNNs?", answer, [citation]) == ["RNNs"]
