@@ -18,16 +18,22 @@ class Measured:
     peak_rss_mb: float
 
 
-def _high_water_mb(pid: int) -> float:
-    """The process's own peak RSS since its exec (``VmHWM``), 0 once it has gone."""
+def _high_water_mb(pid: int, depth: int = 0) -> float:
+    """The largest peak RSS since exec (``VmHWM``) of the process and its descendants (an
+    ingest's parser worker), 0 once they have gone."""
+    peak = 0.0
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+                    peak = int(line.split()[1]) / 1024
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            kids = [int(k) for k in children.read().split()]
+    except (OSError, ValueError):
+        return peak
+    for kid in kids if depth < 3 else []:
+        peak = max(peak, _high_water_mb(kid, depth + 1))
+    return peak
 
 
 def run_measured(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 1800) -> Measured:
@@ -35,7 +41,7 @@ def run_measured(args: list[str], cwd: Path, env: dict | None = None, timeout: f
 
     Linux starts a child's ``ru_maxrss`` at its parent's size when it forks, so a benchmark
     that has grown (it built a 300k-chunk store) would see every child as at least that big.
-    ``VmHWM``, read while the child runs, counts only the child's own memory after its exec;
+    ``VmHWM``, read while the child (and its own children) run, counts only memory after exec;
     ``ru_maxrss`` is kept for a child too short-lived to be read."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
