@@ -254,6 +254,8 @@ def measure_leaks(work: Path) -> tuple[int, str]:
         checks += 1
         leaks += index_status(settings, access=access)["documents"] != visible
     members = sum(1 for groups in USERS.values() if groups & {g for g, _ in RESTRICTED.values()})
+    if found < members:  # the control: a leak count of 0 means nothing if members see nothing either
+        leaks += members - found
     return leaks, (
         f"{checks} checks over {len(USERS)} users and {len(LEAK_QUESTIONS)} questions;"
         f" {found} of {members} group members were answered from their own restricted document"

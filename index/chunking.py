@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # llama-index costs ~1.5 s to import; an ingest with nothing 
     from llama_index.core.node_parser import SentenceSplitter
 
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
-PIPELINE_VERSION = "8"  # 7: poisoned sentences withheld at ingest; 8: debris, tables, outlines
+PIPELINE_VERSION = "9"  # 7: poisoned sentences withheld at ingest; 8: debris, tables, outlines; 9: notes kept
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
 NAVIGATION_SECTION = re.compile(r"^(navigation menu|site navigation|contents)\s*$", re.I)
@@ -29,6 +29,17 @@ REFERENCE_SECTION = re.compile(
     r"|resources\s*-.*)\s*$",
     re.I,
 )
+
+
+# "Notes" heads footnotes on Wikipedia but a council's own notes elsewhere ("# Notes" of a
+# meeting): dropped only when its body is a list of references.
+NOTES_SECTION = re.compile(r"^notes\s*$", re.I)
+REFERENCE_LINE = re.compile(r"^\s*(?:[-*+•^]|\d{1,3}[.)]|\[\d{1,3}\])\s|https?://|\]\(")
+
+
+def _lists_references(body: str) -> bool:
+    lines = [line for line in body.splitlines() if line.strip()]
+    return bool(lines) and sum(bool(REFERENCE_LINE.search(line)) for line in lines) >= len(lines) / 2
 
 
 @dataclass(frozen=True)
@@ -67,7 +78,8 @@ def sections_of(markdown: str) -> list[tuple[str, str]]:
             lines = lines[1:]
         body = "\n".join(lines).strip()
         if parents and REFERENCE_SECTION.match(_tidy_heading(parents[-1])):
-            continue
+            if not NOTES_SECTION.match(_tidy_heading(parents[-1])) or _lists_references(body):
+                continue
         if any(NAVIGATION_SECTION.match(_tidy_heading(p)) for p in parents):
             continue
         if body:

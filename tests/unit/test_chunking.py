@@ -136,3 +136,11 @@ def test_long_sections_split_into_bounded_overlapping_chunks() -> None:
     assert "Sentence 0 " in nodes[0].text and "Sentence 119 " in nodes[-1].text
     # Overlap: the start of each chunk repeats words from the end of the one before.
     assert all(" ".join(b.text.split()[:4]) in a.text for a, b in zip(nodes, nodes[1:]))
+
+
+def test_a_notes_section_is_dropped_only_when_it_lists_references() -> None:
+    own = "# Notes\n\nGrievance hearings at the depot are chaired by the head of HR.\n"
+    assert sections_of(own) == [("Notes", "Grievance hearings at the depot are chaired by the head of HR.")]
+    footnotes = "# Smart city\n\nCities use sensors.\n\n## Notes\n\n1. ^ Smith 2019, p. 4.\n2. ^ https://example.org/a\n"
+    assert [section for section, _ in sections_of(footnotes)] == ["Smart city"]
+    assert [section for section, _ in sections_of("# See also\n\nGrievance hearings are chaired by HR.\n")] == []
