@@ -97,3 +97,24 @@ def test_a_file_left_in_the_uploads_folder_can_be_removed_from_the_app(app_setti
         withheld = client.get("/api/documents/withheld")
         assert withheld.status_code == 401
         assert client.get("/api/documents/withheld", headers=AUTH).json() == {"count": 0, "withheld": []}
+
+
+def test_an_upload_recalibrates_refusal_off_the_request(app_settings, embedder) -> None:
+    """As the CLI's ingest does: the new revision's calibration is saved beside the store."""
+    import sqlite3
+
+    from index.store import open_store
+    from index.store.base import revision_tag
+
+    with TestClient(create_app(app_settings, Assistant(app_settings, embedder=embedder))) as client:
+        assert upload(client, "note-1.txt", good_txt(1), "text/plain").status_code == 200
+        tag = revision_tag(open_store(app_settings).info())
+        deadline = time.monotonic() + 60
+        keys: list[str] = []
+        while time.monotonic() < deadline:
+            with sqlite3.connect(f"{app_settings.store}/keyword/council_docs.sqlite3") as db:
+                keys = [k for (k,) in db.execute("SELECT key FROM state WHERE key LIKE 'note:%'")]
+            if any(k.startswith(f"note:{tag}calibration:") for k in keys):
+                break
+            time.sleep(0.5)
+        assert any(k.startswith(f"note:{tag}calibration:") for k in keys), (tag, keys)
