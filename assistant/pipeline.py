@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import time
@@ -261,8 +262,7 @@ class Assistant:
             retrieved = retriever.retrieve(question)
             return evidence_score(retrieved, self.settings.answer), retrieved.top_dense
 
-        settings_key = f"{self.settings.embed_model} {cfg.model_dump_json()}"
-        note = "calibration:" + hashlib.sha256(settings_key.encode()).hexdigest()[:16]
+        settings_key, note = self._calibration_key
 
         def saved_or_computed() -> Calibration:
             """Saved beside the store, so a restart does not re-probe (32 retrievals)."""
@@ -276,6 +276,13 @@ class Assistant:
             return calibration
 
         return CALIBRATIONS.get((*retriever.revision(), settings_key), saved_or_computed)
+
+    @functools.cached_property
+    def _calibration_key(self) -> tuple[str, str]:
+        """What a calibration depends on besides the store's revision, and the name it is saved
+        under: worked out once, not per question."""
+        key = f"{self.settings.embed_model} {self.settings.answer.refusal.model_dump_json()}"
+        return key, "calibration:" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
     def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
         closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]

@@ -17,7 +17,6 @@ import math
 import re
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,10 +65,6 @@ class HybridRetriever:
         records = self.store.documents()  # first: later calls see this revision
         timings["manifest"] = _ms(t0)
 
-        terms = content_terms(query)
-        # The keyword search needs no embedding: it runs beside the embedder and the dense search
-        # (SQLite and torch both release the GIL), so its cost hides behind theirs.
-        keyword = _KEYWORD_POOL.submit(self._keyword, terms, scope)
         t0 = time.perf_counter()
         vector = np.asarray(self.embedder.get_query_embedding(query), dtype=np.float32)
         timings["embed_query"] = _ms(t0)
@@ -79,8 +74,10 @@ class HybridRetriever:
         timings["dense"] = _ms(t0)
 
         t0 = time.perf_counter()
-        sparse, counts, total, timings["bm25"] = keyword.result()
-        timings["bm25_wait"] = _ms(t0)
+        terms = content_terms(query)
+        sparse = self.store.keyword_search(terms, cfg.bm25_k, scope)
+        counts, total = self.store.term_counts(terms)
+        timings["bm25"] = _ms(t0)
 
         if not dense and not sparse:
             return Retrieved([], 0.0, 0.0, timings, out_of_scope=self._out_of_scope(scope))
@@ -100,12 +97,6 @@ class HybridRetriever:
         top_dense = max(dense.values(), default=0.0)
         unknown = self._unknown_names(query, scope)
         return Retrieved(passages, coverage, top_dense, timings, unknown)
-
-    def _keyword(self, terms: list[str], scope: Scope) -> tuple[list[tuple[str, float]], dict[str, int], int, float]:
-        t0 = time.perf_counter()
-        sparse = self.store.keyword_search(terms, self.settings.bm25_k, scope)
-        counts, total = self.store.term_counts(terms)
-        return sparse, counts, total, _ms(t0)
 
     def outlines(self, document_ids: list[str], limit: int = 3) -> list[Passage]:
         """The outline chunks (``index.outline``) of these documents, in their order.
@@ -209,10 +200,6 @@ class HybridRetriever:
         """Whether any live chunk contains this (stemmed) term."""
         return bool(self.store.term_counts([term])[0].get(term))
 
-
-# Shared by every retriever in the process: a keyword search is short, and the web app's
-# worker threads each wait on their own future.
-_KEYWORD_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keyword")
 
 NAME_OR_NUMBER = re.compile(
     r"(?<!^)(?<![.?!]\s)(?<![\w-])([A-Z][A-Za-z]*(?:-[A-Za-z]+)*|[a-z]+[A-Z][A-Za-z]*|\d{2,}[\d,.]*)(?![\w-])"

@@ -287,8 +287,7 @@ def _line(r: dict) -> str:
     return (
         f"{r['size']:>7} chunks ({r['documents']} docs) {r['mode']:<8}: cold {r['cold_start_s']:.1f} s,"
         f" warm p50 {r['warm_p50_ms']:.0f} ms / p95 {r['warm_p95_ms']:.0f} ms"
-        f" (dense {stages.get('retrieve.dense', 0):.0f}, bm25 {stages.get('retrieve.bm25', 0):.0f}"
-        f" of which waited for {stages.get('retrieve.bm25_wait', 0):.0f},"
+        f" (dense {stages.get('retrieve.dense', 0):.0f}, bm25 {stages.get('retrieve.bm25', 0):.0f},"
         f" fetch {stages.get('retrieve.fetch', 0):.0f}, draft {stages.get('draft_and_check', 0):.0f}),"
         f" peak {r['peak_rss_mb']} MB; llama-index retriever p50 {r['baseline_p50_ms']:.0f} ms"
         f" (answer/baseline {r['p50_vs_baseline']}, retrieval/baseline {r['retrieve_vs_baseline']});"
