@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.measure import percentile  # noqa: E402
 from core.settings import DEFAULT_CORPUS, Settings, set_offline_environment  # noqa: E402
 
 QUESTIONS = [
@@ -59,11 +60,6 @@ engine = index.as_query_engine(llm=MockLLM(), similarity_top_k=2)
 engine.query(sys.argv[2])
 print(json.dumps({"seconds": time.perf_counter() - t0}))
 """
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def child_peak_mb() -> float:

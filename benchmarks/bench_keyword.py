@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import shutil
 import sqlite3
 import statistics
@@ -33,22 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.measure import percentile, proc_status_mb  # noqa: E402
 from core.text import content_terms  # noqa: E402
 
 QUESTIONS_FILE = ROOT / "evals" / "golden.jsonl"
-
-
-def rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def query_terms() -> list[list[str]]:
@@ -63,7 +51,7 @@ def timed(queries: list[list[str]], search) -> tuple[float, float]:
         t0 = time.perf_counter()
         search(terms)
         times.append((time.perf_counter() - t0) * 1000)
-    return round(statistics.median(times), 1), round(pct(times, 95), 1)
+    return round(statistics.median(times), 1), round(percentile(times, 0.95), 1)
 
 
 def fts5(source: Path, queries: list[list[str]], budget: int) -> dict:
@@ -82,7 +70,7 @@ def fts5(source: Path, queries: list[list[str]], budget: int) -> dict:
             t0 = time.perf_counter()
             db.executemany("INSERT INTO terms(rowid, body) VALUES (?, ?)", rows)
         build = time.perf_counter() - t0
-        before = rss_mb()
+        before = proc_status_mb(os.getpid(), "VmRSS")
         t0 = time.perf_counter()
         index = KeywordIndex(copy)
         index.count()
@@ -101,7 +89,7 @@ def fts5(source: Path, queries: list[list[str]], budget: int) -> dict:
         update = time.perf_counter() - t0
         return {"build_s": round(build, 1), "open_s": round(opened, 3), "query_p50_ms": p50,
                 "query_p95_ms": p95, "update_one_document_s": round(update, 3),
-                "rss_delta_mb": round(rss_mb() - before), "rows": len(rows)}  # fmt: skip
+                "rss_delta_mb": round(proc_status_mb(os.getpid(), "VmRSS") - before), "rows": len(rows)}  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -119,7 +107,7 @@ def bm25s_index(source: Path, queries: list[list[str]]) -> dict:
         retriever.save(work / "index", show_progress=False)
         build = time.perf_counter() - t0
         del retriever
-        before = rss_mb()
+        before = proc_status_mb(os.getpid(), "VmRSS")
         t0 = time.perf_counter()
         loaded = bm25s.BM25.load(work / "index", mmap=True, show_progress=False)
         opened = time.perf_counter() - t0
@@ -130,7 +118,7 @@ def bm25s_index(source: Path, queries: list[list[str]]) -> dict:
             loaded.retrieve([known], k=40, show_progress=False)
 
         p50, p95 = timed(queries, search)
-        delta = rss_mb() - before
+        delta = proc_status_mb(os.getpid(), "VmRSS") - before
         t0 = time.perf_counter()  # no incremental update: one changed document re-indexes all
         again = bm25s.BM25()
         again.index(corpus, show_progress=False)

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the generators live beside the tests that use them
 
+from benchmarks.measure import proc_status_mb  # noqa: E402
 from core.settings import DEFAULT_CORPUS, Settings, set_offline_environment  # noqa: E402
 
 DEADLINE_S = 600
@@ -50,11 +51,11 @@ def run_cli_ingest(store: Path, folder: Path) -> dict[str, Any]:
         [sys.executable, "-m", "assistant", "ingest", "--store", str(store), "--json", str(folder)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    peak_kb, hung = 0, False
+    peak_mb, hung = 0.0, False
     out_err: list[str] = []
     reader = _reader(process, out_err)
     while process.poll() is None:
-        peak_kb = max(peak_kb, _vm_hwm_kb(process.pid))
+        peak_mb = max(peak_mb, proc_status_mb(process.pid))
         if time.monotonic() - started > DEADLINE_S:
             process.kill()
             hung = True
@@ -67,7 +68,7 @@ def run_cli_ingest(store: Path, folder: Path) -> dict[str, Any]:
         report = {}
     return {
         "returncode": process.returncode, "report": report, "stderr": err, "hung": hung,
-        "seconds": round(time.monotonic() - started, 1), "peak_rss_mb": round(peak_kb / 1024),
+        "seconds": round(time.monotonic() - started, 1), "peak_rss_mb": round(peak_mb),
     }  # fmt: skip
 
 
@@ -80,17 +81,6 @@ def _reader(process: subprocess.Popen, into: list[str]) -> Any:
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
     return thread
-
-
-def _vm_hwm_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
 
 
 def hostile_section(work: Path) -> dict[str, Any]:

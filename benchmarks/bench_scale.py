@@ -180,11 +180,9 @@ for q in questions:
     t0 = time.perf_counter()
     retriever.retrieve(q)
     baseline.append((time.perf_counter() - t0) * 1000)
-def pct(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+from benchmarks.measure import percentile
 print(json.dumps({
-    "warm_p50_ms": round(statistics.median(totals), 1), "warm_p95_ms": round(pct(totals, 95), 1),
+    "warm_p50_ms": round(statistics.median(totals), 1), "warm_p95_ms": round(percentile(totals, 0.95), 1),
     "stages_p50_ms": {k: round(statistics.median(v), 2) for k, v in sorted(stages.items())},
     "baseline_p50_ms": round(statistics.median(baseline), 1),
     "hit_rate@5": round(hits / len(items), 3),

@@ -6,6 +6,7 @@ import os
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,15 +19,29 @@ class Measured:
     peak_rss_mb: float
 
 
-def _high_water_mb(pid: int, depth: int = 0) -> float:
-    """The largest peak RSS since exec (``VmHWM``) of the process and its descendants (an
-    ingest's parser worker), 0 once they have gone."""
-    peak = 0.0
+def proc_status_mb(pid: int, field: str = "VmHWM") -> float:
+    """A memory line of ``/proc/PID/status`` in MB (``VmHWM``: peak RSS since exec; ``VmRSS``:
+    now), 0 once the process has gone."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmHWM:"):
-                    peak = int(line.split()[1]) / 1024
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The value at quantile ``q`` (0 to 1) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _high_water_mb(pid: int, depth: int = 0) -> float:
+    """The largest ``VmHWM`` of the process and its descendants (an ingest's parser worker)."""
+    peak = proc_status_mb(pid)
+    try:
         with open(f"/proc/{pid}/task/{pid}/children") as children:
             kids = [int(k) for k in children.read().split()]
     except (OSError, ValueError):
