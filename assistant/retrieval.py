@@ -75,8 +75,14 @@ class HybridRetriever:
 
         t0 = time.perf_counter()
         terms = content_terms(query)
-        sparse = self.store.keyword_search(terms, cfg.bm25_k, scope)
-        counts, total = self.store.term_counts(terms)
+        # Term weights from what this caller may see, never from documents they cannot: a name
+        # found only in a restricted document must weigh (and score) as an invented one would.
+        access_only = Scope(access=access)
+        counts, total = self.store.term_counts(terms, None if access_only.everything else access_only)
+        # A term the caller's documents never hold matches nothing they may see: leaving it out
+        # changes no score, and keeps it from spending the keyword search's postings budget.
+        searched = terms if access_only.everything else [t for t in terms if counts.get(t)]
+        sparse = self.store.keyword_search(searched, cfg.bm25_k, scope)
         timings["bm25"] = _ms(t0)
 
         if not dense and not sparse:

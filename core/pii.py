@@ -205,7 +205,14 @@ def install_log_redaction() -> None:
             message = record.getMessage()
         except Exception:  # a bad format string: leave it for logging to report
             return record
-        record.msg, record.args = redact_text(message), None
+        redacted = _redacted_args(record.args)
+        record.args = redacted
+        try:  # keep the format and its arguments: uvicorn's access formatter unpacks them
+            shown = record.getMessage()
+            if redacted is None or redact_text(shown) != shown:  # in the format, or across the parts
+                raise ValueError("personal data left in the message")
+        except Exception:  # whatever the shape, the message itself is redacted
+            record.msg, record.args = redact_text(message), ()
         if record.exc_info and not record.exc_text:
             record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
         if record.stack_info:
@@ -214,3 +221,19 @@ def install_log_redaction() -> None:
 
     logging.setLogRecordFactory(factory)
     _INSTALLED = True
+
+
+def _redacted_args(args: object) -> tuple[object, ...] | dict[str, object] | None:
+    """A record's arguments with each text redacted and numbers kept (``%d`` still formats);
+    anything else becomes its redacted text. None when the arguments are of no known shape."""
+
+    def one(value: object) -> object:
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        return redact_text(value if isinstance(value, str) else str(value))
+
+    if isinstance(args, tuple):
+        return tuple(one(a) for a in args)
+    if isinstance(args, dict):
+        return {k: one(v) for k, v in args.items()}
+    return None

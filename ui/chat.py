@@ -17,9 +17,10 @@ import gradio as gr
 
 from assistant.pipeline import clean_question
 from core.errors import AssistantError, BackendError, QuestionError, StoreError
-from core.types import EVERYONE, Answer, Filters, Turn
+from core.types import Answer, Filters, Turn
 from index.loaders import SUPPORTED_SUFFIXES
 from ui import history
+from ui.identity import ANONYMOUS
 from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text, withheld_table
 from ui.security import AdminError, client_key
 from ui.services import Services
@@ -280,23 +281,25 @@ def _reset_feedback():
 
 
 def _documents(services: Services):
-    def refresh(request: Optional[gr.Request] = None):  # noqa: UP045 - the form Gradio recognises
-        """The documents the caller may see; everything after an admin's (token-checked) action."""
+    def refresh(request: Optional[gr.Request] = None, admin: bool = False):  # noqa: UP045 - the form Gradio recognises
+        """The documents the caller may see (as on every other route: the admin token adds no
+        documents); with ``admin`` (after a token-checked action) also the uploads left over."""
         try:
-            listed = services.documents.list(services.access(request) if request else EVERYONE)
+            # No request (a call from our own code): the anonymous view, never everyone's.
+            listed = services.documents.list(services.access(request) if request else ANONYMOUS)
         except AssistantError as exc:
-            return (f"<p>Cannot read the index: {markdown_text(str(exc))}</p>", *_admin_updates(services, []))
-        return (documents_table(listed), *_admin_updates(services, listed))
+            return (f"<p>Cannot read the index: {markdown_text(str(exc))}</p>", *_admin_updates(services, [], admin))
+        return (documents_table(listed), *_admin_updates(services, listed, admin))
 
     return refresh
 
 
-def _admin_updates(services: Services, listed: list[dict[str, Any]]) -> tuple:
+def _admin_updates(services: Services, listed: list[dict[str, Any]], admin: bool = False) -> tuple:
     if not services.guard.enabled:
         return ()
     choices = [(d["document_id"], d["document_id"]) for d in listed]
-    try:  # files that failed and stayed in the uploads folder can be removed too
-        leftovers = services.documents.leftover_uploads()
+    try:  # files that failed and stayed in the uploads folder: the admin can remove them too
+        leftovers = services.documents.leftover_uploads() if admin else []
     except AssistantError:
         leftovers = []
     choices += [(f"{name} (in the uploads folder, not indexed)", name) for name in leftovers]
@@ -329,17 +332,19 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
         withheld_html = gr.HTML(elem_id="withheld")
     refresh = _documents(services)
 
-    def run(action):
-        def handler(*args):
-            try:
-                message = action(*args).message
-            except AdminError as exc:
-                message = f"Refused: {exc}"
-            except AssistantError as exc:
-                message = f"Failed: {exc}"
-            return (markdown_text(message), *refresh())
-
-        return handler
+    def run(action, request: gr.Request) -> tuple:
+        """An admin action's message, then the list as this caller may see it (a refused or
+        failed action shows the caller's own view too, never everyone's)."""
+        admin = False
+        try:
+            message = action().message
+            admin = True
+        except AdminError as exc:
+            message = f"Refused: {exc}"
+        except AssistantError as exc:
+            message = f"Failed: {exc}"
+            admin = True  # the token was accepted; the action itself failed
+        return (markdown_text(message), *refresh(request, admin))
 
     def do_upload(secret: str, paths: list[str] | None):
         from pathlib import Path
@@ -347,24 +352,36 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
         found = [(Path(p).name, Path(p).read_bytes()) for p in paths or []]
         return services.documents.upload(secret, found)
 
-    def check_token(secret: str):
+    def check_token(secret: str, request: gr.Request):
         if not (secret or "").strip():
-            return "", gr.update(interactive=False)
+            return "", gr.update(interactive=False), gr.update()
         try:
             services.guard.check(secret)
         except AdminError as exc:
-            return f"Refused: {markdown_text(str(exc))}", gr.update(interactive=False)
-        return "Admin token accepted: you can upload, delete and re-index.", gr.update(interactive=True)
+            return f"Refused: {markdown_text(str(exc))}", gr.update(interactive=False), gr.update()
+        accepted = "Admin token accepted: you can upload, delete and re-index."
+        return accepted, gr.update(interactive=True), refresh(request, admin=True)[1]
 
     # Gradio stores an upload before any handler runs, so the upload route itself checks for
     # the token: the browser shows it once and gets a session cookie (ui/security.py).
     token.change(
-        check_token, [token], [admin_status, upload], js=ADMIN_SESSION_JS, trigger_mode="always_last", **PRIVATE
+        check_token, [token], [admin_status, upload, choice], js=ADMIN_SESSION_JS, trigger_mode="always_last", **PRIVATE
     )
     outputs = [admin_status, documents_html, choice]
-    upload.upload(run(do_upload), [token, upload], outputs, **PRIVATE)
-    delete.click(run(lambda secret, doc: services.documents.delete(secret, doc or "")), [token, choice], outputs, **PRIVATE)
-    reindex.click(run(lambda secret: services.documents.reindex(secret)), [token], outputs, **PRIVATE)
+
+    # Each handler names gr.Request so that Gradio passes the caller in (``*args`` would not).
+    def on_upload(secret: str, paths: list[str] | None, request: gr.Request):
+        return run(lambda: do_upload(secret, paths), request)
+
+    def on_delete(secret: str, doc: str | None, request: gr.Request):
+        return run(lambda: services.documents.delete(secret, doc or ""), request)
+
+    def on_reindex(secret: str, request: gr.Request):
+        return run(lambda: services.documents.reindex(secret), request)
+
+    upload.upload(on_upload, [token, upload], outputs, **PRIVATE)
+    delete.click(on_delete, [token, choice], outputs, **PRIVATE)
+    reindex.click(on_reindex, [token], outputs, **PRIVATE)
 
     def withheld(secret: str):
         try:

@@ -16,6 +16,7 @@ carries their count.
 from __future__ import annotations
 
 import builtins
+import logging
 import re
 import shutil
 import threading
@@ -25,12 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.errors import DocumentError, unavailable
+from core.errors import AssistantError, DocumentError, unavailable
+from core.private_files import private_dir, restrict_umask
 from core.settings import Settings
 from core.types import EVERYONE, Access
 from index.loaders import FOLDER_NOTES, SUPPORTED_SUFFIXES
 from ui.security import AdminGuard
+from ui.upload_journal import JOURNAL_GLOB, UploadJournal
 
+log = logging.getLogger(__name__)
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -68,6 +72,8 @@ class DocumentAdmin:
         self.staging_dir = state / "upload-staging"
         shutil.rmtree(self.staging_dir, ignore_errors=True)  # left by a crash: never ingested
         self._lock = threading.Lock()  # one write at a time: ingest is not meant to run twice at once
+        self.journal = UploadJournal(self.uploads_dir, self._is_indexed)
+        self._recover()
 
     # In this class's body ``list`` names this method, so annotations say ``builtins.list``.
     def list(self, access: Access = EVERYONE) -> builtins.list[dict[str, Any]]:
@@ -119,8 +125,6 @@ class DocumentAdmin:
             report = self._ingest([self.uploads_dir / name for name in saved], staged=batch)
         finally:
             shutil.rmtree(batch, ignore_errors=True)
-        for skip in report.skipped:  # unreadable after all: do not keep it to be skipped again
-            (self.uploads_dir / skip["path"]).unlink(missing_ok=True)
         skipped = refused + report.skipped
         message = (
             f"uploaded {len(saved)} file(s): {len(report.added)} added, {len(report.updated)} updated,"
@@ -218,7 +222,8 @@ class DocumentAdmin:
 
         staged = batch / name
         try:
-            batch.mkdir(parents=True, exist_ok=True)
+            restrict_umask()  # an upload may be restricted: 0600, as the store's own files
+            private_dir(batch)
             staged.write_bytes(data)
         except OSError as exc:  # a full or read-only disk: say so, keep nothing half-written
             staged.unlink(missing_ok=True)
@@ -234,16 +239,39 @@ class DocumentAdmin:
         from index.ingest import ingest
 
         with self._lock:
-            if staged is not None:
+            if staged is None:
+                report = ingest(paths, self.settings, embedder_factory=self.embedder_factory)
+            else:  # parsed cleanly: only now into the uploads folder, settled however it ends
                 try:
-                    self.uploads_dir.mkdir(parents=True, exist_ok=True)
-                    for path in paths:  # parsed cleanly: only now into the uploads folder
-                        (staged / path.name).replace(path)
+                    private_dir(self.uploads_dir)
+                    batch = self.journal.move_in(staged, [p.name for p in paths])
                 except OSError as exc:  # a full or read-only disk: say so
                     raise unavailable("the uploads folder", str(self.uploads_dir), exc) from None
-            report = ingest(paths, self.settings, embedder_factory=self.embedder_factory)
+                try:
+                    report = ingest(paths, self.settings, embedder_factory=self.embedder_factory)
+                finally:  # kept where indexed; otherwise removed, the version it replaced back
+                    self.journal.finish(batch)
         self._changed()
         return report
+
+    def _is_indexed(self, name: str, path: Path) -> bool:
+        """Whether the index holds this uploaded file at its current content."""
+        from index.ingest import content_hash, folder_groups
+
+        record = self._records().get(name)
+        if record is None or record.root != str(self.uploads_dir):
+            return False
+        groups = folder_groups(path, self.uploads_dir)
+        return bool(record.doc_hash == content_hash(path.read_bytes(), self.settings, groups))
+
+    def _recover(self) -> None:
+        """Settle uploads a killed process left half-done (``ui.upload_journal``)."""
+        if not self.uploads_dir.is_dir() or not any(self.uploads_dir.glob(JOURNAL_GLOB)):
+            return
+        try:
+            self.journal.recover()
+        except (AssistantError, OSError):  # the store is down: settled at the next start
+            log.warning("cut-off uploads could not be settled yet", exc_info=True)
 
     def _changed(self) -> None:
         if self.on_change is not None:

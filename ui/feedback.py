@@ -93,6 +93,22 @@ class FeedbackStore:
         result = redact(text)
         return result.text, result.counts
 
+    def _clean_citations(
+        self, citations: Sequence[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        cleaned: list[dict[str, Any]] = []
+        counts: dict[str, int] = {}
+        for citation in citations:
+            slim = _slim_citation(citation)
+            for key, value in slim.items():
+                if not isinstance(value, str | int | float | bool | None):  # a client's own shapes
+                    value = json.dumps(value, ensure_ascii=False, default=str)
+                if isinstance(value, str):
+                    slim[key], found = self._clean(value)
+                    counts = add_counts(counts, found)
+            cleaned.append(slim)
+        return cleaned, counts
+
     def add(
         self,
         rating: Rating,
@@ -109,6 +125,8 @@ class FeedbackStore:
         question, asked = self._clean(question)
         answer, answered = self._clean(answer)
         reason, gave = self._clean((reason or "").strip()[:MAX_REASON_CHARS])
+        # A client may send its own citations (POST /api/feedback): their text is redacted too.
+        slim, cited = self._clean_citations(citations)
         row = (
             datetime.now(UTC).isoformat(timespec="seconds"),
             rating,
@@ -116,10 +134,10 @@ class FeedbackStore:
             question,
             answer,
             int(bool(refused)),
-            json.dumps([_slim_citation(c) for c in citations], ensure_ascii=False),
+            json.dumps(slim, ensure_ascii=False),
             json.dumps(settings or {}, ensure_ascii=False, default=str),
             source,
-            json.dumps(add_counts(asked, answered, gave)),
+            json.dumps(add_counts(asked, answered, gave, cited)),
         )
         with self.db.lock, self.db.connect() as db:
             cursor = db.execute(

@@ -1,8 +1,8 @@
 """The ASGI middleware in front of every route, Gradio's included.
 
 In order, before anything runs: other origins are refused (and allowed ones get CORS), upload
-routes need the admin token (Gradio writes an upload to disk before any event handler could
-check it), and bodies over the size cap are refused with 413, whether they announce their
+routes and every multipart body need the admin token (Gradio writes an upload or a recording to
+disk before any event handler could check it), and bodies over the size cap are refused with 413, whether they announce their
 length or stream it. Every reply gets the security headers. A pure ASGI middleware, not
 ``BaseHTTPMiddleware``, so the streamed answers are never buffered.
 """
@@ -29,7 +29,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CORS_METHODS = "GET, POST, DELETE, OPTIONS"
 CORS_HEADERS = "Content-Type, Authorization"
-UPLOAD_ROUTES = re.compile(r"^(/api/documents|(/.*)?/gradio_api/upload)$")
+# Gradio writes these bodies to disk before any handler could look at them.
+UPLOAD_ROUTES = re.compile(r"^(/api/documents|(/.*)?/gradio_api/(upload|process_recording))$")
+WRITE_METHODS = ("POST", "PUT", "PATCH")
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,13 @@ def _size(n: int) -> str:
     return f"{n / 1024:.3g} KB" if n >= 1024 else f"{n} bytes"
 
 
-def is_upload(method: str, path: str) -> bool:
+def is_upload(method: str, path: str, content_type: str | None = None) -> bool:
+    """An upload route, or a multipart body on any route (Gradio parses those into files on
+    disk wherever they arrive, its component server included): all need the admin token."""
+    if method not in WRITE_METHODS:
+        return False
+    if (content_type or "").strip().lower().startswith("multipart/"):
+        return True
     return method == "POST" and bool(UPLOAD_ROUTES.match(re.sub("/{2,}", "/", path).rstrip("/")))
 
 
@@ -100,7 +108,7 @@ class SecurityMiddleware:
             if scope["method"] == "OPTIONS":
                 await _preflight(send, extra)
                 return
-        upload = is_upload(scope["method"], scope["path"])
+        upload = is_upload(scope["method"], scope["path"], _header(scope, b"content-type"))
         if upload and (refusal := self._upload_refusal(scope)) is not None:
             await self._refuse(scope, send, *refusal, extra=extra)
             return

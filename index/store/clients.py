@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from core.errors import StoreError, unavailable
+from core.private_files import narrow_tree, private_dir, restrict_umask
 
 
 def is_remote(store: str) -> bool:
@@ -161,7 +162,10 @@ def _make_client(store: str, timeout_s: float) -> Any:
             _set_timeout(client, timeout_s)
             client.heartbeat()
             return client
-        os.makedirs(store, exist_ok=True)
+        # Chroma writes its files itself, later too: the umask makes them private (0600).
+        restrict_umask()
+        private_dir(store)
+        narrow_tree(store)  # a store made before files were private
         return chromadb.PersistentClient(path=store, settings=chroma_settings())
     except StoreError:
         raise

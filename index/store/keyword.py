@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import StoreError
+from core.private_files import private_dir, private_file
 from core.text import content_terms
 from core.types import DocumentMeta
 
@@ -67,7 +68,8 @@ class KeywordIndex:
             # A named shared-cache database: every thread's connection sees the same data.
             self._uri = f"file:keyword-{uuid.uuid4().hex}?mode=memory&cache=shared"
         else:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_dir(Path(path).parent)
+            private_file(path)  # SQLite gives its -wal and -shm files the database's own mode
             self._uri = Path(path).resolve().as_uri()
         self.path = str(path)
         self._local = threading.local()
@@ -270,7 +272,7 @@ class KeywordIndex:
         query per term, so callers keep that for a few rare terms such as names)."""
         tokens = {t: token(t) for t in terms if t}
         where, params = _scope_sql(scope)
-        if where:
+        if where and not self._hides_nothing(where, params):
             counts = {}
             for term, tok in tokens.items():
                 counts[term] = int(self._db.execute(
@@ -287,6 +289,12 @@ class KeywordIndex:
             counts = {t: int(found.get(tok, 0)) for t, tok in tokens.items()}
         total = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return counts, int(total)
+
+    def _hides_nothing(self, where: str, params: list[Any]) -> bool:
+        """Whether the scope admits every document (no restricted ones, or the caller may see
+        them all): then the fast whole-index counts are the scoped ones."""
+        sql = f"SELECT 1 FROM docs d WHERE NOT ({where}) LIMIT 1"
+        return self._db.execute(sql, params).fetchone() is None
 
     def count(self, scope: Any = None) -> int:
         """Live chunks the scope admits (how many chunks a refused query could have searched)."""
