@@ -99,7 +99,7 @@ class ChromaStore:
     # -- collections -----------------------------------------------------------------------
     def _collections(self) -> tuple[Any, Any]:
         """The chunk and manifest collections, fetched again after the client was re-opened."""
-        generation, client = CLIENTS.get(self.location)
+        generation, client = CLIENTS.get(self.location, reading=not self._create)
         if generation != self._generation:
             try:
                 if self._create:

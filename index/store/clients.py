@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 
 from core.errors import StoreError, unavailable
 from core.private_files import narrow_tree, private_dir, restrict_umask
+from index.store.reserve import is_full_disk, keep_reserve, release_reserve
 
 
 def is_remote(store: str) -> bool:
@@ -92,15 +93,17 @@ class Clients:
         self._seen: dict[tuple[str, str], int] = {}
         self._rw = _ReadersWriter()
 
-    def get(self, location: str, timeout_s: float | None = None) -> tuple[int, Any]:
+    def get(self, location: str, timeout_s: float | None = None, reading: bool = False) -> tuple[int, Any]:
         """(generation, client); the generation changes when clients are re-opened.
 
         ``timeout_s`` (settings.store_timeout_s) bounds every call to a server: chromadb's
-        HTTP client would otherwise wait for ever on one that hangs."""
+        HTTP client would otherwise wait for ever on one that hangs. ``reading``: the caller
+        only reads, so an embedded store on a full disk may give up its reserve to open."""
         with self._lock:
             client = self._clients.get(location)
             if client is None:
-                client = self._clients[location] = _make_client(location, timeout_s or DEFAULT_TIMEOUT_S)
+                timeout_s = timeout_s or DEFAULT_TIMEOUT_S
+                client = self._clients[location] = _make_client(location, timeout_s, reading)
             elif timeout_s is not None:
                 _set_timeout(client, timeout_s)
             return self._generation, client
@@ -145,7 +148,19 @@ def _set_timeout(client: Any, seconds: float) -> None:
         session.timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
 
 
-def _make_client(store: str, timeout_s: float) -> Any:
+def _persistent_client(store: str) -> Any:
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    try:
+        return chromadb.PersistentClient(path=store, settings=chroma_settings())
+    except Exception:
+        # chromadb caches the system before starting it: a failed start would be reused
+        SharedSystemClient._identifier_to_system.pop(str(store), None)
+        raise
+
+
+def _make_client(store: str, timeout_s: float, reading: bool = False) -> Any:
     import chromadb
 
     try:
@@ -166,7 +181,15 @@ def _make_client(store: str, timeout_s: float) -> Any:
         restrict_umask()
         private_dir(store)
         narrow_tree(store)  # a store made before files were private
-        return chromadb.PersistentClient(path=store, settings=chroma_settings())
+        try:
+            client = _persistent_client(store)
+        except Exception as exc:
+            # A full disk must not stop reading: give up the store's reserve and try again.
+            if not (reading and is_full_disk(exc) and release_reserve(store)):
+                raise
+            client = _persistent_client(store)
+        keep_reserve(store)
+        return client
     except StoreError:
         raise
     except Exception as exc:  # chromadb raises many types for "cannot reach / cannot open"

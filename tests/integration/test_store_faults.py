@@ -116,9 +116,10 @@ def small_disk(tmp_path) -> Iterator[Path]:
 
 def fill(disk: Path, leave: int = 30_000) -> Path:
     import os
+    import uuid
 
     stats = os.statvfs(disk)
-    filler = disk / "filler"
+    filler = disk / f"filler-{uuid.uuid4().hex[:8]}"
     filler.write_bytes(b"\0" * max(0, stats.f_bavail * stats.f_frsize - leave))
     return filler
 
@@ -187,3 +188,34 @@ def test_a_full_disk_under_a_running_app(small_disk, corpus_dir, embedder) -> No
             filler.unlink()
         assert http.post("/api/documents", files=note, headers=auth).status_code == 200
         assert http.post("/api/feedback", json={"answer_id": answer.json()["answer_id"], "rating": "up"}).status_code == 200
+
+
+def test_read_only_commands_work_on_a_full_disk(small_disk, corpus_dir) -> None:
+    """Something else filled the store's disk: `status` and `ask` only read, so they still
+    work (the store gives up its space reserve to open); an ingest fails in one line; once
+    space is free the reserve is set aside again."""
+    import json
+
+    from index.store.reserve import RESERVE_NAME
+
+    store = small_disk / "store"
+    assert run_cli("ingest", str(corpus_dir / DOC), "--store", str(store)).returncode == 0
+    assert (store / RESERVE_NAME).is_file()
+    filler = fill(small_disk, leave=0)
+    try:
+        status = run_cli("status", "--store", str(store), "--json")
+        assert status.returncode == 0, status.stderr
+        assert DOC in {d["document_id"] for d in json.loads(status.stdout)["document_list"]}
+        assert "reserve was released" in status.stderr and "Traceback" not in status.stderr
+        answer = run_cli("ask", QUESTION, "--store", str(store), "--json")
+        assert answer.returncode == 0, answer.stderr
+        assert DOC in {c["document_id"] for c in json.loads(answer.stdout)["citations"]}
+        more = fill(small_disk, leave=0)  # the reserve's space taken too: writing fails clearly
+        try:
+            one_line_error(run_cli("ingest", str(corpus_dir), "--store", str(store)), UNAVAILABLE, "is full")
+        finally:
+            more.unlink()
+    finally:
+        filler.unlink()
+    assert run_cli("status", "--store", str(store)).returncode == 0
+    assert (store / RESERVE_NAME).is_file()
