@@ -39,7 +39,12 @@ class ParseLimits(BaseModel):
     and letters or digits at least 87% of the visible characters.
     """
 
-    parse_timeout_s: float = Field(120.0, description="Seconds one file may take to parse.")
+    parse_cpu_s: float = Field(
+        60.0, description="CPU seconds one file may use to parse; a busy machine does not count against it."
+    )
+    parse_timeout_s: float = Field(
+        120.0, description="Seconds a parse may go without using any CPU (a hang); the backstop behind parse_cpu_s."
+    )
     parse_memory_mb: int = Field(2048, description="Address-space limit of the parser worker.")
     max_unzipped_mb: float = Field(250.0, description="Total unzipped size of a DOCX package.")
     max_zip_ratio: float = Field(200.0, description="Compression ratio of a member over 1 MB.")

@@ -1,9 +1,13 @@
-"""Parse each file in a worker process with a time limit and a memory limit.
+"""Parse each file in a worker process with a CPU-time limit and a memory limit.
 
 A file built to hurt (a decompression bomb, pathological nesting, a parser bug it triggers)
-can at worst cost its own worker: the worker's address space is capped with
-``RLIMIT_AS``, the parent waits at most ``parse_timeout_s`` for each file, and a worker that
-times out, runs out of memory or dies is killed and replaced before the next file. Each of
+can at worst cost its own worker: the worker's address space is capped with ``RLIMIT_AS``
+and each file's CPU time with ``RLIMIT_CPU`` (``parse_cpu_s``, watched by the parent too).
+Files are judged by the CPU they use, never by the clock: on a busy server (load 8 on 2 cores)
+a good file may take many times longer to parse, and must not be skipped for it. The clock is
+only a backstop for a parse that hangs without using CPU: ``parse_timeout_s`` seconds without
+progress. A worker that passes a limit, runs out of memory or dies is killed and replaced
+before the next file. Each of
 these becomes a ``DocumentError`` with a one-line reason, so the ingest skips the file and
 goes on. One worker is kept alive across files (importing the parsers costs a second or
 more) and, through ``shared_parser``, across ingests in a long-running server.
@@ -30,6 +34,9 @@ from core.errors import DocumentError, IngestError
 from core.settings import ParseLimits, Settings
 
 DEFAULT_TARGET = "index.parse:parse_file"
+POLL_S = 0.5  # how often the parent looks at a busy worker's CPU time
+CPU_GRACE_S = 3.0  # past its CPU limit by this much, the parent kills the worker itself
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 log = logging.getLogger("index.isolation")
 
 
@@ -39,7 +46,8 @@ class WorkerStats:
 
     files: int = 0
     skipped: int = 0
-    timeouts: int = 0
+    timeouts: int = 0  # hung: no CPU used for parse_timeout_s
+    cpu_limited: int = 0  # stopped at parse_cpu_s of CPU time
     crashes: int = 0  # died: a signal, or out of memory
     started: int = 0
     peak_rss_mb: float = 0.0  # of the workers, from /proc (VmHWM)
@@ -89,6 +97,15 @@ class _Worker:
             pass
         return 0.0
 
+    def cpu_seconds(self) -> float:
+        """The worker's CPU time so far (user + system), from /proc; 0 when it is gone."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+            return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        except (OSError, ValueError, IndexError):
+            return 0.0
+
     def kill(self) -> None:
         if self.process.is_alive():
             self.process.kill()
@@ -136,25 +153,35 @@ class IsolatedParser:
     def _parse(self, args: tuple[Any, ...]) -> Any:
         worker = self._ensure_worker()
         started = time.monotonic()
-        job = (self.target, self.limits.parse_timeout_s, args)
+        cpu_before = worker.cpu_seconds()
+        job = (self.target, self.limits.parse_cpu_s, args)
         try:
             worker.conn.send(job)
         except (OSError, ValueError):  # the worker went away while idle
             self._discard(worker)
             worker = self._ensure_worker()
             worker.conn.send(job)
-        if not worker.conn.poll(self.limits.parse_timeout_s):
+        waited = self._wait(worker, cpu_before)
+        if waited == "hung":
             self.stats.timeouts += 1
             self._discard(worker)
             raise DocumentError(
-                f"parsing took longer than {self.limits.parse_timeout_s:g} s and was stopped"
+                f"parsing made no progress for {self.limits.parse_timeout_s:g} s and was stopped"
                 " (ASSISTANT_INGEST__LIMITS__PARSE_TIMEOUT_S)"
             )
         try:
+            if waited == "cpu":
+                raise EOFError
             status, value = worker.conn.recv()
         except (EOFError, OSError):
-            self.stats.crashes += 1
             code = self._discard(worker)
+            if waited == "cpu" or code == -signal.SIGXCPU:
+                self.stats.cpu_limited += 1
+                raise DocumentError(
+                    f"parsing used more than {self.limits.parse_cpu_s:g} s of CPU time and was stopped"
+                    " (ASSISTANT_INGEST__LIMITS__PARSE_CPU_S)"
+                ) from None
+            self.stats.crashes += 1
             raise DocumentError(self._death_reason(code)) from None
         self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, worker.peak_rss_mb())
         log.debug("parsed %s in %.2f s: %s", args[:1], time.monotonic() - started, status)
@@ -164,6 +191,21 @@ class IsolatedParser:
             self.stats.crashes += 1
             self._discard(worker)
         raise DocumentError(value)
+
+    def _wait(self, worker: _Worker, cpu_before: float) -> str:
+        """"done" (a reply, or the worker died), "cpu" (past its CPU time: killed here, should
+        the kernel's limit not have acted) or "hung" (no CPU used for parse_timeout_s)."""
+        limits = self.limits
+        last_cpu, last_progress = cpu_before, time.monotonic()
+        while not worker.conn.poll(POLL_S):
+            cpu, now = worker.cpu_seconds(), time.monotonic()
+            if cpu - cpu_before > limits.parse_cpu_s + CPU_GRACE_S:
+                return "cpu"
+            if cpu > last_cpu + 0.05:
+                last_cpu, last_progress = cpu, now
+            elif now - last_progress > limits.parse_timeout_s:
+                return "hung"
+        return "done"
 
     def _death_reason(self, code: int | None) -> str:
         if code is not None and code < 0:
@@ -225,6 +267,7 @@ def _worker_main(conn: Any, memory_mb: int, warm: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     try:
         _set_limit("RLIMIT_AS", memory_mb * 1024 * 1024)
+        _set_limit("RLIMIT_CORE", 0)  # a worker stopped at its CPU limit leaves no core file
         _resolve(warm)
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which explains it
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -237,10 +280,10 @@ def _worker_main(conn: Any, memory_mb: int, warm: str) -> None:
             return
         if job is None:
             return
-        target, timeout_s, args = job
-        # A CPU-time cap per file as well: it stops a stuck parse even when the parent is
-        # gone (killed with -9) and no one is left to time it out.
-        _set_limit("RLIMIT_CPU", int(_cpu_seconds() + 2 * timeout_s + 5))
+        target, cpu_s, args = job
+        # The kernel stops this file's parse at its CPU time (SIGXCPU), even when the parent
+        # is gone (killed with -9) and no one is left to watch it.
+        _set_limit("RLIMIT_CPU", int(_cpu_seconds() + cpu_s + 1))
         try:
             result = ("ok", _resolve(target)(*args))
         except DocumentError as exc:

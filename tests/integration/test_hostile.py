@@ -109,7 +109,9 @@ def test_one_run_over_hostile_and_good_files(tmp_path: Path) -> None:
     assert {"link-inside.md", "wrong-markdown-named.txt", "md-yaml-python-tag.md"} <= set(report["added"])
     assert not Path("/tmp/hostile-yaml-ran").exists()  # the YAML tag never ran
 
-    # Contained: no parse timed out or killed a worker, and memory stayed bounded.
+    # Contained: files are judged by the CPU they use, so a busy machine neither skips a good
+    # file nor fails this run: no parse hung (no CPU used for the backstop) or killed a worker,
+    # and memory stayed bounded. (A parse stopped at its CPU time is a skip users see above.)
     workers = report["parser"]
     assert workers["timeouts"] == 0 and workers["crashes"] == 0, workers
     assert 0 < workers["peak_rss_mb"] < Settings().ingest.limits.parse_memory_mb, workers

@@ -39,13 +39,24 @@ def test_one_worker_serves_many_files() -> None:
         assert isolated.stats.started == 1 and isolated.stats.files == 2
 
 
-def test_a_file_that_hangs_is_stopped_at_the_time_limit_and_the_next_is_parsed() -> None:
-    with parser("spin", parse_timeout_s=2) as isolated:
+def test_a_busy_file_is_stopped_at_its_cpu_time_and_the_next_is_parsed() -> None:
+    with parser("spin", parse_cpu_s=2) as isolated:
         started = time.monotonic()
-        assert "longer than 2 s" in reason_of(isolated, 60)
-        assert time.monotonic() - started < 30
+        assert "more than 2 s of CPU time" in reason_of(isolated, 600)
+        assert time.monotonic() - started < 120  # 2 CPU seconds, however busy the machine
         assert isolated.parse(0.01) == "spun"  # a fresh worker
-        assert isolated.stats.timeouts == 1 and isolated.stats.started == 2
+        assert isolated.stats.cpu_limited == 1 and isolated.stats.timeouts == 0 and isolated.stats.started == 2
+
+
+def test_the_clock_judges_only_a_parse_that_uses_no_cpu() -> None:
+    """A parse that waits without working (a hang) is stopped after parse_timeout_s of no
+    progress; a parse that works is never stopped by the clock, only by its CPU time."""
+    with parser("sleep", parse_timeout_s=2) as isolated:
+        assert "made no progress for 2 s" in reason_of(isolated, 600)
+        assert isolated.stats.timeouts == 1 and isolated.stats.cpu_limited == 0
+    with parser("spin", parse_timeout_s=3, parse_cpu_s=60) as isolated:
+        assert isolated.parse(10) == "spun"  # 10 s of work with a 3 s clock limit: not a hang
+        assert isolated.stats.timeouts == 0
 
 
 def test_a_file_that_eats_memory_hits_the_memory_limit() -> None:

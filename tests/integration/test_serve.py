@@ -128,6 +128,18 @@ def test_sigterm_stops_the_server_within_seconds_during_an_upload(small_store, t
     assert status.returncode == 0, status.stderr
     assert '"techuk-demystifying-the-smart-city-news.md"' in status.stdout
 
+    # The cut-off upload is settled at the next start: not left in uploads/ unindexed.
+    from core.settings import Settings, UISettings
+    from ui.documents import DocumentAdmin
+    from ui.security import AdminGuard
+
+    assert list((tmp_path / "uploads").glob(".upload-*.json")), "no journal: nothing to settle"
+    settings = Settings(store=small_store, ui=UISettings(feedback_db=tmp_path / "feedback.sqlite3", admin_token=TOKEN))
+    admin = DocumentAdmin(settings, AdminGuard(TOKEN))
+    assert not saved.exists() and admin.leftover_uploads() == []
+    assert not list((tmp_path / "uploads").iterdir())  # journal and set-aside files gone too
+    assert "service-log.md" not in run_cli("status", "--store", small_store, "--json").stdout
+
 
 def test_sigterm_on_an_idle_server(small_store, tmp_path) -> None:
     port = free_port()
@@ -152,3 +164,29 @@ def test_the_exit_deadline_holds_even_while_a_thread_keeps_the_gil() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60, capture_output=True)
     assert time.monotonic() - started < 15
     assert done.returncode in (-signal.SIGALRM, 128 + signal.SIGTERM), done
+
+
+def test_the_access_log_has_one_redacted_line_per_request(small_store, tmp_path) -> None:
+    """uvicorn's access log through the PII redaction: a line per request, personal data in
+    the query string replaced, no logging errors (the redaction once emptied the record's
+    arguments, and each request became a 60-line traceback instead)."""
+    port = free_port()
+    process = start_server(small_store, tmp_path, port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for n in range(5):
+                assert http.get("/healthz", params={"who": f"jo{n}@example.com", "n": n}).status_code == 200
+            assert http.get("/api/documents/no-such-page-07700900123", params={"pc": "SW1A 1AA"}).status_code == 404
+        time.sleep(1)  # let the log reach the file
+    finally:
+        stop_process(process)
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
+    assert "Logging error" not in log and "Traceback" not in log and "TypeError" not in log, log[-3000:]
+    health = [line for line in log.splitlines() if '"GET /healthz?who=' in line]
+    assert len(health) == 5, log[-3000:]
+    for line in health:
+        assert "@example.com" not in line and "[redacted email]" in line, line
+        assert '127.0.0.1:' in line and 'HTTP/1.1" 200' in line, line
+    missing = [line for line in log.splitlines() if "GET /api/documents/" in line]
+    assert len(missing) == 1 and " 404" in missing[0], log[-3000:]
+    assert "07700900123" not in log and "SW1A" not in log
