@@ -22,9 +22,7 @@ from typing import Any
 
 import httpx
 
-# Handlers the probe does not call: the chat's own answer loop is checked through its question
-# instead (it needs a question), and a like needs an answer the session already holds.
-STREAMING_TIMEOUT_S = 300.0
+STREAMING_TIMEOUT_S = 300.0  # an answer streams for a while on a busy machine
 
 
 @dataclass
@@ -41,11 +39,17 @@ class GradioProbe:
     base_url: str
     headers: dict[str, str] = field(default_factory=dict)
     timeout_s: float = STREAMING_TIMEOUT_S
+    event_hooks: dict[str, list[Any]] = field(
+        default_factory=dict
+    )  # httpx's, e.g. to count requests
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         self.http = httpx.Client(
-            base_url=self.base_url, headers=self.headers, timeout=self.timeout_s
+            base_url=self.base_url,
+            headers=self.headers,
+            timeout=self.timeout_s,
+            event_hooks=self.event_hooks,
         )
         self.config = self.http.get("/config").raise_for_status().json()
         self.components = {c["id"]: c for c in self.config["components"]}
