@@ -21,10 +21,10 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import AssistantError, DocumentError, unavailable
 from core.private_files import private_dir, restrict_umask
@@ -33,6 +33,10 @@ from core.types import EVERYONE, Access
 from index.loaders import FOLDER_NOTES, SUPPORTED_SUFFIXES
 from ui.security import AdminGuard
 from ui.upload_journal import JOURNAL_GLOB, UploadJournal
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
+    from index.ingest import IngestReport
 
 log = logging.getLogger(__name__)
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -60,13 +64,14 @@ class DocumentAdmin:
         self,
         settings: Settings,
         guard: AdminGuard,
-        embedder_factory: Callable[[], Any] | None = None,
-        on_change: Callable[[], None] | None = None,
+        assistant: Assistant | None = None,
     ) -> None:
         self.settings = settings
         self.guard = guard
-        self.embedder_factory = embedder_factory
-        self.on_change = on_change  # tells the assistant to re-read the index
+        # The web app's assistant: its embedder ingests uploads, and its refusal levels are
+        # worked out again (off the request) after each change. Without one (a test), the
+        # ingest loads its own embedder and nothing recalibrates.
+        self.assistant = assistant
         state = Path(settings.ui.feedback_db).expanduser().resolve().parent
         self.uploads_dir = state / "uploads"
         self.staging_dir = state / "upload-staging"
@@ -173,14 +178,18 @@ class DocumentAdmin:
             return ActionResult(True, message, {"document_id": document_id})
         if record is None:
             return ActionResult(False, f"no document '{document_id}' is indexed", {})
-        from index.store import open_store
+        from assistant.maintenance import remove_and_calibrate
 
         with self._lock:
-            store = open_store(self.settings)
-            with store.writing():
-                store.drop_document(document_id)
-                store.finish_ingest(self.settings.embed_model, changed=True)
-        self._changed()
+            removed = remove_and_calibrate(
+                self.settings,
+                document_id,
+                assistant=self.assistant,
+                background=True,
+                calibrate=self.assistant is not None,
+            )
+        if not removed:  # removed by another process since it was listed
+            return ActionResult(False, f"no document '{document_id}' is indexed", {})
         message = f"deleted '{record.meta.title or document_id}' from the index"
         if record.root == str(self.uploads_dir):
             (self.uploads_dir / record.meta.path).unlink(missing_ok=True)
@@ -235,23 +244,30 @@ class DocumentAdmin:
             return str(exc)
         return None
 
-    def _ingest(self, paths: builtins.list[Path], staged: Path | None = None) -> Any:
-        from index.ingest import ingest
+    def _ingest(self, paths: builtins.list[Path], staged: Path | None = None) -> IngestReport:
+        from assistant.maintenance import ingest_and_calibrate
 
+        assistant = self.assistant
         with self._lock:
-            if staged is None:
-                report = ingest(paths, self.settings, embedder_factory=self.embedder_factory)
-            else:  # parsed cleanly: only now into the uploads folder, settled however it ends
+            batch = None
+            if staged is not None:  # parsed cleanly: only now into the uploads folder, journalled
                 try:
                     private_dir(self.uploads_dir)
                     batch = self.journal.move_in(staged, [p.name for p in paths])
                 except OSError as exc:  # a full or read-only disk: say so
                     raise unavailable("the uploads folder", str(self.uploads_dir), exc) from None
-                try:
-                    report = ingest(paths, self.settings, embedder_factory=self.embedder_factory)
-                finally:  # kept where indexed; otherwise removed, the version it replaced back
+            try:
+                report, _ = ingest_and_calibrate(
+                    paths,
+                    self.settings,
+                    assistant=assistant,
+                    embedder_factory=(lambda: assistant.embedder) if assistant is not None else None,
+                    background=True,
+                    calibrate=assistant is not None,
+                )
+            finally:  # each file kept where indexed; otherwise removed, the version it replaced back
+                if batch is not None:
                     self.journal.finish(batch)
-        self._changed()
         return report
 
     def _is_indexed(self, name: str, path: Path) -> bool:
@@ -272,10 +288,6 @@ class DocumentAdmin:
             self.journal.recover()
         except (AssistantError, OSError):  # the store is down: settled at the next start
             log.warning("cut-off uploads could not be settled yet", exc_info=True)
-
-    def _changed(self) -> None:
-        if self.on_change is not None:
-            self.on_change()
 
 
 def _reasons(skipped: list[dict[str, str]]) -> str:

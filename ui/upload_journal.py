@@ -105,7 +105,11 @@ class UploadJournal:
             finally:
                 os.close(fd)
         if removed:
-            log.warning("removed %d upload(s) cut off before they were indexed: %s", len(removed), ", ".join(removed))
+            log.warning(
+                "removed %d upload(s) cut off before they were indexed: %s",
+                len(removed),
+                ", ".join(removed),
+            )
         return removed
 
     def _settle(self, names: list[str], aside: dict[str, str]) -> list[str]:
