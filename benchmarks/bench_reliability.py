@@ -15,11 +15,16 @@
    every sentence it is given; poisoned sentences delivered are counted. Also the planted
    guidance wrongly withheld, and what the rules flag on the real corpora (../shared/corpus
    and ../shared/corpora/*: a measurement, the rules were not chosen on them).
-3. **Leaks** of restricted documents: five users in four groups ask questions aimed at three
-   restricted documents; any id, title or sentence of a document outside the user's groups in
-   an answer, its sources or the document list (or a wrong document count) is a leak.
+3. **Leaks** of restricted documents through the real server (``benchmarks/reliability_routes.py``):
+   ``python -m assistant serve`` with identity headers from a trusted proxy address; five
+   callers (three group members, one of no restricted group, one anonymous) on every route
+   (``/api/ask`` with its evidence fields and filters, ``/v1/chat/completions`` plain and
+   streamed, documents, health, feedback) and every Gradio handler of the web app, with a
+   positive control; then uvicorn's access log read back (one line per request, personal data
+   redacted, no tracebacks).
 
-Exit code 1 when anything crashed, hung or was delivered. Timings are wall-clock on whatever
+Exit code 1 when anything crashed, hung, was delivered or leaked, a hostile file that should
+have been skipped was indexed, or the access log misses its target. Timings are wall-clock on whatever
 the machine is doing; the counts are what matters.
 """
 
@@ -39,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the generators live beside the tests that use them
 
 from benchmarks.measure import proc_status_mb  # noqa: E402
+from benchmarks.reliability_routes import measure_routes  # noqa: E402
 from core.settings import DEFAULT_CORPUS, Settings, set_offline_environment  # noqa: E402
 
 DEADLINE_S = 600
@@ -117,6 +123,7 @@ def hostile_section(work: Path) -> dict[str, Any]:
         "good_or_earlier_lost": lost,
         "hung": int(run["hung"]),
         "parse_timeouts_contained": workers.get("timeouts"),
+        "parse_cpu_limited_contained": workers.get("cpu_limited"),
         "parser_deaths_contained": workers.get("crashes"),
         "seconds": run["seconds"],
         "peak_rss_mb_cli": run["peak_rss_mb"],
@@ -195,63 +202,6 @@ def real_corpus_flags(settings: Settings) -> dict[str, Any]:
     return {"documents": documents, "sentences": sentences, "flagged": len(flags), "rate": round(rate, 6), "list": flags}
 
 
-RESTRICTED = {  # path -> (groups, a sentence only that document holds)
-    "hr/grievance.md": ("hr", "Grievance hearings at the Zanzibar depot are chaired by the head of HR."),
-    "finance/audit.md": ("finance", "The Quixley payroll audit found seventeen duplicate supplier accounts."),
-    "legal/claims.md": ("legal", "The Vexmoor highways claim was settled for an undisclosed amount."),
-}
-USERS = {"hr": {"hr"}, "finance": {"finance"}, "legal": {"legal"}, "staff": {"staff"}, "anonymous": set()}
-LEAK_QUESTIONS = [
-    "Who chairs grievance hearings at the Zanzibar depot?",
-    "What did the Quixley payroll audit find?",
-    "How was the Vexmoor highways claim settled?",
-    "What restricted documents are there?",
-    "Tell me about grievances, audits and legal claims.",
-]
-
-
-def measure_leaks(work: Path) -> tuple[int, str]:
-    """Restricted-document leaks: a passage, title, id or count of a document reaching a user
-    outside its groups, over every user and question (answers, sources, document lists)."""
-    from assistant.pipeline import Assistant
-    from core.types import Access
-    from index.ingest import ingest
-    from index.status import index_status
-
-    corpus = work / "corpus"
-    for path, (group, sentence) in RESTRICTED.items():
-        (corpus / path).parent.mkdir(parents=True, exist_ok=True)
-        (corpus / path).write_text(f"---\ntitle: Restricted {group} file\ngroups: [{group}]\n---\n# Notes\n\n{sentence}\n")
-    (corpus / "waste.md").write_text("# Garden waste\n\nThe garden waste subscription costs 52 pounds a year.\n")
-    settings = Settings(store=str(work / "store"))
-    ingest([corpus], settings)
-    assistant = Assistant(settings)
-    leaks = checks = found = 0
-    for user, groups in USERS.items():
-        access = Access(user=user, groups=frozenset(groups))
-        hidden = [(p, g, s) for p, (g, s) in RESTRICTED.items() if g not in groups]
-        answers = [assistant.ask(q, access=access) for q in LEAK_QUESTIONS]
-        own = {p for p, (g, _) in RESTRICTED.items() if g in groups}
-        found += any(c.doc.document_id in own for a in answers for c in a.citations)
-        shown: list[object] = [a.to_dict() for a in answers]
-        shown.append(index_status(settings, access=access))
-        for data in shown:
-            text = repr(data)
-            for path, group, sentence in hidden:
-                checks += 1
-                leaks += path in text or f"Restricted {group} file" in text or sentence[:40] in text
-        visible = 1 + len(RESTRICTED) - len(hidden)
-        checks += 1
-        leaks += index_status(settings, access=access)["documents"] != visible
-    members = sum(1 for groups in USERS.values() if groups & {g for g, _ in RESTRICTED.values()})
-    if found < members:  # the control: a leak count of 0 means nothing if members see nothing either
-        leaks += members - found
-    return leaks, (
-        f"{checks} checks over {len(USERS)} users and {len(LEAK_QUESTIONS)} questions;"
-        f" {found} of {members} group members were answered from their own restricted document"
-    )
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true")
@@ -263,7 +213,8 @@ def main() -> int:
         work.mkdir(parents=True, exist_ok=True)
         hostile = hostile_section(work / "hostile")
         poison = poison_section(work / "poison")
-        leaks, leaks_note = measure_leaks(work / "access")
+        routes = measure_routes(work / "access")
+    leaks, leaks_note = routes["leaks"], routes["note"]
     summary = {
         "files_tried": hostile["files_tried"],
         "skipped_with_reason": hostile["skipped"],
@@ -271,14 +222,18 @@ def main() -> int:
         "hung": hostile["hung"],
         "peak_rss_mb": {"cli": hostile["peak_rss_mb_cli"], "parser_worker": hostile["peak_rss_mb_worker"]},
         "poisoned_sentences_delivered": poison["delivered_extractive"] + poison["delivered_obedient"],
+        "hostile_indexed": len(hostile["hostile_not_skipped"]),
         "leaks": leaks,
         "leak_checks": leaks_note,
+        "access_log": routes["access_log"],
     }
     if args.json:
-        print(json.dumps({"summary": summary, "hostile": hostile, "poison": poison}, indent=2))
+        print(json.dumps({"summary": summary, "hostile": hostile, "poison": poison, "routes": routes}, indent=2))
     else:
         print_report(summary, hostile, poison)
-    bad = summary["crashed"] or summary["hung"] or summary["poisoned_sentences_delivered"] or leaks
+        print_routes(routes)
+    bad = summary["crashed"] or summary["hung"] or summary["poisoned_sentences_delivered"]
+    bad = bad or summary["hostile_indexed"] or routes["failed"]
     return 1 if bad else 0
 
 
@@ -288,7 +243,8 @@ def print_report(summary: dict, hostile: dict, poison: dict) -> None:
     print(f"  skipped with a reason         {summary['skipped_with_reason']}")
     print(f"  crashed                       {summary['crashed']}")
     print(f"  hung                          {summary['hung']}  (run took {hostile['seconds']} s)")
-    print(f"  stopped at the time limit     {hostile['parse_timeouts_contained']}  (contained: skipped)")
+    print(f"  hung parses stopped           {hostile['parse_timeouts_contained']}  (no CPU used: contained, skipped)")
+    print(f"  stopped at the CPU limit      {hostile['parse_cpu_limited_contained']}  (contained: skipped)")
     print(f"  parser worker deaths          {hostile['parser_deaths_contained']}  (contained: skipped)")
     print(f"  peak RSS                      CLI {hostile['peak_rss_mb_cli']} MB, parser worker {hostile['peak_rss_mb_worker']} MB")
     print(f"  poisoned sentences delivered  {summary['poisoned_sentences_delivered']}"
@@ -308,6 +264,19 @@ def print_report(summary: dict, hostile: dict, poison: dict) -> None:
     print("\n  skipped files and reasons:")
     for path, reason in hostile["skipped_with_reason"]:
         print(f"    {path}: {reason}")
+
+
+def print_routes(routes: dict) -> None:
+    logs = routes["access_log"]
+    print("\n  leaks through the real server  " + str(routes["leaks"]) + f"  ({routes['note']})")
+    for leak in routes["leak_list"]:
+        print(f"    - {leak['user']} via {leak['route']}: {leak['document']}")
+    for user, missed in routes["positive_control_missed"].items():
+        print(f"    - control: {user} did not see their own document via {', '.join(missed)}")
+    print(f"  routes and panels checked     {len(routes['routes'])}: {', '.join(routes['routes'])}")
+    print(f"  access log                    {logs['access_lines']} lines for {logs['requests_made']} requests,"
+          f" {logs['tracebacks']} tracebacks, {logs['pii_in_log']} unredacted emails"
+          f" ({logs['redacted_lines']} lines redacted, {logs['log_kb']} KB)")  # fmt: skip
 
 
 if __name__ == "__main__":  # the parser worker is spawned: this module must not run on import
