@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.parse import unquote_plus
 
 KINDS = ("card", "email", "ni_number", "date_of_birth", "phone", "postcode")
 LABELS = {
@@ -230,7 +231,12 @@ def _redacted_args(args: object) -> tuple[object, ...] | dict[str, object] | Non
     def one(value: object) -> object:
         if value is None or isinstance(value, bool | int | float):
             return value
-        return redact_text(value if isinstance(value, str) else str(value))
+        text = value if isinstance(value, str) else str(value)
+        if "%" in text or "+" in text:  # a URL's path or query (the access log): percent-encoded
+            decoded = unquote_plus(text)
+            if redact_text(decoded) != decoded:
+                return redact_text(decoded)
+        return redact_text(text)
 
     if isinstance(args, tuple):
         return tuple(one(a) for a in args)

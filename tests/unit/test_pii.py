@@ -136,3 +136,17 @@ def test_log_records_are_redacted(caplog) -> None:
     assert "SW1A 1AA" not in text
     assert "[redacted NI number]" in text and "[redacted card number]" in text
     assert "ValueError" in text  # the traceback is kept, only the personal data goes
+
+
+def test_log_arguments_keep_their_shape_and_urls_are_redacted_decoded() -> None:
+    """uvicorn's access formatter unpacks the record's arguments: they stay a tuple, numbers
+    stay numbers, and personal data in a percent-encoded query string is redacted."""
+    install_log_redaction()
+    record = logging.getLogger("uvicorn.access").makeRecord(
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/healthz?who=jo%40example.com&pc=SW1A+1AA", "1.1", 200), None,
+    )  # fmt: skip
+    client, method, path, version, status = record.args  # type: ignore[misc]
+    assert (client, method, version, status) == ("127.0.0.1:5000", "GET", "1.1", 200)
+    assert "jo" not in path and "SW1A" not in path and "[redacted email]" in path
+    assert record.getMessage().endswith('HTTP/1.1" 200')
