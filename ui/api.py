@@ -14,13 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.pipeline import MAX_QUESTION_CHARS
 from assistant.retrieval import Filters
 from core.errors import AssistantError
+from core.settings import HISTORY_TURNS
 from core.types import Turn
 from ui.feedback import MAX_REASON_CHARS
 from ui.security import SESSION_COOKIE, SESSION_SECONDS, AdminError, client_key
 from ui.services import Services
 
 MAX_RAW_QUESTION = MAX_QUESTION_CHARS * 50  # the pipeline's own guard; tidier text must fit 2,000
-MAX_HISTORY = 20
+MAX_HISTORY = HISTORY_TURNS
 
 
 class TurnIn(BaseModel):
