@@ -72,7 +72,8 @@ QUESTIONS = [
 NAME_PAIRS = [("Okonkwo", "Quillfeather"), ("Threlkeld", "Marrowby"), ("Quixley", "Ostrander")]
 NAME_QUESTION = "What does {} say about the garden waste subscription?"
 PII_EMAIL = "jo.bloggs@example.com"
-ACCESS_LINE = re.compile(r'"(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD) (\S+) HTTP/[\d.]+" (\d{3})')
+# A redacted path holds spaces ("[redacted email]"), so the path is anything up to " HTTP/".
+ACCESS_LINE = re.compile(r'"(GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD) (.+?) HTTP/[\d.]+" (\d{3})')
 
 
 @dataclass
@@ -117,7 +118,9 @@ def write_corpus(folder: Path) -> None:
         (folder / path).write_text(text)
 
 
-def start_server(store: Path, work: Path, port: int) -> tuple[subprocess.Popen, Path]:
+def start_server(store: Path, work: Path, port: int) -> tuple[subprocess.Popen, Path, int]:
+    """The server, its log, and how many requests waiting for it got an answer (each one is
+    an access line too)."""
     env = dict(
         os.environ,
         ASSISTANT_UI__ADMIN_TOKEN=TOKEN,
@@ -134,12 +137,15 @@ def start_server(store: Path, work: Path, port: int) -> tuple[subprocess.Popen, 
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + 600
+    answered = 0
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited: {log.read_text()[-2000:]}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                return process, log
+            status = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code
+            answered += 1
+            if status == 200:
+                return process, log, answered
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
@@ -166,12 +172,21 @@ def check_user(url: str, user: str, found: Findings) -> None:
         for question in QUESTIONS:
             answer = http.post("/api/ask", json={"question": question}).json()
             found.look(user, "/api/ask", answer)
-            for filters in ({"documents": list(RESTRICTED)}, {"publisher": "council"}):
-                found.look(
-                    user,
-                    "/api/ask filters",
-                    http.post("/api/ask", json={"question": question, "filters": filters}).json(),
-                )
+            found.look(
+                user, "/api/ask filters", ask_filtered(http, question, {"publisher": "council"})
+            )
+            # Filters naming the restricted documents: the ids the caller typed come back in
+            # "no indexed document matches ...", so the answer must be the one invented ids get.
+            hidden = [p for p, (g, _, _) in RESTRICTED.items() if g not in USERS[user]]
+            if hidden:
+                invented = [f"nowhere/invented-{i}.md" for i in range(len(hidden))]
+                real = ask_filtered(http, question, {"documents": hidden}, hidden)
+                fake = ask_filtered(http, question, {"documents": invented}, invented)
+                found.look(user, "/api/ask filters", real)
+                found.checks += 1
+                if real != fake:
+                    found.leaks.append({"user": user, "route": "/api/ask filters (differs from invented ids)",
+                                        "document": ",".join(hidden)})  # fmt: skip
         feedback = http.post(
             "/api/feedback",
             json={"answer_id": answer["answer_id"], "rating": "down", "reason": "checking"},
@@ -225,6 +240,23 @@ def check_user(url: str, user: str, found: Findings) -> None:
             found.look(user, f"gradio {handler.split('#')[0]}", text)
 
 
+def ask_filtered(
+    http: httpx.Client,
+    question: str,
+    filters: dict[str, Any],
+    typed: tuple[str, ...] | list[str] = (),
+) -> dict[str, Any]:
+    """An answer under filters, with the ids the caller typed masked and the per-request
+    fields (timings, answer_id) dropped, so two answers can be compared."""
+    data = http.post("/api/ask", json={"question": question, "filters": filters}).json()
+    data.pop("timings_ms", None)
+    data.pop("answer_id", None)
+    text = json.dumps(data, sort_keys=True)
+    for i, doc in enumerate(typed):
+        text = text.replace(doc, f"<typed {i}>")
+    return json.loads(text)
+
+
 def access_log_figures(log: Path, requests: int) -> dict[str, Any]:
     text = log.read_text(encoding="utf-8", errors="replace")
     lines = [line for line in text.splitlines() if ACCESS_LINE.search(line)]
@@ -249,8 +281,8 @@ def measure_routes(work: Path) -> dict[str, Any]:
     store = work / "store"
     ingest([corpus], Settings(store=str(store)))
     port = free_port()
-    process, log = start_server(store, work, port)
-    found = Findings()
+    process, log, polls = start_server(store, work, port)
+    found = Findings(requests=polls)
     url = f"http://127.0.0.1:{port}"
     try:
         for user in USERS:
@@ -291,5 +323,8 @@ def measure_routes(work: Path) -> dict[str, Any]:
 if __name__ == "__main__":  # the parser worker is spawned: this module must not run on import
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix="routes-") as tmp:
-        print(json.dumps(measure_routes(Path(tmp)), indent=2, default=str))
+    if len(sys.argv) > 1:  # a folder to work in and keep (the server's log is in it)
+        print(json.dumps(measure_routes(Path(sys.argv[1])), indent=2, default=str))
+    else:
+        with tempfile.TemporaryDirectory(prefix="routes-") as tmp:
+            print(json.dumps(measure_routes(Path(tmp)), indent=2, default=str))
