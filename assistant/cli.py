@@ -1,4 +1,4 @@
-"""``python -m assistant <command>``: ingest, status, ask, eval, serve.
+"""``python -m assistant <command>``: ingest, status, ask, eval, gaps, serve.
 
 Every command takes ``--store DIR|http://HOST:PORT`` and ``--json``. Errors become one clear
 line on stderr and a non-zero exit code:
@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_arguments(evaluate)
     _common(evaluate)
+
+    gaps = commands.add_parser("gaps", help="questions the documents could not answer, by topic")
+    from ui.gaps.command import add_gaps_arguments  # argparse only: cheap to import
+
+    add_gaps_arguments(gaps)
+    _common(gaps)
 
     serve = commands.add_parser("serve", help="the web app and HTTP API")
     serve.add_argument("--host")
@@ -198,6 +204,12 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from evals.cli import run_eval_command
 
     return run_eval_command(args, settings)
+
+
+def _cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.gaps.command import run_gaps_command
+
+    return run_gaps_command(args, settings)
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
