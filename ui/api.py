@@ -124,6 +124,7 @@ def build_router(services: Services) -> APIRouter:
         answer = services.assistant.ask(
             body.question, history=history, filters=filters, access=services.access(request)
         )
+        services.note_answer(answer, "api", filters)
         data = answer.to_dict()
         data["answer_id"] = services.answers.add(answer)
         return data

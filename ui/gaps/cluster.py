@@ -105,10 +105,14 @@ def cluster_labels(vectors: np.ndarray, threshold: float) -> list[int]:
         return [0]
     from sklearn.cluster import AgglomerativeClustering
 
+    # Distances worked out here, so a zero vector (a question that is all common direction)
+    # is simply far from the rest instead of an error.
+    distances = np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
+    np.fill_diagonal(distances, 0.0)
     model = AgglomerativeClustering(
-        n_clusters=None, distance_threshold=threshold, metric="cosine", linkage="average"
+        n_clusters=None, distance_threshold=threshold, metric="precomputed", linkage="average"
     )
-    return [int(label) for label in model.fit_predict(vectors)]
+    return [int(label) for label in model.fit_predict(distances)]
 
 
 def groups(vectors: Sequence[Sequence[float]] | np.ndarray, threshold: float) -> list[Group]:

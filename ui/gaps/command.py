@@ -36,11 +36,9 @@ def parse_moment(value: str, end_of_day: bool = False) -> str:
 
 
 def add_gaps_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=parse_moment, help="from this date (YYYY-MM-DD, UTC)")
     parser.add_argument(
-        "--since", type=parse_moment, default="", help="from this date (YYYY-MM-DD, UTC)"
-    )
-    parser.add_argument(
-        "--until", type=lambda v: parse_moment(v, end_of_day=True), default="",
+        "--until", type=lambda v: parse_moment(v, end_of_day=True),
         help="up to and including this date (YYYY-MM-DD, UTC)",
     )  # fmt: skip
     parser.add_argument(
@@ -62,6 +60,7 @@ def run_gaps_command(args: argparse.Namespace, settings: Settings) -> int:
     from ui.gaps import report_for
     from ui.gaps.export import golden_rows, to_csv, to_text
 
+    args.since, args.until = args.since or "", args.until or ""
     if args.since and args.until and args.since >= args.until:
         print("error: --since is not before --until", file=sys.stderr)
         return 2
