@@ -339,3 +339,29 @@ def test_docs_assets_are_served_locally(client) -> None:
     assert scripts and all(s.startswith("/docs-assets/") for s in scripts), scripts
     assert all(client.get(s).status_code == 200 for s in scripts)
     assert "cdn." not in client.get("/redoc").text
+
+
+def test_refusals_from_the_api_and_v1_are_recorded_for_the_gaps_report(client, api_settings) -> None:
+    """Typed, redacted rows; an answered question, or one refused under filters, adds none."""
+    from ui.gaps.log import RefusalLog
+    from ui.gaps.tab import gaps_view
+
+    log = RefusalLog(api_settings.ui.feedback_db)
+    before = len(log.rows())
+    asked = "What is the council's budget for pothole repairs? Call me on 07700 900123"
+    assert ask(client, asked)["refused"]
+    assert ask(client, ZERO_TRUST)["refused"] is False
+    assert ask(client, asked, filters={"publisher": "NCSC"})["refused"]  # filtered: not a gap
+    reply = client.post("/v1/chat/completions", json={"model": "x", "messages": [{"role": "user", "content": "Who won the 1966 World Cup?"}]})
+    assert reply.status_code == 200 and reply.json()["refused"]
+    rows = log.rows()[before:]
+    assert [r.channel for r in rows] == ["api", "openai"]
+    assert rows[0].question.endswith("Call me on [redacted phone]") and rows[0].redactions == {"phone": 1}
+    assert rows[0].reason and rows[0].closest_documents  # why, and what came closest
+    assert all("07700" not in json.dumps(r.__dict__) for r in rows)
+
+    services = client.app.state.services
+    refused, html, csv_file, _ = gaps_view(services)("wrong-token", "", "", None)
+    assert refused.startswith("Refused") and html == "" and csv_file["visible"] is False
+    shown, html, csv_file, golden = gaps_view(services)(ADMIN, "", "", None)
+    assert "pothole" in html and "07700" not in html and csv_file["visible"] and golden["visible"]

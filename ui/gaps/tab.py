@@ -9,6 +9,7 @@ files written for this request only.
 from __future__ import annotations
 
 import tempfile
+from argparse import ArgumentTypeError
 from pathlib import Path
 from typing import Any, Optional
 
@@ -77,7 +78,7 @@ def gaps_view(services: Services):
             end = parse_moment(until, end_of_day=True) if (until or "").strip() else ""
         except AdminError as exc:
             return markdown_text(f"Refused: {exc}"), "", hidden, hidden
-        except ValueError as exc:  # argparse's type error is a ValueError too
+        except ArgumentTypeError as exc:
             return markdown_text(f"Not shown: {exc}"), "", hidden, hidden
         access = services.access(request) if request is not None else EVERYONE
         try:
@@ -87,7 +88,7 @@ def gaps_view(services: Services):
         csv_path, golden_path = _downloads(report)
         message = f"{report.questions} question(s) in {len(report.topics)} topic(s)."
         return (
-            markdown_text(message),
+            message,
             report_table(report),
             gr.update(value=str(csv_path), visible=True),
             gr.update(value=str(golden_path), visible=True),
