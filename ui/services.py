@@ -84,12 +84,7 @@ class Services:
             conversations=ConversationStore.from_settings(settings.ui, redact_personal_data=redacts),
             identity=IdentityPolicy.from_settings(settings.ui),
             refusals=RefusalLog(settings.ui.feedback_db, settings.gaps.retention_days, redacts),
-            documents=DocumentAdmin(
-                settings,
-                guard,
-                embedder_factory=lambda: assistant.embedder,
-                on_change=lambda: _calibrate_in_background(assistant),
-            ),
+            documents=DocumentAdmin(settings, guard, assistant=assistant),
         )
 
     def access(self, request: Any) -> Access:
@@ -159,16 +154,3 @@ class Services:
             source=source,
         )
 
-
-def _calibrate_in_background(assistant: Assistant) -> None:
-    """After an upload, re-index or removal: the new revision's refusal levels, worked out (and
-    saved beside the store) off the request, as the CLI's ``ingest`` does, so the next question
-    does not wait for them."""
-
-    def run() -> None:
-        try:
-            assistant.calibration()
-        except Exception:  # noqa: BLE001 - the next question calibrates instead
-            log.warning("refusal calibration after a document change failed", exc_info=True)
-
-    threading.Thread(target=run, name="calibrate", daemon=True).start()
