@@ -186,6 +186,76 @@ TUNE_TOPICS: dict[str, list[str]] = {
 }
 
 
+# Written after the method was settled, and never tuned on: a clean measure of new topics.
+HOLDOUT_TOPICS: dict[str, list[str]] = {
+    "noise_complaints": [
+        "A neighbour plays loud music every night, what can the council do?",
+        "How do residents report a noise nuisance?",
+        "Is a barking dog a statutory nuisance?",
+        "Can we serve an abatement notice for noise from a pub?",
+        "What hours can building work make noise?",
+        "Does the out-of-hours noise team visit at weekends?",
+        "How do we record evidence of noise from a flat upstairs?",
+        "Is there an app for residents to record noise?",
+        "Can the council take away a neighbour's sound system?",
+        "A resident complains about a car alarm going off all night",
+        "What counts as excessive noise from a party?",
+        "Who deals with noise from a factory next to houses?",
+        "How long does a noise complaint investigation take?",
+        "Can a landlord be made to stop tenants making noise?",
+        "Are church bells exempt from noise complaints?",
+        "What happens if someone ignores a noise abatement notice?",
+        "How are complaints about noisy fireworks handled?",
+        "Can we act on noise from a delivery depot at night?",
+        "Is a cockerel crowing at dawn a nuisance we investigate?",
+        "A tenant on 07700 900456 says the noise next door is unbearable",
+    ],
+    "school_admissions": [
+        "When is the deadline for primary school applications?",
+        "How are school places allocated when a school is oversubscribed?",
+        "Can a parent appeal a secondary school place decision?",
+        "What is the catchment area for the local primary school?",
+        "Do siblings get priority for a school place?",
+        "How do families apply for an in-year school transfer?",
+        "When do parents find out which secondary school they got?",
+        "Can a child start reception part-time?",
+        "What happens if a family moves house after applying for a school?",
+        "How many school preferences can a parent list?",
+        "Do looked-after children get first priority in admissions?",
+        "Can a summer-born child defer starting school?",
+        "How does the waiting list for a school place work?",
+        "Is there help with a school admission appeal hearing?",
+        "Can a family apply for a school outside the borough?",
+        "What evidence of address do school applications need?",
+        "How are faith school places allocated?",
+        "A parent emailed admissions@example.net about a late application, what now?",
+        "Do twins both get a place at the same school?",
+        "When does the application window for junior school open?",
+    ],
+    "dogs_and_fouling": [
+        "What is the fine for not picking up after a dog?",
+        "How do I report a stray dog?",
+        "Can dogs be banned from the children's play area?",
+        "Who collects stray dogs at night?",
+        "How many dogs can a professional dog walker take out?",
+        "Where can residents report dog fouling on the pavement?",
+        "Is there a public spaces protection order for dogs on leads?",
+        "What happens to a stray dog that nobody claims?",
+        "Do we provide dog waste bins in parks?",
+        "Can a resident get their lost dog back from the kennels?",
+        "Are dogs allowed on the beach in summer?",
+        "How do we deal with an aggressive dog on an estate?",
+        "Who enforces the dog control order in cemeteries?",
+        "Does the council microchip dogs for free?",
+        "Can we issue a fixed penalty for dog mess in a park?",
+        "What should residents do if they find a dog in the street?",
+        "Do dog wardens patrol at weekends?",
+        "Is there a charge to reclaim a dog from the pound?",
+        "How do we stop people letting their dogs foul the school path?",
+        "Can a tenant keep a dog in a council flat?",
+    ],
+}
+
 @dataclass(frozen=True)
 class Planted:
     """What went into a seeded log: each asked question and the topic it was planted for."""
@@ -201,7 +271,7 @@ class Planted:
 def background(kind: str) -> list[dict]:
     """Golden-set rows (question and history) as background: questions of every kind that are
     not about the planted topics."""
-    name = "golden.jsonl" if kind == "tune" else "golden_defra.jsonl"
+    name = "golden.jsonl" if kind == "tune" else "golden_defra.jsonl"  # holdout: as test
     lines = (ROOT / "evals" / name).read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
@@ -232,7 +302,7 @@ class Clock:
 
 def write_log(database: Path, kind: str = "test", seed: int = 18) -> Planted:
     """Write a seeded log into ``database`` (the web app's private SQLite file)."""
-    topics = TEST_TOPICS if kind == "test" else TUNE_TOPICS
+    topics = {"test": TEST_TOPICS, "tune": TUNE_TOPICS, "holdout": HOLDOUT_TOPICS}[kind]
     rng = random.Random(seed)
     asked: list[tuple[str, str, list[str]]] = [
         (q, name, []) for name, qs in topics.items() for q in qs
