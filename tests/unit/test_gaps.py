@@ -69,11 +69,16 @@ def test_the_refusal_log_keeps_typed_redacted_rows_of_refusals_only(tmp_path) ->
     assert row.channel == "api" and row.reason == "nothing close enough"
     assert row.closest_documents == ("tax.md",) and row.top_score == pytest.approx(0.31)
     assert row.redactions == {"ni_number": 1} and row.created_at == "2026-03-02T10:00:00+00:00"
+    log.record(refused("Call 07700 900123", standalone="Call 07700 900123"), "web")  # counted once
+    assert log.rows()[-1].redactions == {"phone": 1} and log.rows()[-1].standalone_question == ""
+    log.record(refused("and for 07700 900123?", standalone="Is there help for 07700 900123?"), "web")
+    assert log.rows()[-1].redactions == {"phone": 2}
+    assert log.rows()[-1].standalone_question == "Is there help for [redacted phone]?"
     with sqlite3.connect(tmp_path / "app.sqlite3") as db:  # nothing says who asked
         columns = {r[1] for r in db.execute("PRAGMA table_info(refusals)")}
     assert not columns & {"owner", "user", "browser", "ip"}
     clock.moment = T0 + timedelta(days=31)
-    assert log.purge() == 1 and log.rows() == []
+    assert log.purge() == 3 and log.rows() == []
     assert (
         RefusalLog(tmp_path / "off.sqlite3", retention_days=0).record(refused("x"), "web") is None
     )

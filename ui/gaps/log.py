@@ -92,7 +92,10 @@ class RefusalLog:
         if time.monotonic() - self._last_purge > PURGE_EVERY_S:
             self.purge()
         question, asked = self._clean(answer.question)
-        standalone, rewrote = self._clean(answer.standalone_question or "")
+        rewritten = answer.standalone_question or ""
+        if " ".join(rewritten.split()) == " ".join(answer.question.split()):
+            rewritten = ""  # not a follow-up: the same words, counted once
+        standalone, rewrote = self._clean(rewritten)
         reason, said = self._clean(answer.refusal_reason or "")
         documents = list(
             dict.fromkeys(s.doc.document_id for s in answer.sources if s.doc.document_id)
@@ -102,7 +105,7 @@ class RefusalLog:
             _stamp(self.now()),
             channel,
             question,
-            "" if standalone == question else standalone,
+            standalone,
             reason,
             json.dumps(documents, ensure_ascii=False),
             max(scores) if scores else None,
