@@ -97,8 +97,12 @@ def main() -> None:
     test_f1, test_recovered = score(_labels(vectors["test"], chosen), logs["test"][1], min_size)
     print(f"\nchosen on the tune log: {chosen:.3f} (tune F1 {f1:.3f}, {recovered}/3 topics)")
     print(f"measured on the test log at {chosen:.3f}: F1 {test_f1:.3f}, {test_recovered}/3 topics")
-    hold_f1, hold_recovered = score(_labels(vectors["holdout"], chosen), logs["holdout"][1], min_size)
-    print(f"measured on the holdout log at {chosen:.3f}: F1 {hold_f1:.3f}, {hold_recovered}/3 topics")
+    hold_f1, hold_recovered = score(
+        _labels(vectors["holdout"], chosen), logs["holdout"][1], min_size
+    )
+    print(
+        f"measured on the holdout log at {chosen:.3f}: F1 {hold_f1:.3f}, {hold_recovered}/3 topics"
+    )
     current = settings.gaps.distance_threshold
     cur_f1, cur_rec = score(_labels(vectors["test"], current), logs["test"][1], min_size)
     print(f"the setting in core/settings.py ({current}): test F1 {cur_f1:.3f}, {cur_rec}/3 topics")

@@ -256,6 +256,7 @@ HOLDOUT_TOPICS: dict[str, list[str]] = {
     ],
 }
 
+
 @dataclass(frozen=True)
 class Planted:
     """What went into a seeded log: each asked question and the topic it was planted for."""

@@ -71,7 +71,9 @@ def test_the_refusal_log_keeps_typed_redacted_rows_of_refusals_only(tmp_path) ->
     assert row.redactions == {"ni_number": 1} and row.created_at == "2026-03-02T10:00:00+00:00"
     log.record(refused("Call 07700 900123", standalone="Call 07700 900123"), "web")  # counted once
     assert log.rows()[-1].redactions == {"phone": 1} and log.rows()[-1].standalone_question == ""
-    log.record(refused("and for 07700 900123?", standalone="Is there help for 07700 900123?"), "web")
+    log.record(
+        refused("and for 07700 900123?", standalone="Is there help for 07700 900123?"), "web"
+    )
     assert log.rows()[-1].redactions == {"phone": 2}
     assert log.rows()[-1].standalone_question == "Is there help for [redacted phone]?"
     with sqlite3.connect(tmp_path / "app.sqlite3") as db:  # nothing says who asked
