@@ -365,3 +365,12 @@ def test_refusals_from_the_api_and_v1_are_recorded_for_the_gaps_report(client, a
     assert refused.startswith("Refused") and html == "" and csv_file["visible"] is False
     shown, html, csv_file, golden = gaps_view(services)(ADMIN, "", "", None)
     assert "pothole" in html and "07700" not in html and csv_file["visible"] and golden["visible"]
+
+    assert client.get("/api/admin/gaps").status_code == 401
+    assert client.get("/api/admin/gaps", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    report = client.get("/api/admin/gaps", headers=admin).json()
+    assert report["questions"] >= 2 and report["signals"]["refused"] >= 2
+    csv_reply = client.get("/api/admin/gaps", params={"format": "csv"}, headers=admin)
+    assert csv_reply.status_code == 200 and csv_reply.text.startswith("\ufefftopic,label,")
+    assert client.get("/api/admin/gaps", params={"since": "March"}, headers=admin).status_code == 400
