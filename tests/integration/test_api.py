@@ -356,7 +356,8 @@ def test_refusals_from_the_api_and_v1_are_recorded_for_the_gaps_report(client, a
     assert reply.status_code == 200 and reply.json()["refused"]
     rows = log.rows()[before:]
     assert [r.channel for r in rows] == ["api", "openai"]
-    assert rows[0].question.endswith("Call me on [redacted phone]") and rows[0].redactions == {"phone": 1}
+    assert rows[0].question.endswith("Call me on [redacted phone]")
+    assert rows[0].redactions["phone"] >= 1  # the reason may name the number too: redacted there as well
     assert rows[0].reason and rows[0].closest_documents  # why, and what came closest
     assert all("07700" not in json.dumps(r.__dict__) for r in rows)
 
