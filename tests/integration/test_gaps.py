@@ -258,3 +258,10 @@ def test_the_cli_says_so_in_one_line_when_there_is_no_database(tmp_path) -> None
         " (set ASSISTANT_UI__FEEDBACK_DB, or pass --db)"
     ]
     assert run_cli("gaps", "--since", "March").returncode == 2
+    damaged = tmp_path / "damaged.sqlite3"
+    damaged.write_bytes(b"not a database at all" * 100)
+    done = run_cli("gaps", "--db", str(damaged), "--store", str(tmp_path / "s"))
+    assert done.returncode == 1 and done.stderr.startswith(
+        f"error: cannot read the web app database at {damaged}"
+    )
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -10,6 +10,7 @@ CSV or golden-set rows (``ui.gaps.export``). The web app shows it to admins (``u
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +41,10 @@ def report_for(
             f"no web app database at {path}: it is written by `python -m assistant serve`"
             " (set ASSISTANT_UI__FEEDBACK_DB, or pass --db)"
         )
-    signals = read_signals(path, since, until, settings.gaps.followup_window_s)
+    try:
+        signals = read_signals(path, since, until, settings.gaps.followup_window_s)
+    except (sqlite3.Error, OSError) as exc:  # another user's 0600 file, a damaged one
+        raise ConfigError(f"cannot read the web app database at {path}: {exc}") from None
     if store is None:
         from index.store import open_store
 
