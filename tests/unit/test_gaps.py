@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -69,6 +70,15 @@ def test_the_refusal_log_keeps_typed_redacted_rows_of_refusals_only(tmp_path) ->
     assert row.channel == "api" and row.reason == "nothing close enough"
     assert row.closest_documents == ("tax.md",) and row.top_score == pytest.approx(0.31)
     assert row.redactions == {"ni_number": 1} and row.created_at == "2026-03-02T10:00:00+00:00"
+    echo = replace(
+        refused("Is 07700 900123 or SW1A 1AA covered?"),
+        refusal_reason="the documents never mention '07700', '900123', 'SW1A'",
+    )
+    log.record(echo, "web")
+    assert (
+        log.rows()[-1].reason
+        == "the documents never mention '[redacted]', '[redacted]', '[redacted]'"
+    )
     log.record(refused("Call 07700 900123", standalone="Call 07700 900123"), "web")  # counted once
     assert log.rows()[-1].redactions == {"phone": 1} and log.rows()[-1].standalone_question == ""
     log.record(
@@ -80,7 +90,7 @@ def test_the_refusal_log_keeps_typed_redacted_rows_of_refusals_only(tmp_path) ->
         columns = {r[1] for r in db.execute("PRAGMA table_info(refusals)")}
     assert not columns & {"owner", "user", "browser", "ip"}
     clock.moment = T0 + timedelta(days=31)
-    assert log.purge() == 3 and log.rows() == []
+    assert log.purge() == 4 and log.rows() == []
     assert (
         RefusalLog(tmp_path / "off.sqlite3", retention_days=0).record(refused("x"), "web") is None
     )

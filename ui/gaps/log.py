@@ -18,6 +18,7 @@ Three signals say the documents fell short of a question:
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ Signal = Literal["refused", "rated_down", "followed_up"]
 SIGNALS: tuple[Signal, ...] = ("refused", "rated_down", "followed_up")
 Channel = Literal["web", "api", "openai"]
 PURGE_EVERY_S = 3600.0
+PIECE = re.compile(r"[\w@.+-]*\w")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS refusals (
@@ -97,6 +99,8 @@ class RefusalLog:
             rewritten = ""  # not a follow-up: the same words, counted once
         standalone, rewrote = self._clean(rewritten)
         reason, said = self._clean(answer.refusal_reason or "")
+        if self.redacts:
+            reason = without_echoes(reason, answer.question, question)
         documents = list(
             dict.fromkeys(s.doc.document_id for s in answer.sources if s.doc.document_id)
         )
@@ -152,6 +156,22 @@ class RefusalLog:
             return text or "", {}
         result = redact(text)
         return result.text, result.counts
+
+
+def without_echoes(text: str, original: str, redacted: str) -> str:
+    """``text`` without the pieces of personal data that redaction took out of the question.
+
+    A refusal reason quotes the question's numbers one at a time ("the documents never mention
+    '07700', '900123'"), and no piece alone looks like a phone number to the redactor."""
+    kept = set(PIECE.findall(redacted))
+    gone = {
+        p
+        for p in PIECE.findall(original)
+        if p not in kept and (any(c.isdigit() for c in p) or "@" in p)
+    }
+    for piece in sorted(gone, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w@]){re.escape(piece)}(?![\w@])", "[redacted]", text)
+    return text
 
 
 @dataclass(frozen=True)
