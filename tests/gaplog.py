@@ -301,8 +301,11 @@ class Clock:
         return self.moment
 
 
-def write_log(database: Path, kind: str = "test", seed: int = 18) -> Planted:
-    """Write a seeded log into ``database`` (the web app's private SQLite file)."""
+def write_log(
+    database: Path, kind: str = "test", seed: int = 18, start: datetime = START
+) -> Planted:
+    """Write a seeded log into ``database`` (the web app's private SQLite file), over the
+    ``DAYS`` days from ``start`` (a running app purges conversations past their retention)."""
     topics = {"test": TEST_TOPICS, "tune": TUNE_TOPICS, "holdout": HOLDOUT_TOPICS}[kind]
     rng = random.Random(seed)
     asked: list[tuple[str, str, list[str]]] = [
@@ -312,14 +315,14 @@ def write_log(database: Path, kind: str = "test", seed: int = 18) -> Planted:
         history = [t["question"] for t in row.get("history") or ()]
         asked.append((row["question"], "", history))
     rng.shuffle(asked)
-    clock = Clock(START)
+    clock = Clock(start)
     refusals = RefusalLog(database, now=clock)
     feedback = FeedbackStore(database, now=clock)
     conversations = ConversationStore(database, now=clock, retention_days=3650)
     step = timedelta(days=DAYS) / len(asked)
     pool = [q for q, topic, _ in asked if not topic]
     for i, (question, _topic, history) in enumerate(asked):
-        clock.moment = START + step * i
+        clock.moment = start + step * i
         signal = rng.choices(["refused", "rated_down", "followed_up"], weights=[5, 3, 2])[0]
         if history or signal == "followed_up":
             before = history[-1] if history else rng.choice(pool)
@@ -334,4 +337,4 @@ def write_log(database: Path, kind: str = "test", seed: int = 18) -> Planted:
             feedback.add(
                 "down", question, "An answer that missed the point [1].", reason="not what I asked"
             )
-    return Planted([(q, t) for q, t, _ in asked], START, START + step * len(asked))
+    return Planted([(q, t) for q, t, _ in asked], start, start + step * len(asked))

@@ -3,8 +3,10 @@ admin token; with it, the planted topics of the seeded test log, and the CSV to 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
-from gaplog import write_log
+from gaplog import DAYS, write_log
 from webtest import ADMIN_TOKEN, LiveServer, web_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -24,7 +26,8 @@ def gaps_web(tmp_path_factory, corpus_dir, embedder):
         settings,
         embedder_factory=lambda: embedder,
     )
-    write_log(settings.ui.feedback_db, "test")
+    # Within the conversations' 30-day retention, which the running app applies.
+    write_log(settings.ui.feedback_db, "test", start=datetime.now(UTC) - timedelta(days=DAYS - 2))
     with LiveServer(create_app(settings, Assistant(settings, embedder=embedder))) as server:
         yield server.url
 
