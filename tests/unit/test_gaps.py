@@ -39,11 +39,11 @@ class Clock:
 
 def refused(question: str, standalone: str = "") -> Answer:
     source = Citation(
-        1,
         "doc#0",
         DocumentMeta("tax.md", title="Council tax", publisher="Revenues"),
         "text",
         score=0.31,
+        n=1,
     )
     return Answer(
         question,

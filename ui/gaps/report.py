@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from core.pii import redact_text
 from core.settings import GapsSettings
 from core.types import EVERYONE, Access
-from index.store import DocumentStore, Scope, split_chunk_id
+from index.store import DocumentReader, Scope, split_chunk_id
 from ui.gaps.cluster import groups, keywords, topic_vectors, unit_rows
 from ui.gaps.log import SIGNALS, GapSignal, Signal
 
@@ -153,7 +153,7 @@ def merge_signals(signals: Sequence[GapSignal], window_s: float) -> list[GapQues
 def build_report(
     signals: Sequence[GapSignal],
     embedder: Embedder,
-    store: DocumentStore | None,
+    store: DocumentReader | None,
     settings: GapsSettings,
     access: Access = EVERYONE,
     since: str = "",
@@ -200,7 +200,7 @@ def build_report(
 
 
 def closest_documents(
-    store: DocumentStore | None, centre: Sequence[float], n: int, access: Access = EVERYONE
+    store: DocumentReader | None, centre: Sequence[float], n: int, access: Access = EVERYONE
 ) -> tuple[DocumentRef, ...]:
     """The ``n`` documents whose passages lie nearest the topic's centre, among those ``access``
     may see (the store applies the groups in its query, as for a question)."""
