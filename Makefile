@@ -26,7 +26,7 @@ run: ingest
 test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
-	$(PY) -m assistant eval --subset ci --gate --no-progress --store .assistant/eval-store
+	$(PY) -m assistant eval --subset ci --gate --no-progress --store .assistant/eval-store --create
 	$(PY) -m pytest -q
 
 test-fast: install
@@ -42,10 +42,10 @@ llm-model: install
 
 # The golden set through the local LLM, with the same checks (slow: ~20-30 s a question).
 eval-llm: llm-model
-	ASSISTANT_ANSWER__MODEL_PATH=qwen2.5-coder-1.5b $(PY) -m assistant eval --backend llamacpp --store .assistant/eval-store
+	ASSISTANT_ANSWER__MODEL_PATH=qwen2.5-coder-1.5b $(PY) -m assistant eval --backend llamacpp --store .assistant/eval-store --create
 
 eval-gate: install
-	$(PY) -m assistant eval --subset ci --gate --store .assistant/eval-store
+	$(PY) -m assistant eval --subset ci --gate --store .assistant/eval-store --create
 
 clean:
 	rm -rf $(VENV) .assistant test-output

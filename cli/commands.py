@@ -107,6 +107,12 @@ def evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return run_eval_command(args, settings)
 
 
+def gaps(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.gaps.command import run_gaps_command
+
+    return run_gaps_command(args, settings)
+
+
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve as serve_app
 

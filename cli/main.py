@@ -1,4 +1,4 @@
-"""``python -m assistant <command>``: ingest, status, ask, eval, serve.
+"""``python -m assistant <command>``: ingest, status, ask, eval, gaps, serve.
 
 Every command takes ``--store DIR|http://HOST:PORT`` and ``--json``. Errors become one clear
 line on stderr and a non-zero exit code:
@@ -23,6 +23,7 @@ from cli.commands import EXIT_ADDRESS, EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
 from core.errors import AssistantError, ServeError
 from core.settings import Settings, set_offline_environment
 from evals.cli import add_eval_arguments  # argparse only: cheap to import
+from ui.gaps.command import add_gaps_arguments  # argparse only: cheap to import
 
 __all__ = ["COMMANDS", "EXIT_ADDRESS", "EXIT_FAILURE", "EXIT_PARTIAL", "EXIT_USAGE", "build_parser", "main"]
 
@@ -33,6 +34,7 @@ COMMANDS: dict[str, Command] = {
     "status": commands.status,
     "ask": commands.ask,
     "eval": commands.evaluate,
+    "gaps": commands.gaps,
     "serve": commands.serve,
 }
 
@@ -77,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = subparsers.add_parser("eval", help="answer-quality evaluation")
     add_eval_arguments(evaluate)
     _common(evaluate)
+
+    gaps = subparsers.add_parser("gaps", help="questions the documents could not answer, by topic")
+    add_gaps_arguments(gaps)
+    _common(gaps)
 
     serve = subparsers.add_parser("serve", help="the web app and HTTP API")
     serve.add_argument("--host")

@@ -217,6 +217,28 @@ class PrivacySettings(BaseModel):
     )
 
 
+class GapsSettings(BaseModel):
+    """The gaps report for document owners (ui/gaps): what counts as a gap, how it is grouped."""
+
+    # Chosen on the seeded *tune* log (benchmarks/tune_gaps.py: other planted topics, other
+    # background questions), never on the log the tests check: tune F1 0.935 (3/3 topics); the
+    # test log at 0.9: F1 0.987 (3/3). Average-linkage cosine distance on centred vectors.
+    distance_threshold: float = Field(
+        0.9, description="Questions closer than this (cosine distance) fall in one topic."
+    )
+    min_topic_size: int = Field(3, description="Smaller groups are listed under 'other questions'.")
+    followup_window_s: float = Field(
+        180.0, description="A question asked this soon after an answer, in one conversation, is a follow-up."
+    )
+    merge_window_s: float = Field(
+        3600.0, description="One question refused, rated down or followed up counts once within this."
+    )
+    retention_days: float = Field(90, description="Refusals are kept this long (0: not recorded).")
+    max_questions: int = Field(5000, description="Most recent questions one report groups.")
+    examples_per_topic: int = 5
+    closest_documents: int = 3
+
+
 class Settings(BaseSettings):
     """Everything configurable about the assistant."""
 
@@ -244,6 +266,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     ui: UISettings = Field(default_factory=UISettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    gaps: GapsSettings = Field(default_factory=GapsSettings)
 
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with the given top-level fields replaced (None values are ignored)."""

@@ -63,6 +63,11 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         help="no progress bar on stderr (there is none when stderr is not a terminal)",
     )  # fmt: skip
     parser.add_argument("--all", action="store_true", help="compare: list unchanged figures too")
+    parser.add_argument(
+        "--create", action="store_true",
+        help="make the --store folder when it does not exist (without it a missing store is an"
+        " error, as for ask and status: a mistyped path must not start a fresh ingest)",
+    )  # fmt: skip
 
 
 def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -78,6 +83,8 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.limit is not None and args.limit < 1:
         print("error: --limit must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    if not args.create:
+        refuse_missing_store(settings.store)
     config = EvalConfig(
         dataset=args.dataset or DEFAULT_DATASET,
         corpus=args.corpus,
@@ -102,6 +109,20 @@ def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:
         if gate:
             print(gate_text(gate))
     return EXIT_GATE_FAILED if gate and not gate["passed"] else 0
+
+
+def refuse_missing_store(location: str) -> None:
+    """A store folder that is not there is a ``StoreError`` (one line, exit 1, like ``ask``);
+    a server's own collections are created by the evaluation as before."""
+    from core.errors import StoreError
+    from index.store import describe_store, is_remote
+
+    if is_remote(location) or (Path(location) / "chroma.sqlite3").is_file():
+        return
+    raise StoreError(
+        f"no store at {describe_store(location)}: check --store, or add --create to make a new"
+        " one for the evaluation (only `ingest` and `eval --create` create a store)"
+    )
 
 
 def _default_out() -> Path:

@@ -133,6 +133,7 @@ def _meta_and_ask_routes(router: APIRouter, services: Services) -> None:
         answer = services.assistant.ask(
             body.question, history=history, filters=filters, access=services.access(request)
         )
+        services.note_answer(answer, "api", filters)
         data = answer.to_dict()
         data["answer_id"] = services.answers.add(answer)
         return data

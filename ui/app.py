@@ -55,6 +55,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     from ui.api import build_router
     from ui.chat import build_blocks
     from ui.errors import install_error_handlers
+    from ui.gaps.routes import build_gaps_router
     from ui.middleware import BodyLimits, SecurityMiddleware
     from ui.openai_api import build_openai_router
 
@@ -73,6 +74,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     install_error_handlers(app)
     app.include_router(build_router(services))
     app.include_router(build_openai_router(services))
+    app.include_router(build_gaps_router(services))
     app.mount("/embed", StaticFiles(directory=STATIC_DIR), name="embed")
     app.add_api_route(EMBED_PATH, lambda: RedirectResponse(f"{EMBED_PATH}/"), include_in_schema=False)
     options: dict[str, Any] = {

@@ -21,6 +21,7 @@ from core.settings import HISTORY_TURNS
 from core.types import Answer, Filters, Turn
 from index.loaders import SUPPORTED_SUFFIXES
 from ui import history
+from ui.gaps.tab import gaps_tab
 from ui.identity import ANONYMOUS
 from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text, withheld_table
 from ui.security import AdminError, client_key
@@ -65,6 +66,7 @@ def build_blocks(services: Services, embedded: bool = False) -> gr.Blocks:
                 documents_html = gr.HTML(elem_id="documents")
                 refresh = gr.Button("Refresh the list", elem_id="refresh-documents")
                 admin = _admin_panel(services, documents_html)
+            gaps_tab(services)
         demo.load(*restore, **PRIVATE)
         refresh.click(_documents(services), None, [documents_html, *admin], **PRIVATE)
         demo.load(_documents(services), None, [documents_html, *admin], **PRIVATE)
@@ -213,6 +215,7 @@ def _respond(services: Services):
                     answers = {**answers, str(index): event.to_dict()}
                     turns = [*turns, {"question": cleaned, "answer": event.answer}][-HISTORY_TURNS:]
                     state = history.save(services, state, cleaned, event, request)
+                    services.note_answer(event, "web", filters)
                     saved = history.saved_list(services, state, services.caller(request))
                     yield "", chat, turns, answers, _answer_status(event, filters), state, saved
                 elif event:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -79,7 +79,13 @@ class FeedbackRow:
 class FeedbackStore:
     """Feedback rows in the web app's private SQLite file."""
 
-    def __init__(self, path: Path | str, redact_personal_data: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        redact_personal_data: bool = True,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.now = now
         self.db = PrivateDatabase(path, SCHEMA)
         self.path = self.db.path
         self.redacts = redact_personal_data
@@ -128,7 +134,7 @@ class FeedbackStore:
         # A client may send its own citations (POST /api/feedback): their text is redacted too.
         slim, cited = self._clean_citations(citations)
         row = (
-            datetime.now(UTC).isoformat(timespec="seconds"),
+            self.now().astimezone(UTC).isoformat(timespec="seconds"),
             rating,
             reason,
             question,

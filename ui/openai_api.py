@@ -131,6 +131,7 @@ def build_openai_router(services: Services) -> APIRouter:
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
         answer = services.assistant.ask(question, history=history, access=access)
+        services.note_answer(answer, "openai")
         content = full_content(answer)
         citations = answer.to_dict()["citations"]
         return {
@@ -203,6 +204,7 @@ class _Stream:
         yield "data: [DONE]\n\n"
 
     def _final(self, answer: Answer, streamed: str) -> Iterator[str]:
+        self.services.note_answer(answer, "openai")
         tail = sources_text(answer.citations)
         if answer.refused:
             # Checked sentences may have streamed before the pipeline judged that they do

@@ -7,6 +7,7 @@ conversations, one admin guard.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import uuid
@@ -17,12 +18,15 @@ from typing import Any
 from assistant.pipeline import Assistant
 from core.errors import unavailable
 from core.settings import Settings
-from core.types import Access, Answer
+from core.types import Access, Answer, Filters
 from ui.conversations import ConversationStore
 from ui.documents import DocumentAdmin
 from ui.feedback import FeedbackStore, settings_snapshot
+from ui.gaps.log import Channel, RefusalLog
 from ui.identity import IdentityPolicy
 from ui.security import AdminGuard, OriginPolicy, RateLimiter
+
+log = logging.getLogger(__name__)
 
 HIDDEN_ANSWER = (
     "This answer cited a document you can no longer see, so it is not shown. Ask again to get"
@@ -62,6 +66,7 @@ class Services:
     documents: DocumentAdmin
     conversations: ConversationStore
     identity: IdentityPolicy
+    refusals: RefusalLog
     answers: RecentAnswers = field(default_factory=RecentAnswers)
 
     @classmethod
@@ -78,6 +83,7 @@ class Services:
             feedback=FeedbackStore(settings.ui.feedback_db, redact_personal_data=redacts),
             conversations=ConversationStore.from_settings(settings.ui, redact_personal_data=redacts),
             identity=IdentityPolicy.from_settings(settings.ui),
+            refusals=RefusalLog(settings.ui.feedback_db, settings.gaps.retention_days, redacts),
             documents=DocumentAdmin(settings, guard, assistant=assistant),
         )
 
@@ -121,6 +127,16 @@ class Services:
             refusal_reason="a cited document is no longer visible to you",
             closest_documents=(),
         )
+
+    def note_answer(self, answer: Answer, channel: Channel, filters: Filters | None = None) -> None:
+        """A refusal goes into the gaps report's log, unless the officer's filters narrowed the
+        search; failing to write it down never costs the officer the answer."""
+        if not answer.refused or (filters is not None and not filters.empty):
+            return
+        try:
+            self.refusals.record(answer, channel)
+        except (sqlite3.Error, OSError):
+            log.warning("a refusal could not be recorded for the gaps report", exc_info=True)
 
     def snapshot(self) -> dict[str, Any]:
         """The settings that produced an answer (no secrets), stored with each feedback row."""

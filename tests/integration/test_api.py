@@ -339,3 +339,39 @@ def test_docs_assets_are_served_locally(client) -> None:
     assert scripts and all(s.startswith("/docs-assets/") for s in scripts), scripts
     assert all(client.get(s).status_code == 200 for s in scripts)
     assert "cdn." not in client.get("/redoc").text
+
+
+def test_refusals_from_the_api_and_v1_are_recorded_for_the_gaps_report(client, api_settings) -> None:
+    """Typed, redacted rows; an answered question, or one refused under filters, adds none."""
+    from ui.gaps.log import RefusalLog
+    from ui.gaps.tab import gaps_view
+
+    log = RefusalLog(api_settings.ui.feedback_db)
+    before = len(log.rows())
+    asked = "What is the council's budget for pothole repairs? Call me on 07700 900123"
+    assert ask(client, asked)["refused"]
+    assert ask(client, ZERO_TRUST)["refused"] is False
+    assert ask(client, asked, filters={"publisher": "NCSC"})["refused"]  # filtered: not a gap
+    reply = client.post("/v1/chat/completions", json={"model": "x", "messages": [{"role": "user", "content": "Who won the 1966 World Cup?"}]})
+    assert reply.status_code == 200 and reply.json()["refused"]
+    rows = log.rows()[before:]
+    assert [r.channel for r in rows] == ["api", "openai"]
+    assert rows[0].question.endswith("Call me on [redacted phone]")
+    assert rows[0].redactions["phone"] >= 1  # the reason may name the number too: redacted there as well
+    assert rows[0].reason and rows[0].closest_documents  # why, and what came closest
+    assert all("07700" not in json.dumps(r.__dict__) for r in rows)
+
+    services = client.app.state.services
+    refused, html, csv_file, _ = gaps_view(services)("wrong-token", "", "", None)
+    assert refused.startswith("Refused") and html == "" and csv_file["visible"] is False
+    shown, html, csv_file, golden = gaps_view(services)(ADMIN, "", "", None)
+    assert "pothole" in html and "07700" not in html and csv_file["visible"] and golden["visible"]
+
+    assert client.get("/api/admin/gaps").status_code == 401
+    assert client.get("/api/admin/gaps", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    report = client.get("/api/admin/gaps", headers=admin).json()
+    assert report["questions"] >= 2 and report["signals"]["refused"] >= 2
+    csv_reply = client.get("/api/admin/gaps", params={"format": "csv"}, headers=admin)
+    assert csv_reply.status_code == 200 and csv_reply.text.startswith("\ufefftopic,label,")
+    assert client.get("/api/admin/gaps", params={"since": "March"}, headers=admin).status_code == 400

@@ -164,6 +164,15 @@ def test_a_mistyped_store_is_an_error_naming_the_path_and_the_ingest_command(tmp
     assert not typo.exists()
 
 
+def test_eval_refuses_a_missing_store_unless_told_to_create_it(tmp_path) -> None:
+    """`eval --store` with a typo used to create that store and start ingesting into it."""
+    typo = tmp_path / "eval-stroe"
+    for extra in ((), ("--json",), ("--subset", "ci", "--gate")):
+        line = assert_one_line_error(cli("eval", "--store", str(typo), *extra), 1, "--create")
+        assert f"no store at {typo}:" in line
+    assert not typo.exists()
+
+
 def test_empty_question_is_a_one_line_error(corpus_settings) -> None:
     assert_one_line_error(cli("ask", "   ", "--store", corpus_settings.store), 1, "question is empty")
 
@@ -194,7 +203,7 @@ def test_eval_writes_only_where_it_is_told(tmp_path) -> None:
     before = [_tree(folder) for folder in watched]
     store, out = tmp_path / "store", tmp_path / "out"
     done = cli("eval", "--dataset", str(dataset), "--corpus", str(corpus), "--store", str(store),
-               "--out", str(out), "--no-judge", "--json")  # fmt: skip
+               "--create", "--out", str(out), "--no-judge", "--json")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr
     assert json.loads(done.stdout)["questions"] == 1

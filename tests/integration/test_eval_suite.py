@@ -106,7 +106,7 @@ def test_rag_dataset_limit_writes_predictions_and_compare(tmp_path, capsys, outp
     if not (ALEXNET / "rag_dataset.json").is_file():
         pytest.fail(f"{ALEXNET} is missing (../shared must sit beside the repo)")
     store = str(tmp_path / "store")
-    common = ["--dataset", str(ALEXNET / "rag_dataset.json"), "--limit", "5", "--store", store,
+    common = ["--dataset", str(ALEXNET / "rag_dataset.json"), "--limit", "5", "--store", store, "--create",
               "--json", "--no-progress", "--cache", str(output_dir / "eval-cache.sqlite3")]  # fmt: skip
     first, second = output_dir / "eval-rag-1", tmp_path / "eval-rag-2"
     code, data = _run(capsys, ["eval", *common, "--out", str(first)])
@@ -146,6 +146,6 @@ def test_rag_dataset_limit_writes_predictions_and_compare(tmp_path, capsys, outp
 
 def test_dataset_corpus_never_goes_into_the_default_collection(tmp_path, capsys):
     code = main(["eval", "--dataset", str(ALEXNET / "rag_dataset.json"), "--limit", "1",
-                 "--store", str(tmp_path / "s"), "--collection", "council_docs"])  # fmt: skip
+                 "--store", str(tmp_path / "s"), "--create", "--collection", "council_docs"])  # fmt: skip
     assert code == 1
     assert "own collection" in capsys.readouterr().err
