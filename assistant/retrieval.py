@@ -43,6 +43,8 @@ class Retrieved:
     unknown_names: tuple[str, ...] = ()  # names and numbers in the question the index never mentions
     # Why nothing could be found, when the filters rule out every document the caller may see.
     out_of_scope: str | None = None
+    # Keyword search was not ready (a new app machine building its index): dense search alone.
+    keyword_warming: bool = False
 
 
 class HybridRetriever:
@@ -75,12 +77,14 @@ class HybridRetriever:
 
         t0 = time.perf_counter()
         terms = content_terms(query)
-        sparse = self.store.keyword_search(terms, cfg.bm25_k, scope)
-        counts, total = self.store.term_counts(terms)
+        warming = not self.store.keyword_status().ready
+        sparse = [] if warming else self.store.keyword_search(terms, cfg.bm25_k, scope)
+        counts, total = ({}, 0) if warming else self.store.term_counts(terms)
         timings["bm25"] = _ms(t0)
 
         if not dense and not sparse:
-            return Retrieved([], 0.0, 0.0, timings, out_of_scope=self._out_of_scope(scope))
+            return Retrieved([], 0.0, 0.0, timings, out_of_scope=self._out_of_scope(scope),
+                             keyword_warming=warming)  # fmt: skip
 
         t0 = time.perf_counter()
         candidates = _fuse(dense, sparse, cfg.rrf_k, cfg.dense_weight, cfg.bm25_weight)
@@ -95,8 +99,8 @@ class HybridRetriever:
         coverage = _coverage(weights, passages[:3])
         timings["rerank"] = _ms(t0)
         top_dense = max(dense.values(), default=0.0)
-        unknown = self._unknown_names(query, scope)
-        return Retrieved(passages, coverage, top_dense, timings, unknown)
+        unknown = () if warming else self._unknown_names(query, scope)  # needs the term counts
+        return Retrieved(passages, coverage, top_dense, timings, unknown, keyword_warming=warming)
 
     def outlines(self, document_ids: list[str], limit: int = 3) -> list[Passage]:
         """The outline chunks (``index.outline``) of these documents, in their order.

@@ -90,6 +90,9 @@ class RetrievalSettings(BaseModel):
     # the most common dropped (their idf is lowest). Bounds BM25's cost in large stores; a
     # store under this many chunks is never affected.
     bm25_max_postings: int = 20000
+    # An app whose keyword index is this many chunks behind the store (a new machine over a
+    # server) builds it in the background and answers from dense search meanwhile.
+    keyword_background_chunks: int = 20000
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0

@@ -196,6 +196,9 @@ class Answer:
     backend: str = ""
     # The retrieval signals refusal was decided on (score, query_coverage, top_dense, ...).
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Keyword search was still being prepared (a new app machine): retrieved by dense search
+    # alone, and ``warnings`` says so.
+    keyword_warming: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -221,5 +224,6 @@ class Answer:
             removed_sentences=int(data.get("removed_sentences") or 0),
             warnings=tuple(data.get("warnings") or ()),
             backend=str(data.get("backend") or ""),
+            keyword_warming=bool(data.get("keyword_warming", False)),
             evidence=dict(data.get("evidence") or {}),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -145,6 +146,27 @@ class Services:
             refused=bool(data.get("refused")),
             source=source,
         )
+
+
+def warm_up_in_background(assistant: Assistant, poll_s: float = 1.0) -> threading.Thread:
+    """At start, off the request path: bring the keyword index level with the store (a new app
+    machine over a server builds it, and ``/healthz`` says "warming" until it is ready), load
+    the embedder, then make the refusal calibration, so no question waits for any of them."""
+
+    def run() -> None:
+        try:
+            status = assistant.store.keyword_status()
+            _ = assistant.embedder
+            while not status.ready:
+                time.sleep(poll_s)
+                status = assistant.store.keyword_status()
+            assistant.calibration()
+        except Exception:  # noqa: BLE001 - the first question does it instead
+            log.warning("warming up the app failed", exc_info=True)
+
+    thread = threading.Thread(target=run, name="warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _calibrate_in_background(assistant: Assistant) -> None:

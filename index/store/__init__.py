@@ -25,6 +25,7 @@ from index.store.base import (
     split_chunk_id,
 )
 from index.store.clients import describe_store, is_remote
+from index.store.keyword import KeywordStatus
 from index.store.memory import InMemoryStore
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "DocumentRecord",
     "DocumentStore",
     "InMemoryStore",
+    "KeywordStatus",
     "Scope",
     "StoreInfo",
     "StoredChunk",
@@ -62,4 +64,5 @@ def open_store(settings: Settings, create: bool = False) -> DocumentStore:
         lock_timeout_s=settings.ingest.lock_timeout_s,
         timeout_s=settings.store_timeout_s,
         bm25_max_postings=settings.retrieval.bm25_max_postings,
+        keyword_background_chunks=settings.retrieval.keyword_background_chunks,
     )
