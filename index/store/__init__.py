@@ -25,8 +25,8 @@ from index.store.base import (
     split_chunk_id,
 )
 from index.store.clients import describe_store, is_remote
-from index.store.keyword import KeywordStatus
 from index.store.memory import InMemoryStore
+from index.store.warming import KeywordStatus
 
 __all__ = [
     "ChunkRow",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from core.types import EVERYONE, Access, DocumentMeta, Filters
-from index.store.keyword import KeywordStatus
+from index.store.warming import KeywordStatus
 
 FLAGGED_KEEP = 50  # flagged sentences kept per document record (the admin sees these)
 

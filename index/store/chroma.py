@@ -42,8 +42,9 @@ from index.store.base import (
     split_chunk_id,
 )
 from index.store.clients import CLIENTS, describe_store, is_remote
-from index.store.keyword import KeywordIndex, KeywordStatus, KeywordWarming
+from index.store.keyword import KeywordIndex
 from index.store.locks import exclusive
+from index.store.warming import KeywordStatus, KeywordWarming
 
 DOCS_SUFFIX = "__docs"
 PLACEHOLDER_EMBEDDING = [1.0]  # the manifest collection needs a vector; it is never searched

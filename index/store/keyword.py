@@ -25,17 +25,14 @@ and reload when the index's ``meta.json`` changes.
 from __future__ import annotations
 
 import fcntl
-import logging
 import os
 import re
 import shutil
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +45,6 @@ from core.types import DocumentMeta
 # Bump when what goes into a row changes (the stemmer, stopwords, which fields): the index is
 # then rebuilt from the store on first use. "2": tantivy postings (FTS5 before).
 TERMS_VERSION = "2"
-log = logging.getLogger(__name__)
 NOT_TOKEN = re.compile(r"[^\w-]")
 WRITER_HEAP = 64_000_000  # bytes tantivy buffers before it writes a segment
 BULK_COMMIT_CHUNKS = 100_000  # a rebuild commits (and records its documents) this often
@@ -134,7 +130,9 @@ class KeywordIndex:
             db.execute("INSERT OR REPLACE INTO state VALUES ('terms_version', ?)", (TERMS_VERSION,))
 
     def _migrate_fts5(self) -> bool:
-        tables = {n for (n,) in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = {
+            n for (n,) in self._db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
         if self._version() != "1" or not {"terms", "chunks", "docs", "doc_groups"} <= tables:
             return False
         groups: dict[int, list[str]] = {}
@@ -338,7 +336,10 @@ class KeywordIndex:
         with self._sql() as db:
             db.executemany(
                 "INSERT OR REPLACE INTO indexed_docs VALUES (?,?,?,?,?,?)",
-                [(m.document_id, h, m.publisher, m.year, int(not m.groups), n) for m, h, n in pending],
+                [
+                    (m.document_id, h, m.publisher, m.year, int(not m.groups), n)
+                    for m, h, n in pending
+                ],
             )
         self._reload()
         return len(pending)
@@ -429,9 +430,7 @@ class KeywordIndex:
         searcher = self._searcher()
         if max_postings and len(tokens) > 1:
             tokens = self._within_budget(searcher, tokens, max_postings)
-        text = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Should, self._term(t)) for t in tokens]
-        )
+        text = tantivy.Query.boolean_query([(tantivy.Occur.Should, self._term(t)) for t in tokens])
         query = self._scoped(text, scope)
         if query is None:
             return []
@@ -494,7 +493,9 @@ class KeywordIndex:
         if clauses is None:
             return None
         Q, must = tantivy.Query, tantivy.Occur.Must
-        return Q.boolean_query([(must, query)] + [(must, Q.const_score_query(c, 0.0)) for c in clauses])
+        return Q.boolean_query(
+            [(must, query)] + [(must, Q.const_score_query(c, 0.0)) for c in clauses]
+        )
 
     def _scope_clauses(self, scope: Any) -> list[Any] | None:
         Q = tantivy.Query
@@ -513,59 +514,8 @@ class KeywordIndex:
         if f.year_from is not None or f.year_to is not None:
             low = f.year_from if f.year_from is not None else -(2**62)
             high = f.year_to if f.year_to is not None else 2**62
-            clauses.append(
-                Q.range_query(self.schema, "year", tantivy.FieldType.Integer, low, high)
-            )
+            clauses.append(Q.range_query(self.schema, "year", tantivy.FieldType.Integer, low, high))
         if access.groups is not None:
             allowed = ["public"] + [f"group:{g}" for g in sorted(access.groups)]
             clauses.append(Q.term_set_query(self.schema, "access", allowed))
         return clauses
-
-
-@dataclass(frozen=True)
-class KeywordStatus:
-    """Whether keyword search is ready. While a new app machine builds its index from the store
-    (``warming``), retrieval is dense-only and answers say so."""
-
-    ready: bool
-    chunks_to_index: int = 0
-    seconds_warming: float = 0.0
-    error: str | None = None  # the last background build failed (it is tried again)
-
-    @property
-    def notice(self) -> str:
-        if self.ready:
-            return ""
-        return (
-            f"Keyword search is still being prepared on this server ({self.chunks_to_index:,}"
-            " passages to index): this answer comes from meaning-based search alone."
-        )
-
-
-class KeywordWarming:
-    """A keyword index built in a background thread; its failure is kept, not raised."""
-
-    def __init__(self, build: Callable[[], object], chunks: int) -> None:
-        self.chunks = chunks
-        self.error: str | None = None
-        self._started = time.monotonic()
-        self._thread = threading.Thread(target=self._run, args=(build,), name="keyword-warming", daemon=True)
-        self._thread.start()
-
-    def _run(self, build: Callable[[], object]) -> None:
-        try:
-            build()
-        except Exception as exc:  # a store gone away: the next question starts it again
-            self.error = f"{type(exc).__name__}: {exc}"
-            log.warning("building the keyword index failed: %s", self.error)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def seconds(self) -> float:
-        return round(time.monotonic() - self._started, 1)
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self._thread.join(timeout)
-        return not self._thread.is_alive()

@@ -151,27 +151,33 @@ class Fts5KeywordIndex:
 
     # -- writing ---------------------------------------------------------------------------
     def replace_document(
-        self, meta: DocumentMeta, doc_hash: str, chunks: Iterable[tuple[str, str, str]]
+        self, meta: DocumentMeta, doc_hash: str, chunks: Iterable[tuple[str, str, str]],
+        stemmed: bool = False,
     ) -> None:
-        """Index a document's chunks, given as (chunk id, section, text), replacing any before."""
+        """Index a document's chunks, given as (chunk id, section, text), replacing any before
+        (``stemmed``: the text is already the row)."""
+        rows = chunks if stemmed else [(c, "", row_text(meta, sec, text)) for c, sec, text in chunks]
         with self._write() as db:
-            self._remove(db, meta.document_id)
-            cursor = db.execute(
-                "INSERT INTO docs(document_id, doc_hash, publisher, year, public) VALUES (?,?,?,?,?)",
-                (meta.document_id, doc_hash, meta.publisher, meta.year, int(not meta.groups)),
-            )
-            doc_rowid = cursor.lastrowid
-            db.executemany(
-                "INSERT INTO doc_groups(grp, doc_rowid) VALUES (?, ?)",
-                [(g, doc_rowid) for g in meta.groups],
-            )
-            for chunk_id, section, text in chunks:
-                rowid = db.execute(
-                    "INSERT INTO chunks(chunk_id, doc_rowid) VALUES (?, ?)", (chunk_id, doc_rowid)
-                ).lastrowid
-                db.execute(
-                    "INSERT INTO terms(rowid, body) VALUES (?, ?)", (rowid, row_text(meta, section, text))
-                )
+            self._add_rows(db, meta, doc_hash, rows)
+
+    def _add_rows(
+        self, db: sqlite3.Connection, meta: DocumentMeta, doc_hash: str,
+        rows: Iterable[tuple[str, str, str]],
+    ) -> None:
+        self._remove(db, meta.document_id)
+        cursor = db.execute(
+            "INSERT INTO docs(document_id, doc_hash, publisher, year, public) VALUES (?,?,?,?,?)",
+            (meta.document_id, doc_hash, meta.publisher, meta.year, int(not meta.groups)),
+        )
+        doc_rowid = cursor.lastrowid
+        db.executemany(
+            "INSERT INTO doc_groups(grp, doc_rowid) VALUES (?, ?)", [(g, doc_rowid) for g in meta.groups]
+        )
+        for chunk_id, _, body in rows:
+            rowid = db.execute(
+                "INSERT INTO chunks(chunk_id, doc_rowid) VALUES (?, ?)", (chunk_id, doc_rowid)
+            ).lastrowid
+            db.execute("INSERT INTO terms(rowid, body) VALUES (?, ?)", (rowid, body))
 
     def remove_document(self, document_id: str) -> None:
         with self._write() as db:

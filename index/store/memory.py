@@ -25,7 +25,8 @@ from index.store.base import (
     revision_tag,
     split_chunk_id,
 )
-from index.store.keyword import KeywordIndex, KeywordStatus
+from index.store.keyword import KeywordIndex
+from index.store.warming import KeywordStatus
 
 
 class InMemoryStore:
