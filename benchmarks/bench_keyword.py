@@ -61,13 +61,20 @@ def fts5_source(store: Path, work: Path) -> Path:
     if not source.exists():
         source = folder / "council_docs.sqlite3"  # an upgraded index keeps its FTS5 tables
     copy = work / "fts5.sqlite3"
-    with sqlite3.connect(source) as src, sqlite3.connect(copy) as dst:
-        src.backup(dst)
+    sqlite_copy(source, copy)
     with sqlite3.connect(copy) as db:
         if not db.execute("SELECT name FROM sqlite_master WHERE name='terms'").fetchone():
             sys.exit(f"error: no FTS5 rows in {source}: build the store with bench_scale.py")
         db.execute("INSERT OR REPLACE INTO state VALUES ('terms_version', '1')")
     return copy
+
+
+def sqlite_copy(source: Path, target: Path) -> None:
+    """A whole SQLite database (its WAL included) as one self-contained file."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    with sqlite3.connect(target) as db:
+        db.execute("PRAGMA journal_mode=DELETE")
 
 
 def timed(queries: list[list[str]], run: Callable[[list[str]], object]) -> tuple[float, float]:
@@ -142,7 +149,7 @@ def measure_fts5(source: Path, qs: list[dict], work: Path) -> dict:
     from index.store.keyword_fts5 import Fts5KeywordIndex
 
     copy = work / "fts5-build.sqlite3"
-    shutil.copy(source, copy)
+    sqlite_copy(source, copy)
     with sqlite3.connect(copy) as db:
         rows = db.execute("SELECT rowid, body FROM terms").fetchall()
         db.execute("DELETE FROM terms")
@@ -192,7 +199,7 @@ def measure_tantivy(source: Path, qs: list[dict], work: Path) -> dict:
     from index.store.keyword import KeywordIndex, token
 
     copy = work / "tantivy.sqlite3"
-    shutil.copy(source, copy)
+    sqlite_copy(source, copy)
     t0 = time.perf_counter()
     KeywordIndex(copy).close()  # the upgrade path: every FTS5 row indexed by tantivy
     build = time.perf_counter() - t0

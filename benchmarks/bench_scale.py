@@ -35,6 +35,7 @@ After building, the refusal calibration runs as ``ingest`` runs it after a chang
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import shutil
@@ -72,8 +73,11 @@ def real_corpus(cache: Path) -> Path:
     return store
 
 
-def build_store(target: Path, size: int, corpus_store: Path, seed: int = 7) -> dict:
-    """A store of about ``size`` chunks: the real corpus plus synthetic documents."""
+def build_store(target: Path, size: int, corpus_store: Path, seed: int = 7, keyword_only: bool = False) -> dict:
+    """A store of about ``size`` chunks: the real corpus plus synthetic documents.
+
+    ``keyword_only``: the same documents (same seed) in the keyword indexes alone, no Chroma,
+    for ``bench_keyword.py`` at sizes whose full build does not fit the time available."""
     import numpy as np
 
     from core.types import DocumentMeta
@@ -85,14 +89,23 @@ def build_store(target: Path, size: int, corpus_store: Path, seed: int = 7) -> d
     records = source.documents()
     ids = [f"{d}::{r.doc_hash[:12]}::{i:05d}" for d, r in records.items() for i in range(r.chunks)]
     real = {c.chunk_id: c for c in source.fetch(ids, vectors=True)}
-    store = open_store(Settings(store=str(target)), create=True)
+    if keyword_only:
+        from index.store.keyword import KeywordIndex
+
+        store, keyword = None, KeywordIndex(target / "keyword" / "council_docs.sqlite3")
+    else:
+        store = open_store(Settings(store=str(target)), create=True)
+        keyword = store.keyword
     started = time.perf_counter()
-    with store.writing():
+    with store.writing() if store else contextlib.nullcontext():
         for doc_id, record in records.items():  # the real corpus, so real questions have answers
             rows = [ChunkRow(c, real[c].text, real[c].vector, real[c].section, real[c].page, i)
                     for i, c in enumerate(sorted(i for i in real if i.startswith(doc_id + "::")))]  # fmt: skip
-            store.commit_document(record, rows)
-        writer = BulkWriter(store, target / "keyword" / FTS5_COPY)
+            if store:
+                store.commit_document(record, rows)
+            else:
+                keyword.replace_document(record.meta, record.doc_hash, [(r.chunk_id, r.section, r.text) for r in rows])
+        writer = BulkWriter(store, keyword, target / "keyword" / FTS5_COPY)
         for record in records.values():
             writer.fts5_copy(record.meta, record.doc_hash, [(c, real[c].section, real[c].text) for c in
                              sorted(i for i in real if i.startswith(record.document_id + "::"))])  # fmt: skip
@@ -116,8 +129,10 @@ def build_store(target: Path, size: int, corpus_store: Path, seed: int = 7) -> d
                 ta, tb = a.text.split(". "), b.text.split(". ")
                 first, second = ta[: max(1, len(ta) // 2)], tb[len(tb) // 2 :]
                 text = ". ".join(first + second)
-                vector = np.asarray(a.vector) + np.asarray(b.vector)
-                vector = (vector / np.linalg.norm(vector)).tolist()
+                vector = None
+                if store:
+                    vector = np.asarray(a.vector) + np.asarray(b.vector)
+                    vector = (vector / np.linalg.norm(vector)).tolist()
                 section = f"{topic.title()} > Part {i // 5 + 1}"
                 rows.append(ChunkRow(chunk_id_for(meta.document_id, doc_hash, i), text, vector, section, None, i))
                 bodies.append(" ".join([stems(meta.title), stems(section), stems((a.chunk_id, 0), ". ".join(first)),
@@ -128,9 +143,11 @@ def build_store(target: Path, size: int, corpus_store: Path, seed: int = 7) -> d
             if n % 2000 == 0:
                 print(f"  built {total} chunks in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         writer.flush()
-        store.finish_ingest(Settings().embed_model, changed=True)
+        if store:
+            store.finish_ingest(Settings().embed_model, changed=True)
     built = {"documents": len(records) + n, "chunks": total, "build_s": round(time.perf_counter() - started, 1)}
-    built["calibrate_s"] = calibrate(target)
+    if store:
+        built["calibrate_s"] = calibrate(target)
     (target / BUILD_INFO).write_text(json.dumps({**built, "requested": size}))
     return built
 
@@ -145,10 +162,11 @@ class BulkWriter:
 
     CHUNKS = 5000
 
-    def __init__(self, store, fts5_path: Path) -> None:
+    def __init__(self, store, keyword, fts5_path: Path) -> None:
         from index.store.keyword_fts5 import Fts5KeywordIndex
 
-        self.store = store
+        self.store = store  # None: the keyword indexes alone
+        self.keyword = keyword
         self.chunks: list = []
         self.records: list = []
         # The same rows in the FTS5 index the store used before, for bench_keyword.py.
@@ -168,26 +186,30 @@ class BulkWriter:
 
         if not self.records:
             return
-        chunk_collection, docs = self.store._collections()
-        chunk_collection.add(
-            ids=[row.chunk_id for _, row in self.chunks],
-            embeddings=[row.vector for _, row in self.chunks],
-            documents=[row.text for _, row in self.chunks],
-            metadatas=[_chunk_metadata(record, row) for record, row in self.chunks],
-        )
-        docs.add(  # the commit point, after the chunks, as in commit_document
-            ids=[record.meta.document_id for record, _ in self.records],
-            embeddings=[PLACEHOLDER_EMBEDDING for _ in self.records],
-            metadatas=[record.to_metadata() for record, _ in self.records],
-            documents=[record.meta.title for record, _ in self.records],
-        )
-        self.store.keyword.replace_documents(
+        if self.store is not None:
+            self._chroma(PLACEHOLDER_EMBEDDING, _chunk_metadata)
+        self.keyword.replace_documents(
             ((record.meta, record.doc_hash, rows) for record, rows in self.records), stemmed=True
         )
         with self.fts5._write() as db:  # one transaction for the batch
             for record, rows in self.records:
                 self.fts5._add_rows(db, record.meta, record.doc_hash, rows)
         self.chunks, self.records = [], []
+
+    def _chroma(self, placeholder, chunk_metadata) -> None:
+        chunk_collection, docs = self.store._collections()
+        chunk_collection.add(
+            ids=[row.chunk_id for _, row in self.chunks],
+            embeddings=[row.vector for _, row in self.chunks],
+            documents=[row.text for _, row in self.chunks],
+            metadatas=[chunk_metadata(record, row) for record, row in self.chunks],
+        )
+        docs.add(  # the commit point, after the chunks, as in commit_document
+            ids=[record.meta.document_id for record, _ in self.records],
+            embeddings=[placeholder for _ in self.records],
+            metadatas=[record.to_metadata() for record, _ in self.records],
+            documents=[record.meta.title for record, _ in self.records],
+        )
 
 
 class Stems:
@@ -368,6 +390,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="measure stores built by an earlier run again")
     parser.add_argument("--build-only", action="store_true", help="build (or reuse) the stores, measure nothing")
+    parser.add_argument("--keyword-only-sizes", default="",
+                        help="sizes to build as keyword indexes alone (store-N-keyword), for bench_keyword.py")  # fmt: skip
     parser.add_argument("--build-keyword-up-to", type=int, default=300000,
                         help="time a new machine's keyword index build from the server up to this size")  # fmt: skip
     args = parser.parse_args()
@@ -376,7 +400,12 @@ def main() -> None:
     qs = questions(args.questions)
     corpus_store = real_corpus(args.workdir)
     results = []
-    for size in (int(s) for s in args.sizes.split(",")):
+    for size in (int(s) for s in args.keyword_only_sizes.split(",") if s):
+        folder = args.workdir / f"store-{size}-keyword"
+        if not (args.reuse and (folder / BUILD_INFO).exists()):
+            build_store(folder, size, corpus_store, keyword_only=True)
+        print(f"{size} (keyword indexes only): {json.loads((folder / BUILD_INFO).read_text())}", file=sys.stderr)
+    for size in (int(s) for s in args.sizes.split(",") if s):
         folder = args.workdir / f"store-{size}"
         built = reuse_or_build(folder, size, corpus_store, args.reuse)
         if args.build_only:

@@ -112,3 +112,15 @@ def _everything():
     from index.store import Scope
 
     return Scope()
+
+
+def test_one_pass_over_the_server_reads_the_same_chunks_as_one_query_per_document(
+    server_store, tmp_path
+) -> None:
+    from index.store import open_store
+
+    store = open_store(new_machine(server_store, tmp_path))
+    records = store.documents()
+    streamed = {record.document_id: sorted(rows) for record, rows in store._all_chunks(records)}
+    assert streamed == {d: sorted(store._chunks_of(r)) for d, r in records.items()}
+    assert sum(len(rows) for rows in streamed.values()) == sum(r.chunks for r in records.values())
