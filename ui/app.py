@@ -27,7 +27,8 @@ from assistant.pipeline import Assistant
 from core.errors import ServeError
 from core.pii import install_log_redaction
 from core.settings import Settings, set_offline_environment
-from ui.services import Services, warm_up_in_background
+from ui.services import Services
+from ui.warmup import warm_up_in_background
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 EMBED_PATH = "/chat"
