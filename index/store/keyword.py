@@ -24,6 +24,8 @@ and reload when the index's ``meta.json`` changes.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import os
 import re
@@ -38,7 +40,7 @@ from typing import Any
 
 import tantivy
 
-from core.errors import StoreError
+from core.errors import StoreError, unavailable
 from core.text import content_terms
 from core.types import DocumentMeta
 
@@ -176,7 +178,7 @@ class KeywordIndex:
             # Reloads are ours (after a write here, or when meta.json changed on disk).
             index.config_reader(reload_policy="manual")
         except (ValueError, OSError) as exc:
-            raise StoreError(f"cannot open the keyword index {self._dir}: {exc}") from None
+            raise self._unavailable(exc) from None
         return index
 
     def _connect(self) -> sqlite3.Connection:
@@ -184,12 +186,19 @@ class KeywordIndex:
             db = sqlite3.connect(
                 self._uri, uri=True, timeout=30, check_same_thread=False, isolation_level=None
             )
+            if not self._memory:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the keyword index {self.path}: {exc}") from None
-        if not self._memory:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
+            raise self._unavailable(exc) from None
         return db
+
+    def _unavailable(self, exc: BaseException) -> StoreError:
+        """A plain reason: SQLite calls a full disk "disk I/O error" when it cannot grow a file."""
+        folder = Path(self.path).parent
+        if not self._memory and "disk i/o" in str(exc).lower() and shutil.disk_usage(folder).free < 2**20:
+            exc = OSError(errno.ENOSPC, f"No space left on device ({exc})")
+        return unavailable("the document store", f"keyword index {self.path}", exc)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -206,15 +215,21 @@ class KeywordIndex:
             try:
                 writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=1)
             except ValueError as exc:
-                raise StoreError(f"cannot write to the keyword index {self._dir}: {exc}") from None
+                raise self._unavailable(exc) from None
             try:
                 yield writer
+            except (ValueError, OSError) as exc:  # tantivy's errors (a full disk among them)
+                with contextlib.suppress(Exception):
+                    writer.rollback()
+                raise self._unavailable(exc) from None
             except BaseException:
-                writer.rollback()
+                with contextlib.suppress(Exception):
+                    writer.rollback()
                 raise
             finally:
-                writer.wait_merging_threads()  # then drops it, which frees tantivy's own lock
-                self._reload()
+                with contextlib.suppress(Exception):  # a failed commit is reported above
+                    writer.wait_merging_threads()  # then drops it: tantivy's own lock is freed
+                    self._reload()
 
     @contextmanager
     def _sql(self) -> Iterator[sqlite3.Connection]:
@@ -227,7 +242,7 @@ class KeywordIndex:
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 db.execute("ROLLBACK")
-                raise StoreError(f"cannot write to the keyword index {self.path}: {exc}") from None
+                raise self._unavailable(exc) from None
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
