@@ -39,6 +39,8 @@ from core.types import (
 )
 from index.store import DocumentStore
 
+KEYWORD_WARMING = "Keyword search is still being prepared: this answer comes from meaning-based search alone."
+
 __all__ = ["Assistant", "Filters"]
 
 MAX_QUESTION_CHARS = AnswerSettings.model_fields["max_question_chars"].default
@@ -159,7 +161,9 @@ class Assistant:
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = self._with_outlines(standalone, retrieved.passages)
-        calibration = self.calibration()
+        # While keyword search warms up, the evidence is dense-only: the calibration (made
+        # with both, and saved for the revision) is neither used nor made from it.
+        calibration = None if retrieved.keyword_warming else self.calibration()
         threshold = calibration.threshold if calibration else self.settings.answer.refusal.threshold
         dense_floor = calibration.dense_floor if calibration else 0.0
         evidence = {
@@ -173,7 +177,11 @@ class Assistant:
 
         def finish(**fields: Any) -> Answer:
             timings["total"] = _ms(started)
+            if retrieved.keyword_warming:
+                notice = self.store.keyword_status().notice or KEYWORD_WARMING
+                fields["warnings"] = (notice, *fields.get("warnings", ()))
             return Answer(
+                keyword_warming=retrieved.keyword_warming,
                 question=question,
                 standalone_question=standalone,
                 sources=tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages)),

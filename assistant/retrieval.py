@@ -40,6 +40,8 @@ class Retrieved:
     unknown_names: tuple[str, ...] = ()  # names and numbers in the question the index never mentions
     # Why nothing could be found, when the filters rule out every document the caller may see.
     out_of_scope: str | None = None
+    # Keyword search was not ready (a new app machine building its index): dense search alone.
+    keyword_warming: bool = False
 
 
 class HybridRetriever:
@@ -74,16 +76,24 @@ class HybridRetriever:
         terms = content_terms(query)
         # Term weights from what this caller may see, never from documents they cannot: a name
         # found only in a restricted document must weigh (and score) as an invented one would.
+        # While a new machine warms its keyword index, retrieval is dense only.
+        warming = not self.store.keyword_status().ready
         access_only = Scope(access=access)
-        counts, total = self.store.term_counts(terms, None if access_only.everything else access_only)
-        # A term the caller's documents never hold matches nothing they may see: leaving it out
-        # changes no score, and keeps it from spending the keyword search's postings budget.
-        searched = terms if access_only.everything else [t for t in terms if counts.get(t)]
-        sparse = self.store.keyword_search(searched, cfg.bm25_k, scope)
+        if warming:
+            sparse, counts, total = [], {}, 0
+        else:
+            counts, total = self.store.term_counts(
+                terms, None if access_only.everything else access_only
+            )
+            # A term the caller's documents never hold matches nothing they may see: leaving it
+            # out changes no score, and keeps it from spending the keyword search's budget.
+            searched = terms if access_only.everything else [t for t in terms if counts.get(t)]
+            sparse = self.store.keyword_search(searched, cfg.bm25_k, scope)
         timings["bm25"] = _ms(t0)
 
         if not dense and not sparse:
-            return Retrieved([], 0.0, 0.0, timings, out_of_scope=self._out_of_scope(scope))
+            return Retrieved([], 0.0, 0.0, timings, out_of_scope=self._out_of_scope(scope),
+                             keyword_warming=warming)  # fmt: skip
 
         t0 = time.perf_counter()
         candidates = _fuse(dense, sparse, cfg.rrf_k, cfg.dense_weight, cfg.bm25_weight)
@@ -98,8 +108,8 @@ class HybridRetriever:
         coverage = _coverage(weights, passages[:3])
         timings["rerank"] = _ms(t0)
         top_dense = max(dense.values(), default=0.0)
-        unknown = self._unknown_names(query, scope)
-        return Retrieved(passages, coverage, top_dense, timings, unknown)
+        unknown = () if warming else self._unknown_names(query, scope)  # needs the term counts
+        return Retrieved(passages, coverage, top_dense, timings, unknown, keyword_warming=warming)
 
     def outlines(self, document_ids: list[str], limit: int = 3) -> list[Passage]:
         """The outline chunks (``index.outline``) of these documents, in their order: the ones

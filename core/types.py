@@ -184,6 +184,9 @@ class Answer:
     backend: str = ""
     # The retrieval signals refusal was decided on (score, query_coverage, top_dense, ...).
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Keyword search was still being prepared (a new app machine): retrieved by dense search
+    # alone, and ``warnings`` says so.
+    keyword_warming: bool = False
     # A refusal's closest documents (ids, closest first; each has a passage among ``sources``),
     # which the answer text names and the web app lists, linked.
     closest_documents: tuple[str, ...] = ()
@@ -221,6 +224,7 @@ class Answer:
             removed_sentences=int(data.get("removed_sentences") or 0),
             warnings=tuple(data.get("warnings") or ()),
             backend=str(data.get("backend") or ""),
+            keyword_warming=bool(data.get("keyword_warming", False)),
             evidence=dict(data.get("evidence") or {}),
             closest_documents=tuple(str(d) for d in closest or ()),
         )

@@ -117,6 +117,19 @@ def _meta_and_ask_routes(router: APIRouter, services: Services) -> None:
             services.assistant.retrieve("health check")  # a store that lists but cannot be queried is down
         except AssistantError as exc:
             return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
+        keyword = services.assistant.store.keyword_status()
+        if not keyword.ready:  # answers come from dense search alone meanwhile
+            return JSONResponse(
+                {
+                    "status": "warming",
+                    "detail": keyword.notice,
+                    "chunks_to_index": keyword.chunks_to_index,
+                    "seconds_warming": keyword.seconds_warming,
+                    "last_error": keyword.error,
+                    "documents": len(documents),
+                },
+                status_code=503,
+            )
         return JSONResponse(
             {
                 "status": "ok",

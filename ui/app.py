@@ -28,6 +28,7 @@ from core.errors import ServeError
 from core.pii import install_log_redaction
 from core.settings import Settings, set_offline_environment
 from ui.services import Services
+from ui.warmup import warm_up_in_background
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 EMBED_PATH = "/chat"
@@ -62,6 +63,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     services = Services.build(settings, assistant)
     # Open the store once, here, before request threads race to create the Chroma client.
     _ = services.assistant.store
+    warm_up_in_background(services.assistant)
     app: FastAPI = FastAPIOffline(
         title="Council document assistant",
         version="0.1.0",

@@ -30,6 +30,7 @@ from index.store.base import (
 )
 from index.store.clients import describe_store, is_remote
 from index.store.memory import InMemoryStore
+from index.store.warming import KeywordStatus
 
 __all__ = [
     "ChunkKind",
@@ -39,6 +40,7 @@ __all__ = [
     "DocumentStore",
     "DocumentWriter",
     "InMemoryStore",
+    "KeywordStatus",
     "RevisionNotes",
     "Scope",
     "StoreInfo",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from core.types import EVERYONE, Access, DocumentMeta, Filters
+from index.store.warming import KeywordStatus
 
 FLAGGED_KEEP = 50  # flagged sentences kept per document record (the admin sees these)
 
@@ -202,6 +203,11 @@ class DocumentReader(Protocol):
 
     def ping(self) -> None:
         """Raise ``StoreError`` when the store cannot be queried."""
+        ...
+
+    def keyword_status(self) -> KeywordStatus:
+        """Whether keyword search is ready (a new app machine builds its index in the
+        background; until then ``keyword_search`` finds nothing and ``term_counts`` is empty)."""
         ...
 
 

@@ -45,6 +45,7 @@ from index.store.base import (
 from index.store.clients import CLIENTS, describe_store, is_remote
 from index.store.keyword import KeywordIndex
 from index.store.locks import exclusive
+from index.store.warming import KeywordStatus, KeywordWarming
 
 DOCS_SUFFIX = "__docs"
 PLACEHOLDER_EMBEDDING = [1.0]  # the manifest collection needs a vector; it is never searched
@@ -69,6 +70,7 @@ class ChromaStore:
         self.dense_overfetch = settings.retrieval.dense_overfetch
         self.lock_timeout_s = settings.ingest.lock_timeout_s
         self.bm25_max_postings = settings.retrieval.bm25_max_postings
+        self.keyword_background_chunks = settings.retrieval.keyword_background_chunks
         if not create:
             _check_exists(location, collection)
         if is_remote(location):
@@ -90,6 +92,7 @@ class ChromaStore:
         self._admitted_cache: dict[Scope, frozenset[str]] = {}
         self._admitted_for: object = None
         self._lock = threading.Lock()
+        self._warming: KeywordWarming | None = None
 
     # -- collections -----------------------------------------------------------------------
     def _collections(self) -> tuple[Any, Any]:
@@ -171,15 +174,40 @@ class ChromaStore:
             CLIENTS.saw(self.location, self.collection, revision)
             return records
 
-    def _synced_keyword(self) -> KeywordIndex:
-        """The keyword index, first brought level with the manifest if another writer moved it."""
+    def _synced_keyword(self) -> KeywordIndex | None:
+        """The keyword index, first brought level with the manifest if another writer moved it;
+        None while it is being built in the background (``keyword_status``)."""
         records = self._records if self._records is not None else self.documents()
         revision = self._records_revision
-        if revision is not None and self.keyword.synced_revision != revision:
-            with self._lock:
-                if self.keyword.synced_revision != revision:
-                    self.keyword.sync(records, self._chunks_of, revision)
+        if revision is None or self.keyword.synced_revision == revision:
+            return self.keyword
+        with self._lock:
+            if self._warming is not None:
+                if self._warming.running:
+                    return None
+                self._warming = None  # finished (or failed: tried again below)
+            if self.keyword.synced_revision == revision:
+                return self.keyword
+            have = self.keyword.indexed()
+            behind = sum(r.chunks for d, r in records.items() if have.get(d) != r.doc_hash)
+            if behind > self.keyword_background_chunks:
+                # A new app machine, or an index from before an upgrade: build it without
+                # holding any question for minutes; retrieval is dense-only meanwhile.
+                self._warming = KeywordWarming(
+                    lambda: self.keyword.sync(records, self._chunks_of, revision, self._all_chunks),
+                    behind,
+                )
+                return None
+            self.keyword.sync(records, self._chunks_of, revision, self._all_chunks)
         return self.keyword
+
+    def keyword_status(self) -> KeywordStatus:
+        """Whether keyword search is ready; starts bringing the index level when it is not."""
+        ready = self._synced_keyword() is not None
+        warming = self._warming
+        if ready or warming is None:
+            return KeywordStatus(ready=True)
+        return KeywordStatus(False, warming.chunks, warming.seconds(), warming.error)
 
     def _read_manifest(self) -> dict[str, DocumentRecord]:
         records: dict[str, DocumentRecord] = {}
@@ -204,6 +232,32 @@ class ChromaStore:
                 if len(got["ids"]) < PAGE:
                     break
         return rows
+
+    def _all_chunks(
+        self, wanted: dict[str, DocumentRecord]
+    ) -> Iterator[tuple[DocumentRecord, list[tuple[str, str, str]]]]:
+        """The chunks of the ``wanted`` documents in one pass over the collection, a page at a
+        time (one ``where`` query per document took 278 s at 300k chunks over a server); each
+        document is handed on as soon as all its chunks were read."""
+        partial: dict[str, list[tuple[str, str, str]]] = {}
+        with self._chroma("read every chunk") as (chunks, _):
+            total = chunks.count()
+        for offset in range(0, total + PAGE, PAGE):
+            with self._chroma("read every chunk") as (chunks, _):
+                got = chunks.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            for chunk_id, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                meta = meta or {}
+                record = wanted.get(str(meta.get("document_id", "")))
+                if record is None or meta.get("doc_hash") != record.doc_hash:
+                    continue
+                rows = partial.setdefault(record.document_id, [])
+                rows.append((chunk_id, str(meta.get("section", "")), text or ""))
+                if len(rows) >= record.chunks:
+                    yield record, partial.pop(record.document_id)
+            if len(got["ids"]) < PAGE:
+                break
+        for document_id, rows in partial.items():  # fewer chunks than the record says
+            yield wanted[document_id], rows
 
     def dense_search(
         self, vector: Sequence[float], k: int, scope: Scope
@@ -253,7 +307,8 @@ class ChromaStore:
         return [(c, 1.0 - float(d)) for c, d in zip(ids, distances)]
 
     def keyword_search(self, terms: Sequence[str], k: int, scope: Scope) -> list[tuple[str, float]]:
-        return self._synced_keyword().search(terms, k, scope, self.bm25_max_postings)
+        keyword = self._synced_keyword()
+        return [] if keyword is None else keyword.search(terms, k, scope, self.bm25_max_postings)
 
     def fetch(self, chunk_ids: Sequence[str], vectors: bool = False) -> list[StoredChunk]:
         if not chunk_ids:
@@ -269,10 +324,15 @@ class ChromaStore:
         return self._read("fetch passages", lambda chunks, _: chunks.get(ids=ids, include=include))
 
     def term_counts(self, terms: Sequence[str], scope: Scope | None = None) -> tuple[dict[str, int], int]:
-        return self._synced_keyword().term_counts(terms, scope)
+        keyword = self._synced_keyword()
+        return ({}, 0) if keyword is None else keyword.term_counts(terms, scope)
 
     def count(self, scope: Scope) -> int:
-        return self._synced_keyword().count(scope)
+        keyword = self._synced_keyword()
+        if keyword is None:  # warming: the manifest knows the documents the scope admits
+            records = self.documents()
+            return sum(r.chunks for r in records.values() if scope.admits(r.meta))
+        return keyword.count(scope)
 
     def ping(self) -> None:
         with self._chroma("check the store") as (chunks, _):
@@ -333,7 +393,7 @@ class ChromaStore:
         """Remove orphaned chunks and bring the keyword index level (a killed ingest leaves
         both behind); cheap when nothing was left: counts and hashes agree."""
         records = self._read_manifest()
-        self.keyword.sync(records, self._chunks_of, self.info().revision)
+        self.keyword.sync(records, self._chunks_of, self.info().revision, self._all_chunks)
         with self._chroma("check for orphaned chunks") as (chunks, _):
             total = chunks.count()
             if total == sum(r.chunks for r in records.values()):

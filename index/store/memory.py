@@ -1,6 +1,6 @@
 """The in-memory store: the fake that ships beside ``ChromaStore`` (as httpx ships MockTransport).
 
-Same contract, no Chroma: exact cosine search with numpy, and the same SQLite FTS5 keyword
+Same contract, no Chroma: exact cosine search with numpy, and the same tantivy keyword
 index held in memory, so fusion, reranking, refusal and the pipeline get fast unit tests whose
 keyword behaviour is the real one.
 """
@@ -26,6 +26,7 @@ from index.store.base import (
     split_chunk_id,
 )
 from index.store.keyword import KeywordIndex
+from index.store.warming import KeywordStatus
 
 
 class InMemoryStore:
@@ -84,6 +85,9 @@ class InMemoryStore:
 
     def count(self, scope: Scope) -> int:
         return self.keyword.count(scope)
+
+    def keyword_status(self) -> KeywordStatus:
+        return KeywordStatus(ready=True)
 
     def ping(self) -> None:
         self._check()

@@ -119,3 +119,45 @@ def test_a_postings_budget_drops_the_most_common_terms_first(tmp_path) -> None:
     assert sorted(c for c, _ in bounded) == ["c0", "c1", "c2"]  # 'council' (50 chunks) dropped
     assert [c for c, _ in bounded] == [c for c, _ in unbounded[:3]]
     assert index.search(content_terms("council"), 5, max_postings=10)  # one term is always kept
+
+
+def test_an_fts5_index_is_migrated_in_place_keeping_its_state(tmp_path) -> None:
+    from index.store.keyword_fts5 import Fts5KeywordIndex
+
+    path = tmp_path / "old.sqlite3"
+    old = Fts5KeywordIndex(path)
+    old.replace_document(meta("bins.md", title="Bin collections", groups=("waste",)), "h1", [
+        ("bins::1", "Costs", "The garden waste subscription costs 52 pounds a year."),
+    ])  # fmt: skip
+    old.replace_document(meta("parking.md", title="Parking", year=2019), "h2", [
+        ("parking::1", "Permits", "Resident parking permits cost 40 pounds a year."),
+    ])  # fmt: skip
+    old.mark_synced(5)
+    old.set_note("5@x:calibration", "{}", keep_prefix="5@x")
+    before = search(old, "pounds subscription")  # type: ignore[arg-type]
+    old.close()
+
+    index = KeywordIndex(path)
+    assert index.synced_revision == 5 and index.note("5@x:calibration") == "{}"
+    assert index.indexed() == {"bins.md": "h1", "parking.md": "h2"}
+    assert search(index, "pounds subscription") == before
+    assert search(index, "pounds", Scope(access=Access(groups=frozenset()))) == ["parking::1"]
+    assert search(index, "pounds", Scope(Filters(year_to=2020))) == ["parking::1"]
+    index.clear()  # a rebuild drops the old tables too
+    assert search(KeywordIndex(path), "pounds") == []
+
+
+def test_a_writer_in_another_process_is_seen_by_a_reader_here(index, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.path.insert(0, '.');"
+        "from index.store.keyword import KeywordIndex; from core.types import DocumentMeta;"
+        f"KeywordIndex({str(tmp_path / 'kw.sqlite3')!r}).replace_document("
+        "DocumentMeta(document_id='new.md', title='Allotments'), 'h9',"
+        " [('new::1', '', 'Allotment plots are let every spring.')])"
+    )
+    assert search(index, "allotment plots") == []
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    assert search(index, "allotment plots") == ["new::1"]
