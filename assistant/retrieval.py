@@ -79,9 +79,10 @@ class HybridRetriever:
         # While a new machine warms its keyword index, retrieval is dense only.
         warming = not self.store.keyword_status().ready
         access_only = Scope(access=access)
-        if warming:
-            sparse, counts, total = [], {}, 0
-        else:
+        sparse: list[tuple[str, float]] = []
+        counts: dict[str, int] = {}
+        total = 0
+        if not warming:
             counts, total = self.store.term_counts(
                 terms, None if access_only.everything else access_only
             )
