@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from assistant.answer_type import missing_fact
+from assistant.answerability import judge, not_stated_reason, not_stated_text
 from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
 from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.followup import standalone_question
@@ -193,9 +194,15 @@ class Assistant:
             checked = session.result()
             timings["draft_and_check"] = _ms(t0)
             refusal = self._unanswered(question, session.draft, checked)
+            lead = None
+            if refusal is None:  # cited and on topic: does it state what was asked?
+                judgement = judge(standalone, checked.text, checked.citations, self.settings.answer.refusal)
+                evidence["answerability"] = judgement.answerability
+                refusal = not_stated_reason(judgement, self.settings.answer.refusal)
+                lead = not_stated_text(judgement, checked.citations) if refusal else None
         if refusal is not None:
             removed = checked.removed_sentences if checked else 0
-            yield finish(**self._refusal(refusal, passages), removed_sentences=removed)
+            yield finish(**self._refusal(refusal, passages, lead), removed_sentences=removed)
             return
         assert checked is not None  # no refusal: the draft was made and checked above
         yield finish(
@@ -284,9 +291,9 @@ class Assistant:
         key = f"{self.settings.embed_model} {self.settings.answer.refusal.model_dump_json()}"
         return key, "calibration:" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
-    def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
+    def _refusal(self, reason: str, passages: Sequence[Passage], lead: str | None = None) -> dict[str, Any]:
         closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]
-        text = NO_ANSWER_TEXT
+        text = lead or NO_ANSWER_TEXT
         if closest:
             text += CLOSEST_DOCUMENTS + "; ".join(closest) + "."
         return {"answer": text, "refused": True, "refusal_reason": reason, "citations": ()}

@@ -121,6 +121,8 @@ class ExtractiveSettings(BaseModel):
     semantic: float = 0.55
     lexical: float = 0.3
     prior: float = 0.15
+    ranker_weight: float = Field(1.0, description="Weight of the trained ranker's probability (0: off).")
+    ranker_shortlist: int = Field(12, description="Front-running sentences the ranker scores.")
 
 
 class CitationSettings(BaseModel):
@@ -146,6 +148,14 @@ class RefusalSettings(BaseModel):
     check_constraints: bool = Field(
         True, description="Refuse when a name or number of the question is in no cited sentence."
     )
+    answerability: bool = Field(True, description="Judge the answer with the trained sentence ranker.")
+    answerability_floor: float = Field(
+        0.05, description="Below this ranker probability no cited sentence states the answer."
+    )
+    entity_answerability: float = Field(
+        0.5, description="Below this, a missing kind of fact asked for (spaCy entity) refuses."
+    )
+    answerability_sentences: int = Field(2, description="Opening answer sentences the ranker judges.")
 
 
 class AnswerSettings(BaseModel):

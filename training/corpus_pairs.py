@@ -24,7 +24,9 @@ DATE = re.compile(
     r"|october|november|december)\b",
     re.I,
 )
-NUMBER = re.compile(r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b", re.I)
+NUMBER = re.compile(
+    r"\b\d+\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b", re.I
+)
 NEAR_MISSES = (
     ("What is the budget for {}?", MONEY),
     ("How much does {} cost?", MONEY),
@@ -34,7 +36,9 @@ NEAR_MISSES = (
 )
 LINK = re.compile(r"!?\[([^\]]{0,200})\]\([^)]{0,400}\)")
 TAG = re.compile(r"<[^>]{0,400}>")
-SKIP_HEADINGS = re.compile(r"^(contents|references|notes|footnotes|see also|sources|bibliography)\b", re.I)
+SKIP_HEADINGS = re.compile(
+    r"^(contents|references|notes|footnotes|see also|sources|bibliography)\b", re.I
+)
 
 
 def sections(text: str) -> Iterator[tuple[str, list[str]]]:
@@ -46,7 +50,9 @@ def sections(text: str) -> Iterator[tuple[str, list[str]]]:
         if not match:
             lines.append(line)
             continue
-        prose = " ".join(x.strip() for x in lines if x.strip() and not x.lstrip().startswith(("|", "!")))
+        prose = " ".join(
+            x.strip() for x in lines if x.strip() and not x.lstrip().startswith(("|", "!"))
+        )
         prose = TAG.sub("", LINK.sub(r"\1", prose))
         sentences = [s for s in split_sentences(prose) if 30 <= len(s) <= 400]
         if heading and sentences and not SKIP_HEADINGS.match(heading):
@@ -90,7 +96,9 @@ def pairs_from_corpora(roots: list[Path], seed: int) -> list[dict]:
                 continue
             group = f"corpus-{path.stem}-{s}"
 
-            def row(q: str, sentence: str, head: str, label: int, kind: str, g: str = group) -> dict:
+            def row(
+                q: str, sentence: str, head: str, label: int, kind: str, g: str = group
+            ) -> dict:
                 return {"question": q, "sentence": sentence, "heading": head, "label": label,
                         "group": g, "source": "corpus", "kind": kind}  # fmt: skip
 
@@ -107,7 +115,9 @@ def pairs_from_corpora(roots: list[Path], seed: int) -> list[dict]:
                 rows.append(row(question, xs[0], h, 0, "other-document"))
             if re.match(r"^(how|why|what|when|where|who|which)\b", heading, re.I):
                 continue  # "What data you can use with it": no near miss reads naturally
-            template, states = NEAR_MISSES[int(stable_fraction(group + "near", seed) * len(NEAR_MISSES))]
+            template, states = NEAR_MISSES[
+                int(stable_fraction(group + "near", seed) * len(NEAR_MISSES))
+            ]
             lowered = heading[0].lower() + heading[1:]
             near = template.format(lowered.rstrip(".:?"))
             for sentence in sentences[:3]:

@@ -79,7 +79,10 @@ def ranker_scorer(ranker: runtime.SentenceRanker) -> Scorer:
 def speed(ranker: runtime.SentenceRanker, quantized: Any) -> dict[str, float]:
     """Milliseconds to score 16 sentences of one question, fp32 and int8 (median of 7)."""
     question = "What is the budget for the smart city programme in Manchester?"
-    texts = [f"The council published sentence number {i} about its programme and budget." for i in range(16)]
+    texts = [
+        f"The council published sentence number {i} about its programme and budget."
+        for i in range(16)
+    ]
     out = {}
     for name, model in (("fp32_ms_16", ranker), ("int8_ms_16", quantized)):
         times = []
@@ -99,7 +102,7 @@ def quantized_copy(ranker: runtime.SentenceRanker) -> runtime.SentenceRanker:
     model = torch.ao.quantization.quantize_dynamic(
         copy.deepcopy(ranker.model), {torch.nn.Linear}, dtype=torch.qint8
     )
-    return runtime.SentenceRanker(model, ranker.tokenizer, ranker.config)  # type: ignore[arg-type]
+    return runtime.SentenceRanker(model, ranker.tokenizer, ranker.config)
 
 
 def evaluate_all(
@@ -116,7 +119,10 @@ def evaluate_all(
     cosine, trained = cosine_scorer(), ranker_scorer(ranker)
     metrics: dict[str, Any] = {"sets": {}}
     for name, groups in sets.items():
-        metrics["sets"][name] = {"cosine": measure(groups, cosine), "ranker": measure(groups, trained)}
+        metrics["sets"][name] = {
+            "cosine": measure(groups, cosine),
+            "ranker": measure(groups, trained),
+        }
         log(f"{name}: {metrics['sets'][name]}")
     if speed_check:
         quantized = quantized_copy(ranker)
@@ -128,8 +134,12 @@ def evaluate_all(
             fp32["answerable_auc"] - metrics["int8_squad"]["answerable_auc"] <= 0.01
             and fp32["mrr"] - metrics["int8_squad"]["mrr"] <= 0.01
         )
-        metrics["use_int8"] = bool(close and metrics["speed"]["int8_ms_16"] < metrics["speed"]["fp32_ms_16"])
-        log(f"int8: {metrics['int8_squad']} speed {metrics['speed']} use_int8={metrics['use_int8']}")
+        metrics["use_int8"] = bool(
+            close and metrics["speed"]["int8_ms_16"] < metrics["speed"]["fp32_ms_16"]
+        )
+        log(
+            f"int8: {metrics['int8_squad']} speed {metrics['speed']} use_int8={metrics['use_int8']}"
+        )
     return metrics
 
 
@@ -137,7 +147,9 @@ def table(metrics: dict[str, Any]) -> str:
     rows = []
     for name, pair in metrics["sets"].items():
         c, r = pair["cosine"], pair["ranker"]
-        rows.append([name, r["questions"], c["mrr"], r["mrr"], c["answerable_auc"], r["answerable_auc"]])
+        rows.append(
+            [name, r["questions"], c["mrr"], r["mrr"], c["answerable_auc"], r["answerable_auc"]]
+        )
     text = markdown_table(
         ["held-out set", "questions", "MRR cosine", "MRR ranker", "answerable AUC cosine",
          "answerable AUC ranker"], rows,

@@ -9,7 +9,11 @@ from training.common import markdown_table, write_model_card
 
 
 def write_card(
-    path: Path, config: dict, metrics: dict[str, Any], counts: dict[str, int], licences: dict[str, str]
+    path: Path,
+    config: dict,
+    metrics: dict[str, Any],
+    counts: dict[str, int],
+    licences: dict[str, str],
 ) -> Path:
     from training.evaluate_ranker import table
 
@@ -52,7 +56,8 @@ def write_card(
                 f" ({metrics.get('train_minutes')} min for the whole `make train-ranker`)."
             ),
             "Held-out evaluation (same run, beside MiniLM cosine)": (
-                table(metrics) + "\n\nMRR: answer-sentence mean reciprocal rank over questions with an"
+                table(metrics)
+                + "\n\nMRR: answer-sentence mean reciprocal rank over questions with an"
                 " answer sentence. AUC: answerable vs not, from each question's best sentence score."
                 " ConditionalQA candidates are the evidence snippets of the page (weak negatives)."
             ),

@@ -26,7 +26,6 @@ from torch.nn import functional as F
 
 from index import ranker as runtime
 from training import evaluate_ranker
-from training.evaluate_ranker import HELD_OUT_ARTICLES
 from training.common import (
     DATASETS,
     REPO_ROOT,
@@ -43,6 +42,7 @@ from training.common import (
     write_checksum,
 )
 from training.corpus_pairs import pairs_from_corpora
+from training.evaluate_ranker import HELD_OUT_ARTICLES
 from training.model_card import write_card
 
 PAIRS = DATASETS / "answerability" / "pairs"
@@ -68,7 +68,9 @@ def build_pairs(max_pairs: int, seed: int = SEED) -> list[dict]:
     share = {"squad2": 0.45, "qnli": 0.1, "selqa": 0.3, "corpus": 0.15}
     rows: list[dict] = []
     for name, found in sets.items():
-        groups = sorted({r["group"] for r in found}, key=lambda g: stable_fraction(f"sample:{g}", seed))
+        groups = sorted(
+            {r["group"] for r in found}, key=lambda g: stable_fraction(f"sample:{g}", seed)
+        )
         per_group = len(found) / max(1, len(groups))
         keep = set(groups[: max(1, int(share[name] * max_pairs / per_group))])
         taken = [r for r in found if r["group"] in keep]
@@ -131,7 +133,9 @@ def run_all(args: argparse.Namespace) -> int:
         for row in train_rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     args.trained_pairs = len(train_rows)
-    args.sources = {s: sum(1 for r in train_rows if r["source"].startswith(s)) for s in TRAIN_SOURCES}
+    args.sources = {
+        s: sum(1 for r in train_rows if r["source"].startswith(s)) for s in TRAIN_SOURCES
+    }
     random.Random(args.seed).shuffle(train_rows)
     model = train(train_rows, args)
     base = base_model_dir()
@@ -161,9 +165,13 @@ def run_table(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.ranker", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m training.ranker", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("command", choices=["all", "evaluate", "table"])
-    parser.add_argument("--out", default=str(runtime.MODEL_DIR), help="model folder (default: shipped)")
+    parser.add_argument(
+        "--out", default=str(runtime.MODEL_DIR), help="model folder (default: shipped)"
+    )
     parser.add_argument("--pairs", type=int, default=10000, help="training pairs to sample")
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=80)
@@ -172,7 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=8e-5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=SEED)
-    parser.add_argument("--eval-limit", type=int, default=300, help="questions per eval set (0: all)")
+    parser.add_argument(
+        "--eval-limit", type=int, default=300, help="questions per eval set (0: all)"
+    )
     args = parser.parse_args(argv)
     np.random.seed(args.seed)
     return {"all": run_all, "evaluate": run_evaluate, "table": run_table}[args.command](args)
