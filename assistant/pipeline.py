@@ -198,6 +198,8 @@ class Assistant:
             if refusal is None:  # cited and on topic: does it state what was asked?
                 judgement = judge(standalone, checked.text, checked.citations, self.settings.answer.refusal)
                 evidence["answerability"] = judgement.answerability
+                if judgement.kind_stated is not None:  # the kind of fact asked for, in the cited text
+                    evidence["kind_stated"] = float(judgement.kind_stated)
                 refusal = not_stated_reason(judgement, self.settings.answer.refusal)
                 lead = not_stated_text(judgement, checked.citations) if refusal else None
         if refusal is not None:
@@ -237,13 +239,11 @@ class Assistant:
             names = ", ".join(f"'{n}'" for n in retrieved.unknown_names)
             return f"the documents never mention {names}"
         score = evidence_score(retrieved, self.settings.answer)
+        # Officers read these: what was looked for and not found, no scores (they are in evidence).
         if score < threshold:
-            return f"the evidence is too weak (score {score:.2f} < {threshold:.2f})"
+            return "the documents found share too few of the question's words and meaning to answer it"
         if retrieved.top_dense < dense_floor:
-            return (
-                f"no passage is closer in meaning than off-topic questions come"
-                f" ({retrieved.top_dense:.2f} < {dense_floor:.2f})"
-            )
+            return "no passage found is closer to the question than unrelated questions come"
         return None
 
     def _with_outlines(self, question: str, passages: list[Passage]) -> list[Passage]:

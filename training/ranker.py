@@ -155,6 +155,20 @@ def run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_floor(args: argparse.Namespace) -> int:
+    """The answerability floor from held-out training data (SQuAD held-out articles): at most
+    ``--max-false`` of answerable questions below it. Prints probabilities, not logits."""
+    ranker = runtime.SentenceRanker.load(Path(args.out))
+    groups = evaluate_ranker.eval_sets(args.eval_limit)["squad2 held-out articles"]
+
+    def probability(question: str, texts: list[str]) -> np.ndarray:
+        return ranker.score(question, texts)
+
+    for max_false in (0.01, 0.03, 0.05, 0.1):
+        print(json.dumps(evaluate_ranker.refusal_floor(groups, probability, max_false)))
+    return 0
+
+
 def run_table(args: argparse.Namespace) -> int:
     path = Path(args.out) / "metrics.json"
     if not path.exists():
@@ -168,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m training.ranker", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("command", choices=["all", "evaluate", "table"])
+    parser.add_argument("command", choices=["all", "evaluate", "table", "floor"])
     parser.add_argument(
         "--out", default=str(runtime.MODEL_DIR), help="model folder (default: shipped)"
     )
@@ -185,7 +199,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     np.random.seed(args.seed)
-    return {"all": run_all, "evaluate": run_evaluate, "table": run_table}[args.command](args)
+    return {"all": run_all, "evaluate": run_evaluate, "table": run_table, "floor": run_floor}[
+        args.command
+    ](args)
 
 
 if __name__ == "__main__":

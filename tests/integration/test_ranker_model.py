@@ -99,3 +99,17 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="make train-ranker"):
         runtime.SentenceRanker.load(tmp_path)
     assert runtime.shipped_ranker(tmp_path) is None
+
+
+def test_topic_without_the_fact_is_refused_in_plain_words(corpus_assistant) -> None:
+    answer = corpus_assistant.ask("What is the budget for our smart city programme?")
+    assert answer.refused
+    assert "score" not in answer.answer and "<" not in answer.answer
+    assert "score" not in (answer.refusal_reason or "")
+
+
+def test_an_answerable_question_is_judged_answerable(corpus_assistant) -> None:
+    answer = corpus_assistant.ask("What is zero trust?")
+    assert not answer.refused
+    assert answer.evidence["answerability"] is not None
+    assert answer.evidence["answerability"] >= corpus_assistant.settings.answer.refusal.answerability_floor
