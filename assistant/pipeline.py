@@ -19,21 +19,25 @@ from typing import Any
 
 from assistant.answer_type import missing_fact
 from assistant.answerability import judge, not_stated_reason, not_stated_text
-from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
+from assistant.backends import AnswerBackend, Draft, make_backend, streamed_draft
 from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.followup import standalone_question
 from assistant.question import shape_of
-from assistant.refusal import (
-    CALIBRATIONS,
-    Calibration,
-    calibrate,
-    declines_only,
-    missing_constraints,
-)
+from assistant.refusal import CALIBRATIONS, Calibration, calibrate, missing_constraints
 from assistant.retrieval import HybridRetriever, Retrieved
+from core.embedder import Embedder
 from core.errors import QuestionError, StoreError
 from core.settings import AnswerSettings, Settings
-from core.types import EVERYONE, Access, Answer, Citation, Filters, Passage, Turn
+from core.types import (
+    CLOSEST_LIMIT,
+    EVERYONE,
+    Access,
+    Answer,
+    Citation,
+    Filters,
+    Passage,
+    Turn,
+)
 from index.store import DocumentStore
 
 __all__ = ["Assistant", "Filters"]
@@ -67,7 +71,7 @@ class Assistant:
         self,
         settings: Settings,
         backend: AnswerBackend | None = None,
-        embedder: Any | None = None,
+        embedder: Embedder | None = None,
         store: DocumentStore | None = None,
     ) -> None:
         self.settings = settings
@@ -78,7 +82,7 @@ class Assistant:
 
     # Built on first use so that constructing an Assistant is free.
     @property
-    def embedder(self) -> Any:
+    def embedder(self) -> Embedder:
         if self._embedder is None:
             from index.embedding import load_embedder
 
@@ -182,6 +186,7 @@ class Assistant:
 
         refusal = self._weak_evidence(retrieved, threshold, dense_floor)
         checked = None
+        lead: str | None = None  # a refusal's own opening: what the documents cover, not state
         if refusal is None:
             t0 = time.perf_counter()
             checker = CitationChecker(self.embedder, self.settings.answer.citations)
@@ -193,15 +198,16 @@ class Assistant:
                 yield sentence + " "
             checked = session.result()
             timings["draft_and_check"] = _ms(t0)
-            refusal = self._unanswered(question, session.draft, checked)
-            lead = None
+            refusal = self._unanswered(question, streamed_draft(session.draft), checked)
             if refusal is None:  # cited and on topic: does it state what was asked?
+                t0 = time.perf_counter()
                 judgement = judge(standalone, checked.text, checked.citations, self.settings.answer.refusal)
                 evidence["answerability"] = judgement.answerability
                 if judgement.kind_stated is not None:  # the kind of fact asked for, in the cited text
                     evidence["kind_stated"] = float(judgement.kind_stated)
                 refusal = not_stated_reason(judgement, self.settings.answer.refusal)
                 lead = not_stated_text(judgement, checked.citations) if refusal else None
+                timings["answerability"] = _ms(t0)
         if refusal is not None:
             removed = checked.removed_sentences if checked else 0
             yield finish(**self._refusal(refusal, passages, lead), removed_sentences=removed)
@@ -216,9 +222,9 @@ class Assistant:
             warnings=currency_warnings(checked.citations, self.settings.answer.stale_after_years),
         )
 
-    def _unanswered(self, question: str, draft: str, checked: CheckedAnswer) -> str | None:
+    def _unanswered(self, question: str, draft: Draft, checked: CheckedAnswer) -> str | None:
         """Why a drafted answer does not answer after all, or None."""
-        if draft.strip().startswith(NO_ANSWER) or not draft.strip() or declines_only(draft):
+        if draft.declined:
             return "the passages found do not answer the question"
         if not checked.kept_sentences:
             return "no sentence of the draft answer was supported by the passages it cited"
@@ -292,11 +298,20 @@ class Assistant:
         return key, "calibration:" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
     def _refusal(self, reason: str, passages: Sequence[Passage], lead: str | None = None) -> dict[str, Any]:
-        closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]
+        named: dict[str, str] = {}  # label -> the first document that bears it
+        for p in passages:
+            named.setdefault(f"{p.doc.title}{_year(p)}", p.doc.document_id)
+        labels = list(named)[:CLOSEST_LIMIT]
         text = lead or NO_ANSWER_TEXT
-        if closest:
-            text += CLOSEST_DOCUMENTS + "; ".join(closest) + "."
-        return {"answer": text, "refused": True, "refusal_reason": reason, "citations": ()}
+        if labels:
+            text += CLOSEST_DOCUMENTS + "; ".join(labels) + "."
+        return {
+            "answer": text,
+            "refused": True,
+            "refusal_reason": reason,
+            "citations": (),
+            "closest_documents": tuple(named[label] for label in labels),
+        }
 
 
 def evidence_score(retrieved: Retrieved, settings: AnswerSettings) -> float:
