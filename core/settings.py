@@ -125,7 +125,9 @@ class ExtractiveSettings(BaseModel):
     semantic: float = 0.55
     lexical: float = 0.3
     prior: float = 0.15
-    ranker_weight: float = Field(1.0, description="Weight of the trained ranker's probability (0: off).")
+    ranker_weight: float = Field(
+        0.5, description="Weight of the trained ranker's probability (0: off). Not yet tuned on golden tune."
+    )
     ranker_shortlist: int = Field(12, description="Front-running sentences the ranker scores.")
 
 
@@ -157,7 +159,7 @@ class RefusalSettings(BaseModel):
         0.05, description="Below this ranker probability no cited sentence states the answer."
     )
     entity_answerability: float = Field(
-        0.5, description="Below this, a missing kind of fact asked for (spaCy entity) refuses."
+        0.3, description="Below this, a missing kind of fact asked for (spaCy entity) refuses."
     )
     answerability_sentences: int = Field(2, description="Opening answer sentences the ranker judges.")
 
