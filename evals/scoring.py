@@ -64,7 +64,7 @@ def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
 class MemoEmbedder:
     """The project embedder, remembering every text it embedded during the run: the support
     checks, answer similarities and baselines embed the same passages and references again
-    and again. Only ``get_text_embedding_batch`` is needed by what it is passed to."""
+    and again. Questions pass straight through to the embedder."""
 
     def __init__(self, embedder: Embedder, limit: int = 200_000) -> None:
         self.embedder = embedder
