@@ -126,7 +126,9 @@ class ExtractiveSettings(BaseModel):
     lexical: float = 0.3
     prior: float = 0.15
     ranker_weight: float = Field(
-        0.5, description="Weight of the trained ranker's probability (0: off). Not yet tuned on golden tune."
+        0.0,
+        description="Weight of the trained ranker's probability (0: off; off until it beats cosine"
+        " on held-out data and the golden tune split, see index/ranker_model/MODEL_CARD.md).",
     )
     ranker_shortlist: int = Field(12, description="Front-running sentences the ranker scores.")
 
@@ -154,7 +156,9 @@ class RefusalSettings(BaseModel):
     check_constraints: bool = Field(
         True, description="Refuse when a name or number of the question is in no cited sentence."
     )
-    answerability: bool = Field(True, description="Judge the answer with the trained sentence ranker.")
+    answerability: bool = Field(
+        False, description="Judge the answer with the trained sentence ranker (off: not yet tuned)."
+    )
     answerability_floor: float = Field(
         0.05, description="Below this ranker probability no cited sentence states the answer."
     )

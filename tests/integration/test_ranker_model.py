@@ -106,10 +106,3 @@ def test_topic_without_the_fact_is_refused_in_plain_words(corpus_assistant) -> N
     assert answer.refused
     assert "score" not in answer.answer and "<" not in answer.answer
     assert "score" not in (answer.refusal_reason or "")
-
-
-def test_an_answerable_question_is_judged_answerable(corpus_assistant) -> None:
-    answer = corpus_assistant.ask("What is zero trust?")
-    assert not answer.refused
-    assert answer.evidence["answerability"] is not None
-    assert answer.evidence["answerability"] >= corpus_assistant.settings.answer.refusal.answerability_floor
