@@ -65,14 +65,15 @@ def refusal_floor(
 ) -> dict[str, float]:
     """The highest floor on a question's best probability that refuses at most ``max_false``
     of answerable questions, and the share of unanswerable ones it then refuses."""
-    answerable, unanswerable = [], []
+    answerable: list[float] = []
+    unanswerable: list[float] = []
     for rows in groups:
         texts = [runtime.pair_text(r["sentence"], r.get("heading", "")) for r in rows]
         best = float(np.max(scorer(rows[0]["question"], texts)))
         (answerable if any(int(r["label"]) for r in rows) else unanswerable).append(best)
     ordered = sorted(answerable)
     floor = ordered[int(max_false * len(ordered))] if ordered else 0.0
-    caught = sum(1 for x in unanswerable if x < floor) / max(1, len(unanswerable))
+    caught = len([x for x in unanswerable if x < floor]) / max(1, len(unanswerable))
     return {"floor": round(floor, 4), "max_false": max_false, "unanswerable_refused": round(caught, 4),
             "answerable": len(answerable), "unanswerable": len(unanswerable)}  # fmt: skip
 

@@ -20,7 +20,7 @@ import numpy as np
 from assistant.backends.base import Draft
 from assistant.question import Shape, shape_of
 from core.embedder import Embedder
-from core.settings import AnswerSettings
+from core.settings import AnswerSettings, ExtractiveSettings
 from core.text import content_terms, split_sentences
 from core.types import Passage, Turn
 from index.embedding import embed_for_scoring
@@ -168,7 +168,9 @@ class ExtractiveBackend:
         return with_neighbours(with_ranker(question, units, scores, cfg), units, cfg.neighbour)
 
 
-def with_ranker(question: str, units: list[Unit], scores: np.ndarray, cfg: Any) -> np.ndarray:
+def with_ranker(
+    question: str, units: list[Unit], scores: np.ndarray, cfg: ExtractiveSettings
+) -> np.ndarray:
     """The trained sentence ranker's probability that a sentence states the answer, added
     (weighted) to the front-runners' scores: cosine ranks a sentence that restates the
     question above the one that answers it, the ranker reads the two together."""
