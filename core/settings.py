@@ -133,6 +133,12 @@ class ExtractiveSettings(BaseModel):
     semantic: float = 0.55
     lexical: float = 0.3
     prior: float = 0.15
+    ranker_weight: float = Field(
+        0.0,
+        description="Weight of the trained ranker's probability (0: off; off until it beats cosine"
+        " on held-out data and the golden tune split, see index/ranker_model/MODEL_CARD.md).",
+    )
+    ranker_shortlist: int = Field(12, description="Front-running sentences the ranker scores.")
 
 
 class CitationSettings(BaseModel):
@@ -158,6 +164,16 @@ class RefusalSettings(BaseModel):
     check_constraints: bool = Field(
         True, description="Refuse when a name or number of the question is in no cited sentence."
     )
+    answerability: bool = Field(
+        False, description="Judge the answer with the trained sentence ranker (off: not yet tuned)."
+    )
+    answerability_floor: float = Field(
+        0.05, description="Below this ranker probability no cited sentence states the answer."
+    )
+    entity_answerability: float = Field(
+        0.3, description="Below this, a missing kind of fact asked for (spaCy entity) refuses."
+    )
+    answerability_sentences: int = Field(2, description="Opening answer sentences the ranker judges.")
 
 
 class AnswerSettings(BaseModel):

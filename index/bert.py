@@ -55,19 +55,26 @@ class BertEncoder(nn.Module):
             for _ in range(config["num_hidden_layers"])
         )
 
-    def forward(self, ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, ids: torch.Tensor, attention_mask: torch.Tensor, token_types: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Hidden states; ``token_types`` marks the second text of a pair (a cross-encoder)."""
         positions = torch.arange(ids.shape[1]).unsqueeze(0)
-        x = self.norm(self.word(ids) + self.position(positions) + self.token_type(torch.zeros_like(ids)))
+        types = torch.zeros_like(ids) if token_types is None else token_types
+        x = self.norm(self.word(ids) + self.position(positions) + self.token_type(types))
         mask = (1.0 - attention_mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min
         for layer in self.layers:
             x = layer(x, mask)
         return x
 
     @classmethod
-    def from_folder(cls, folder: Path) -> BertEncoder:
+    def from_folder(cls, folder: Path, layers: int | None = None) -> BertEncoder:
+        """The model in ``folder``; ``layers`` keeps only the first N layers (a smaller model)."""
         from safetensors.torch import load_file
 
         config = json.loads((folder / "config.json").read_text())
+        if layers is not None:
+            config["num_hidden_layers"] = min(layers, config["num_hidden_layers"])
         if config.get("hidden_act", "gelu") != "gelu":
             raise ValueError(f"unsupported activation {config.get('hidden_act')}")
         model = cls(config)

@@ -38,6 +38,12 @@ FOOTNOTE_DIGITS = re.compile("(?<![\\w\u00b2\u00b3\u00b9\u2070-\u2079])[\u00b2\u
 PICTOGRAPH = re.compile("[\U0001f000-\U0001faff\ufe0f]")  # decorative emoji ("🏗Specification")
 # A sentence broken by a blank line ("... because\n\nthey try to ..."): one paragraph again.
 BROKEN_PARAGRAPH = re.compile(r"(?<=[a-z,])[ \t]*\n[ \t]*\n[ \t]*(?=[a-z])")
+# Words joined by underscores in prose ("climate_change", "Milton_Keynes": wiki link targets).
+# Not identifiers: a token in a URL, a path, code or a "key:" line is left alone.
+UNDERSCORE_WORDS = re.compile(r"(?<![\w/.@`=-])[A-Za-z][A-Za-z0-9]{0,30}(?:_[A-Za-z0-9]{1,30}){1,6}(?![\w/@`=(-])")
+# A footnote number glued after a sentence's end ("city-regions.12 The EU"): the "[12]" of a
+# reference whose brackets were read as a link.
+GLUED_FOOTNOTE = re.compile(r"(?<=[a-z)][.,;:])\d{1,3}(?:,\d{1,3}){0,4}(?=[ \t]+[A-Z]|[ \t]*$)", re.M)
 SPACE_RUN = re.compile(r"[ \t]{2,}")
 SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+(?=[.,;:](?:\s|$))", re.M)
 
@@ -83,9 +89,18 @@ def remove_debris(text: str) -> str:
     text = STAR_BULLET.sub(r"\1- ", text)
     text = INLINE_LIST_ITEM.sub("\n- ", text)
     text = "\n".join(_unstar(line) for line in text.split("\n"))
+    text = GLUED_FOOTNOTE.sub("", UNDERSCORE_WORDS.sub(_unjoin, text))
     text = BROKEN_PARAGRAPH.sub(" ", SPACE_BEFORE_PUNCT.sub("", FOOTNOTE_DIGITS.sub("", text)))
     text = SENTENCE_THEN_LOWER.sub(_capitalise, text)
     return "\n".join(_squeeze(line) for line in text.split("\n"))
+
+
+def _unjoin(match: re.Match) -> str:
+    """'climate_change' -> 'climate change'; 'maintainer_id: x' (a key) stays."""
+    after = match.string[match.end() : match.end() + 1]
+    if after == ":" or any(c.isdigit() for c in match.group(0).split("_")[0][:1]):
+        return match.group(0)
+    return match.group(0).replace("_", " ")
 
 
 def _capitalise(match: re.Match) -> str:
@@ -127,10 +142,13 @@ def debris_in(text: str) -> list[str]:
         ("stray star", STAR),
         ("private-use glyph", PRIVATE_USE),
         ("footnote marker", FOOTNOTE_DIGITS),
+        ("footnote number glued to a word", GLUED_FOOTNOTE),
     )
     for kind, pattern in checks:
         if pattern.search(text):
             found.append(kind)
+    if any(m.string[m.end() : m.end() + 1] != ":" for m in UNDERSCORE_WORDS.finditer(text)):
+        found.append("words joined by underscores")
     if lower_case_fragment(text):
         found.append("lower-case fragment")
     return found

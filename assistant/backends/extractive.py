@@ -20,7 +20,7 @@ import numpy as np
 from assistant.backends.base import Draft
 from assistant.question import Shape, shape_of
 from core.embedder import Embedder
-from core.settings import AnswerSettings
+from core.settings import AnswerSettings, ExtractiveSettings
 from core.text import content_terms, split_sentences
 from core.types import Passage, Turn
 from index.embedding import embed_for_scoring
@@ -51,6 +51,7 @@ class Unit:
     items: tuple[str, ...] = ()
     is_item: bool = False
     parent: int | None = None  # for a list item: the unit of the lead-in that shows its list
+    heading: str = ""  # the passage's section heading, which the ranker reads with the sentence
 
     @property
     def scored_text(self) -> str:
@@ -114,7 +115,8 @@ class ExtractiveBackend:
                     continue  # "How to combat algorithmic bias": a heading, not an answer
                 if POINTER.match(text):
                     continue
-                units.append(Unit(n, position, text, items, is_item, lead_of.get(position)))
+                heading = passage.section.split(" > ")[-1]
+                units.append(Unit(n, position, text, items, is_item, lead_of.get(position), heading))
                 for k in range(len(items)):
                     lead_of[position + 1 + k] = len(units) - 1
         return units
@@ -163,7 +165,29 @@ class ExtractiveBackend:
             + cfg.lexical * lexical[shortlist]
             + cfg.prior * prior[shortlist]
         )
-        return with_neighbours(scores, units, cfg.neighbour)
+        return with_neighbours(with_ranker(question, units, scores, cfg), units, cfg.neighbour)
+
+
+def with_ranker(
+    question: str, units: list[Unit], scores: np.ndarray, cfg: ExtractiveSettings
+) -> np.ndarray:
+    """The trained sentence ranker's probability that a sentence states the answer, added
+    (weighted) to the front-runners' scores: cosine ranks a sentence that restates the
+    question above the one that answers it, the ranker reads the two together."""
+    from index.ranker import shipped_ranker
+
+    ranker = shipped_ranker() if cfg.ranker_weight > 0 else None
+    if ranker is None:
+        return scores
+    front = [int(i) for i in np.argsort(-scores)[: cfg.ranker_shortlist] if scores[i] > -1.0]
+    if not front:
+        return scores
+    probability = ranker.score(
+        question, [units[i].scored_text for i in front], [units[i].heading for i in front]
+    )
+    ranked = scores.copy()
+    ranked[front] = scores[front] + cfg.ranker_weight * probability
+    return ranked
 
 
 def with_neighbours(scores: np.ndarray, units: list[Unit], weight: float) -> np.ndarray:
