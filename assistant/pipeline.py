@@ -30,6 +30,7 @@ from assistant.refusal import (
     missing_constraints,
 )
 from assistant.retrieval import HybridRetriever, Retrieved
+from assistant.streaming import ShownAnswer
 from core.errors import QuestionError, StoreError
 from core.settings import AnswerSettings, Settings
 from core.types import EVERYONE, Access, Answer, Citation, Filters, Passage, Turn
@@ -139,8 +140,9 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Yield checked sentences as the backend produces them, then the final ``Answer``.
 
-        The final ``Answer`` is authoritative: if the answer ends in a refusal (no supported
-        sentence, or not the kind of fact asked for), it replaces what was streamed.
+        The pieces join to exactly the final answer's text (``assistant.streaming``); a
+        sentence is shown only once the answer so far passes the refusal checks, so an answer
+        that ends in a refusal shows nothing before it.
         """
         started = time.perf_counter()
         timings: dict[str, float] = {}
@@ -172,6 +174,7 @@ class Assistant:
             return Answer(
                 question=question,
                 standalone_question=standalone,
+                question_rewritten=_rewritten(question, standalone),
                 sources=tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages)),
                 timings_ms=timings,
                 backend=self.backend.name,
@@ -185,14 +188,14 @@ class Assistant:
             t0 = time.perf_counter()
             checker = CitationChecker(self.embedder, self.settings.answer.citations)
             session = checker.session(passages)
+            shown = ShownAnswer(lambda: self._unanswered(question, session.draft, session.result()) is None)
             for piece in self.backend.stream(standalone, passages, history):
-                for sentence in session.feed(piece):
-                    yield sentence + " "
-            for sentence in session.feed(None):
-                yield sentence + " "
+                yield from shown.offer(session.feed(piece))
+            last = session.feed(None)
             checked = session.result()
-            timings["draft_and_check"] = _ms(t0)
             refusal = self._unanswered(question, session.draft, checked)
+            yield from shown.finish(last, refusal is None)
+            timings["draft_and_check"] = _ms(t0)
         if refusal is not None:
             removed = checked.removed_sentences if checked else 0
             yield finish(**self._refusal(refusal, passages), removed_sentences=removed)
@@ -319,6 +322,11 @@ def currency_warnings(
 
 def _year(p: Passage) -> str:
     return f" ({p.doc.year})" if p.doc.year else ""
+
+
+def _rewritten(question: str, standalone: str) -> bool:
+    """Whether the search used other words than the officer's (not just another capital)."""
+    return " ".join(standalone.split()).casefold() != " ".join(question.split()).casefold()
 
 
 def _ms(start: float) -> float:

@@ -196,6 +196,9 @@ class Answer:
     backend: str = ""
     # The retrieval signals refusal was decided on (score, query_coverage, top_dense, ...).
     evidence: dict[str, Any] = field(default_factory=dict)
+    # True when a follow-up was rewritten for the search: ``standalone_question`` is what was
+    # searched for, and the web app shows it ("Searched for: ...") for the officer to correct.
+    question_rewritten: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -222,4 +225,5 @@ class Answer:
             warnings=tuple(data.get("warnings") or ()),
             backend=str(data.get("backend") or ""),
             evidence=dict(data.get("evidence") or {}),
+            question_rewritten=bool(data.get("question_rewritten", False)),
         )
