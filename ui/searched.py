@@ -1,4 +1,4 @@
-""""Searched for: ...": the words a follow-up was rewritten into, for the officer to correct.
+""" "Searched for: ...": the words a follow-up was rewritten into, for the officer to correct.
 
 A follow-up ("and what about procurement?") is searched as a standalone question; when that
 rewrite (``Answer.question_rewritten``) is not what the officer meant, they edit it here and
@@ -20,5 +20,7 @@ def searched_for_box() -> tuple[gr.Row, gr.Textbox, gr.Button]:
             scale=4,
             elem_id="searched-for",
         )
-        again = gr.Button("Search for this instead", scale=0, min_width=150, size="md", elem_id="search-again")
+        again = gr.Button(
+            "Search for this instead", scale=0, min_width=150, size="md", elem_id="search-again"
+        )
     return row, text, again

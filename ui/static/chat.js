@@ -297,13 +297,15 @@
   }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
 
   // When the server goes away: every question asked is watched until its answer is final. While
-  // it is not, the page checks every 2 s that the server still answers (any HTTP reply will do,
-  // 3 s at most); if it does not, or nothing has moved for two minutes, the status line and the
-  // answer say so, and the question goes back into the box for Ask to send again.
+  // it is not, the page checks every 2 s that the server still answers (any HTTP reply will do):
+  // a refused connection, two probes of 4 s without a reply, or two minutes without anything
+  // moving, and the status line and the answer say so, and the question goes back into the box
+  // for Ask to send again.
   var OUTAGE = "The assistant could not be reached. Your question is kept: press Ask to try again.";
   var STALLED = "The assistant has not replied for two minutes. Your question is kept: press Ask to try again.";
   var PROBE_EVERY_MS = 2000;
-  var PROBE_TIMEOUT_MS = 3000;
+  var PROBE_TIMEOUT_MS = 4000;
+  var SLOW_PROBES = 2;
   var STALL_MS = 120000;
   var watch = null;
 
@@ -371,16 +373,27 @@
       return;
     }
     watch.probing = true;
+    // A refused connection fails the probe at once; a reply slower than the probe's timeout
+    // (a busy server) counts only when the next probe is slow too.
     var controller = new AbortController();
-    var timer = window.setTimeout(function () { controller.abort(); }, PROBE_TIMEOUT_MS);
+    var timedOut = false;
+    var timer = window.setTimeout(function () { timedOut = true; controller.abort(); }, PROBE_TIMEOUT_MS);
     fetch(new URL("theme.css", document.baseURI), { method: "HEAD", cache: "no-store", signal: controller.signal })
       .then(function () {
         if (watch) {
           watch.probing = false;
+          watch.slow = 0;
         }
       })
       .catch(function () {
-        giveUp(OUTAGE);
+        if (!watch) {
+          return;
+        }
+        watch.probing = false;
+        watch.slow = timedOut ? (watch.slow || 0) + 1 : SLOW_PROBES;
+        if (watch.slow >= SLOW_PROBES) {
+          giveUp(OUTAGE);
+        }
       })
       .finally(function () { window.clearTimeout(timer); });
   }
@@ -432,6 +445,10 @@
     var tries = 0;
     var timer = window.setInterval(function () {
       tries += 1;
+      if (kept() !== question) {
+        window.clearInterval(timer); // asked again (or something else) meanwhile
+        return;
+      }
       var box = questionBox();
       var status = document.getElementById("status");
       if (!box || !status || !document.querySelector("#chat")) {
@@ -461,6 +478,7 @@
     var question = watch.question;
     keep(question);
     stopWatch();
+    clearOutage();
     var status = document.getElementById("status");
     if (status) {
       status.classList.add("outage");
