@@ -84,3 +84,18 @@ def test_a_retry_drops_the_answer_the_server_never_finished() -> None:
         == done
     )
     assert without_interrupted(done) == done and PENDING_MARK not in done[1]["content"]
+
+
+def test_a_refusal_names_each_closest_document_with_its_publisher() -> None:
+    from core.types import Answer
+    from ui.render import answer_markdown
+
+    doc = DocumentMeta(
+        "uploads/permits.docx",
+        title="Parking permits",
+        publisher="Example Borough Council",
+        year=2024,
+    )
+    source = Citation(1, "c", doc, "Permits cost £40 a year.")
+    refused = Answer("q", "The documents don't answer this.", True, "weak evidence", (), (source,))
+    assert "- Parking permits (2024) · Example Borough Council" in answer_markdown(refused)
