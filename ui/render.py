@@ -187,7 +187,7 @@ def searched_for_markup(answer: Answer) -> list[str]:
     """'Searched for: ...' when a follow-up was rewritten for the search (typed, not guessed)."""
     if not answer.question_rewritten or not answer.standalone_question:
         return []
-    return [f'<p class="searched-for">Searched for: <q>{html_text(answer.standalone_question)}</q></p>', ""]
+    return [f'<p class="searched-for">Searched for: “{html_text(answer.standalone_question)}”</p>', ""]
 
 
 def answer_markdown(answer: Answer, key: str = "a") -> str:
