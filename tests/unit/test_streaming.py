@@ -54,13 +54,16 @@ def test_markdown_export_keeps_a_citation_before_a_colon() -> None:
 def test_a_passage_without_section_or_page_is_named_by_its_opening_words() -> None:
     doc = DocumentMeta("news.md", title="News")
     bare = Citation(
-        2, "c", doc, "# Smart cities need **good data** and clear rules to work for residents."
+        n=2,
+        chunk_id="c",
+        doc=doc,
+        text="# Smart cities need **good data** and clear rules to work.",
     )
     assert (
         passage_label(bare)
         == "[2] passage beginning “Smart cities need good data and clear rules…”"
     )
-    placed = Citation(1, "c", doc, "text", section="Budgets", page=4)
+    placed = Citation(n=1, chunk_id="c", doc=doc, text="text", section="Budgets", page=4)
     assert passage_label(placed) == "[1] Budgets, page 4"
 
 
@@ -96,6 +99,9 @@ def test_a_refusal_names_each_closest_document_with_its_publisher() -> None:
         publisher="Example Borough Council",
         year=2024,
     )
-    source = Citation(1, "c", doc, "Permits cost £40 a year.")
-    refused = Answer("q", "The documents don't answer this.", True, "weak evidence", (), (source,))
+    source = Citation(n=1, chunk_id="c", doc=doc, text="Permits cost £40 a year.")
+    refused = Answer(
+        "q", "The documents don't answer this.", True, "weak evidence", (), (source,),
+        closest_documents=(doc.document_id,),
+    )  # fmt: skip
     assert "- Parking permits (2024) · Example Borough Council" in answer_markdown(refused)
