@@ -203,16 +203,18 @@ def _respond(services: Services, as_typed: bool = False):
         state = history.browser_state(stored)
         keep = gr.update()
         box = keep if as_typed else ""  # the question box keeps what the officer is typing
+        unsent = keep if as_typed else text
         try:
             cleaned = clean_question(text or "")
             filters = chosen_filters(documents, publisher, year_from, year_to)
         except QuestionError as exc:
-            yield text if not as_typed else keep, chat, turns, answers, f"**Not sent:** {markdown_text(str(exc))}", state, keep, keep, keep
+            message = f"**Not sent:** {markdown_text(str(exc))}"
+            yield unsent, chat, turns, answers, message, state, keep, keep, keep
             return
         wait = services.limiter.hit(client_key(request.client if request else None))
         if wait is not None:
             message = f"**Too many questions:** please wait {wait:.0f} seconds and ask again."
-            yield text if not as_typed else keep, chat, turns, answers, message, state, keep, keep, keep
+            yield unsent, chat, turns, answers, message, state, keep, keep, keep
             return
         chat += [
             {"role": "user", "content": markdown_text(cleaned)},
