@@ -154,16 +154,19 @@ def join_sentences(parts: Sequence[str]) -> str:
     and a paragraph break where prose follows a list (or a list a sentence)."""
     out = ""
     for part in parts:
-        bullet = part.startswith("- ")
-        if not out:
-            out = part
-        elif bullet:
-            out += ("\n" if out.rsplit("\n", 1)[-1].startswith("- ") or out.endswith(":") else "\n\n") + part
-        elif out.rsplit("\n", 1)[-1].startswith("- "):
-            out += "\n\n" + part
-        else:
-            out += " " + part
+        out += joiner(out, part) + part
     return out
+
+
+def joiner(before: str, part: str) -> str:
+    """What goes between the text so far and the next checked sentence (streams send it with
+    the sentence, so the joined stream is exactly the final answer, line breaks included)."""
+    if not before:
+        return ""
+    last_line = before.rsplit("\n", 1)[-1]
+    if part.startswith("- "):
+        return "\n" if last_line.startswith("- ") or before.endswith(":") else "\n\n"
+    return "\n\n" if last_line.startswith("- ") else " "
 
 
 def _attach(claim: str, markers: str) -> str:

@@ -25,6 +25,7 @@ from assistant.followup import standalone_question
 from assistant.question import shape_of
 from assistant.refusal import CALIBRATIONS, Calibration, calibrate, missing_constraints
 from assistant.retrieval import HybridRetriever, Retrieved
+from assistant.streaming import ShownAnswer
 from core.embedder import Embedder
 from core.errors import QuestionError, StoreError
 from core.settings import AnswerSettings, Settings
@@ -146,8 +147,9 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Yield checked sentences as the backend produces them, then the final ``Answer``.
 
-        The final ``Answer`` is authoritative: if the answer ends in a refusal (no supported
-        sentence, or not the kind of fact asked for), it replaces what was streamed.
+        The pieces join to exactly the final answer's text (``assistant.streaming``); a
+        sentence is shown only once the answer so far passes the refusal checks, so an answer
+        that ends in a refusal shows nothing before it.
         """
         started = time.perf_counter()
         timings: dict[str, float] = {}
@@ -185,6 +187,7 @@ class Assistant:
                 keyword_warming=retrieved.keyword_warming,
                 question=question,
                 standalone_question=standalone,
+                question_rewritten=_rewritten(question, standalone),
                 sources=tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages)),
                 timings_ms=timings,
                 backend=self.backend.name,
@@ -199,23 +202,29 @@ class Assistant:
             t0 = time.perf_counter()
             checker = CitationChecker(self.embedder, self.settings.answer.citations)
             session = checker.session(passages)
+            # The answerability judgement is made on the whole answer: while it is on, nothing is
+            # shown before it (a shown sentence is never taken back).
+            judged_at_end = self.settings.answer.refusal.answerability
+            shown = ShownAnswer(
+                lambda: not judged_at_end
+                and self._unanswered(question, streamed_draft(session.draft), session.result()) is None
+            )
             for piece in self.backend.stream(standalone, passages, history):
-                for sentence in session.feed(piece):
-                    yield sentence + " "
-            for sentence in session.feed(None):
-                yield sentence + " "
+                yield from shown.offer(session.feed(piece))
+            last = session.feed(None)
             checked = session.result()
-            timings["draft_and_check"] = _ms(t0)
             refusal = self._unanswered(question, streamed_draft(session.draft), checked)
+            timings["draft_and_check"] = _ms(t0)
             if refusal is None:  # cited and on topic: does it state what was asked?
-                t0 = time.perf_counter()
+                t1 = time.perf_counter()
                 judgement = judge(standalone, checked.text, checked.citations, self.settings.answer.refusal)
                 evidence["answerability"] = judgement.answerability
                 if judgement.kind_stated is not None:  # the kind of fact asked for, in the cited text
                     evidence["kind_stated"] = float(judgement.kind_stated)
                 refusal = not_stated_reason(judgement, self.settings.answer.refusal)
                 lead = not_stated_text(judgement, checked.citations) if refusal else None
-                timings["answerability"] = _ms(t0)
+                timings["answerability"] = _ms(t1)
+            yield from shown.finish(last, refusal is None)
         if refusal is not None:
             removed = checked.removed_sentences if checked else 0
             yield finish(**self._refusal(refusal, passages, lead), removed_sentences=removed)
@@ -349,6 +358,11 @@ def currency_warnings(
 
 def _year(p: Passage) -> str:
     return f" ({p.doc.year})" if p.doc.year else ""
+
+
+def _rewritten(question: str, standalone: str) -> bool:
+    """Whether the search used other words than the officer's (not just another capital)."""
+    return " ".join(standalone.split()).casefold() != " ".join(question.split()).casefold()
 
 
 def _ms(start: float) -> float:

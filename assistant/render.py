@@ -23,7 +23,8 @@ REPOSITORY_SOURCE = re.compile(
 SCHEMELESS = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+\.?[a-z]*/[^\s]*$", re.I)
 # Markdown that would turn document text into markup is escaped; citation markers [n] stay.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_<\[\]])")
-MARKER = re.compile(r"\[\d{1,3}\](?![(:])")
+MARKER = re.compile(r"\[\d{1,3}\](?!\()")
+OPENING_WORDS = 8
 
 
 def passage_place(section: Any, page: Any) -> list[str]:
@@ -32,8 +33,15 @@ def passage_place(section: Any, page: Any) -> list[str]:
 
 
 def passage_label(c: Citation) -> str:
-    """'[n] Section, page p' (the document is named above it)."""
-    return f"[{c.n}] " + (", ".join(passage_place(c.section, c.page)) or "(whole document)")
+    """'[n] Section, page p' (the document is named above it); a passage with neither (a page
+    with no headings) is named by its opening words, which find it in the document."""
+    place = ", ".join(passage_place(c.section, c.page))
+    return f"[{c.n}] " + (place or f"passage beginning “{opening_words(c.text)}”")
+
+
+def opening_words(text: str, count: int = OPENING_WORDS) -> str:
+    words = re.sub(r"[#*_`>|]+", " ", text).split()
+    return " ".join(words[:count]) + ("…" if len(words) > count else "")
 
 
 def document_label(doc: DocumentMeta) -> str:
@@ -133,9 +141,16 @@ def markdown_escape(text: str) -> str:
     """Document text as Markdown that shows it verbatim; citation markers [n] are kept."""
     pieces, position = [], 0
     for marker in MARKER.finditer(text):
+        if _reference_definition(text, marker):
+            continue  # "[3]: ..." opening a line would define a link: escaped with the rest
         pieces += [MARKDOWN_SPECIAL.sub(r"\\\1", text[position : marker.start()]), marker.group(0)]
         position = marker.end()
     return "".join(pieces) + MARKDOWN_SPECIAL.sub(r"\\\1", text[position:])
+
+
+def _reference_definition(text: str, marker: re.Match[str]) -> bool:
+    at_line_start = marker.start() == 0 or text[marker.start() - 1] == "\n"
+    return at_line_start and text.startswith(":", marker.end())
 
 
 def answer_as_markdown(answer: Answer) -> str:

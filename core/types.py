@@ -190,6 +190,9 @@ class Answer:
     # A refusal's closest documents (ids, closest first; each has a passage among ``sources``),
     # which the answer text names and the web app lists, linked.
     closest_documents: tuple[str, ...] = ()
+    # True when a follow-up was rewritten for the search: ``standalone_question`` is what was
+    # searched for, and the web app shows it ("Searched for: ...") for the officer to correct.
+    question_rewritten: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -227,6 +230,7 @@ class Answer:
             keyword_warming=bool(data.get("keyword_warming", False)),
             evidence=dict(data.get("evidence") or {}),
             closest_documents=tuple(str(d) for d in closest or ()),
+            question_rewritten=bool(data.get("question_rewritten", False)),
         )
 
 

@@ -23,7 +23,16 @@ from index.loaders import SUPPORTED_SUFFIXES
 from ui import history
 from ui.gaps.tab import gaps_tab
 from ui.identity import ANONYMOUS
-from ui.render import PENDING_TEXT, answer_markdown, documents_table, markdown_text, withheld_table
+from ui.render import (
+    answer_markdown,
+    documents_table,
+    markdown_text,
+    partial_markdown,
+    pending_markdown,
+    withheld_table,
+    without_interrupted,
+)
+from ui.searched import searched_for_box
 from ui.security import AdminError, client_key
 from ui.services import Services
 
@@ -78,11 +87,20 @@ def _chat_panel(services: Services, browser: gr.BrowserState, with_filters: bool
     turns = gr.State([])  # [{question, answer}] for follow-up questions
     answers = gr.State({})  # chat message index -> Answer.to_dict()
     feedback_id = gr.State(None)
+    # Filters and saved conversations sit above the chat, collapsed: in reach at every size.
+    with gr.Row(elem_id="chat-tools", equal_height=False):
+        filters = _filters_panel(services) if with_filters else []
+        with gr.Accordion("Your conversations", open=False, elem_id="conversations"):
+            saved = gr.Radio(choices=[], label="Saved conversations", elem_id="saved-conversations")
+            with gr.Row():
+                reopen = gr.Button("Open", size="sm", elem_id="open-conversation")
+                delete = gr.Button("Delete", size="sm", variant="stop", elem_id="delete-conversation")
     with gr.Column(elem_id="chat-panel"):
         chatbot = gr.Chatbot(
             label="Conversation",
             height="auto",
             elem_id="chat",
+            autoscroll=False,  # chat.js opens the latest answer at its first line instead
             feedback_options=("Like", "Dislike"),
             sanitize_html=True,
             allow_tags=False,
@@ -91,6 +109,7 @@ def _chat_panel(services: Services, browser: gr.BrowserState, with_filters: bool
             placeholder="Ask a question about the council documents, or pick an example below.",
         )
         status = gr.Markdown("", elem_id="status")
+        searched_box, searched, search_again = searched_for_box()
         with gr.Row(visible=False, elem_id="reason-box") as reason_box:
             reason = gr.Textbox(
                 label="What was wrong or missing? (optional)", lines=1, max_lines=4, scale=4, elem_id="feedback-reason"
@@ -106,17 +125,14 @@ def _chat_panel(services: Services, browser: gr.BrowserState, with_filters: bool
         with gr.Row(elem_id="chat-buttons"):
             ask = gr.Button("Ask", variant="primary", size="md", elem_id="ask-button")
             clear = gr.Button("New conversation", variant="secondary", size="md", elem_id="clear-button")
-    filters = _filters_panel(services) if with_filters else []
-    with gr.Accordion("Your conversations", open=False, elem_id="conversations"):
-        saved = gr.Radio(choices=[], label="Saved conversations", elem_id="saved-conversations")
-        with gr.Row():
-            reopen = gr.Button("Open", size="sm", elem_id="open-conversation")
-            delete = gr.Button("Delete", size="sm", variant="stop", elem_id="delete-conversation")
     gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Example questions")
 
-    chat_outputs = [question, chatbot, turns, answers, status, browser, saved]
+    chat_outputs = [question, chatbot, turns, answers, status, browser, saved, searched_box, searched]
     for trigger in (question.submit, ask.click):
         trigger(_respond(services), [question, chatbot, turns, answers, browser, *filters], chat_outputs, **PRIVATE)
+    search_again.click(
+        _respond(services, as_typed=True), [searched, chatbot, turns, answers, browser, *filters], chat_outputs, **PRIVATE
+    )
     chatbot.like(_on_like(services), [answers], [feedback_id, reason_box, reason, status], **PRIVATE)
     save_reason.click(_on_reason(services), [feedback_id, reason], [status, reason_box], **PRIVATE)
     restored = [browser, chatbot, turns, answers, saved]
@@ -170,7 +186,10 @@ def chosen_filters(documents: list[str] | None, publisher: str | None, year_from
     return filters
 
 
-def _respond(services: Services):
+def _respond(services: Services, as_typed: bool = False):
+    """The chat's answer to the question box; with ``as_typed`` to the officer's corrected
+    "Searched for" text, searched exactly as typed (no follow-up rewrite)."""
+
     def respond(
         text: str,
         chat: list,
@@ -183,26 +202,30 @@ def _respond(services: Services):
         year_from: Any = None,
         year_to: Any = None,
     ):
-        chat = list(chat or [])
+        chat = without_interrupted(chat)  # an answer the server never finished (it went away)
         state = history.browser_state(stored)
         keep = gr.update()
+        box = keep if as_typed else ""  # the question box keeps what the officer is typing
+        unsent = keep if as_typed else text
         try:
             cleaned = clean_question(text or "")
             filters = chosen_filters(documents, publisher, year_from, year_to)
         except QuestionError as exc:
-            yield text, chat, turns, answers, f"**Not sent:** {markdown_text(str(exc))}", state, keep
+            message = f"**Not sent:** {markdown_text(str(exc))}"
+            yield unsent, chat, turns, answers, message, state, keep, keep, keep
             return
         wait = services.limiter.hit(client_key(request.client if request else None))
         if wait is not None:
             message = f"**Too many questions:** please wait {wait:.0f} seconds and ask again."
-            yield text, chat, turns, answers, message, state, keep
+            yield unsent, chat, turns, answers, message, state, keep, keep, keep
             return
         chat += [
             {"role": "user", "content": markdown_text(cleaned)},
-            {"role": "assistant", "content": PENDING_TEXT},
+            {"role": "assistant", "content": pending_markdown()},
         ]
-        yield "", chat, turns, answers, "", state, keep
-        history_turns = [Turn(t["question"], t["answer"]) for t in turns]
+        hidden = gr.update(visible=False)
+        yield box, chat, turns, answers, "", state, keep, hidden, keep
+        history_turns = [] if as_typed else [Turn(t["question"], t["answer"]) for t in turns]
         partial = ""
         try:
             events = services.assistant.stream(
@@ -217,15 +240,18 @@ def _respond(services: Services):
                     state = history.save(services, state, cleaned, event, request)
                     services.note_answer(event, "web", filters)
                     saved = history.saved_list(services, state, services.caller(request))
-                    yield "", chat, turns, answers, _answer_status(event, filters), state, saved
+                    rewritten = event.question_rewritten
+                    box_update = gr.update(visible=rewritten), event.standalone_question if rewritten else ""
+                    yield box, chat, turns, answers, _answer_status(event, filters), state, saved, *box_update
                 elif event:
                     partial += event
-                    chat[-1] = {"role": "assistant", "content": markdown_text(partial)}
-                    yield "", chat, turns, answers, "", state, keep
+                    chat[-1] = {"role": "assistant", "content": partial_markdown(partial)}
+                    yield box, chat, turns, answers, "", state, keep, keep, keep
         except Exception as exc:  # whatever failed, the officer gets a message, never a spinner
             log.exception("the chat could not answer %r", cleaned)
             chat[-1] = {"role": "assistant", "content": f"**Sorry, the assistant could not answer:** {_why(exc)}"}
-            yield "", chat, turns, answers, "The assistant could not answer; see the message above.", state, keep
+            status = "The assistant could not answer; see the message above."
+            yield box, chat, turns, answers, status, state, keep, keep, keep
 
     return respond
 

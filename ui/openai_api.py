@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.pipeline import clean_question
@@ -152,7 +153,33 @@ def build_openai_router(services: Services) -> APIRouter:
             "answer_id": services.answers.add(answer),
         }
 
+    _answer_unknown_paths(router)
     return router
+
+
+def _answer_unknown_paths(router: APIRouter) -> None:
+    """Any other ``/v1`` path or method gets OpenAI's error shape (404, or 405 with ``Allow``),
+    not the web app's page-not-found: added last, so the real routes match first."""
+    offered = {
+        route.path: sorted(route.methods or ())
+        for route in router.routes
+        if isinstance(route, APIRoute)
+    }
+    listing = ", ".join(f"{' '.join(methods)} {path}" for path, methods in offered.items())
+
+    def unknown(request: Request) -> None:
+        path = request.url.path.rstrip("/") or request.url.path
+        allowed = offered.get(path)
+        if allowed:
+            raise HTTPException(
+                405, f"{request.method} is not allowed on {path}; use {' or '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )  # fmt: skip
+        raise HTTPException(404, f"unknown path {request.url.path}: this server offers {listing}")
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+    for path in ("", "/{rest:path}"):
+        router.add_api_route(path, unknown, methods=methods, include_in_schema=False)
 
 
 class _Stream:

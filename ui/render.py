@@ -37,6 +37,9 @@ from core.types import Answer, Citation, DocumentMeta
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 REFUSAL_HEADING = "Not answered from the documents."
 PENDING_TEXT = "Searching the documents…"
+# Marks a message the server has not finished (searching, or sentences still streaming): the
+# page's outage watch (chat.js) and a retry after an outage (``without_interrupted``) look for it.
+PENDING_MARK = '<span class="answer-pending" hidden></span>'
 SOURCES_HEADING = "Sources"
 ACTIONS = (
     ("copy-text", "Copy"),
@@ -153,12 +156,50 @@ def exports_markup(answer: Answer) -> str:
     )
 
 
+def pending_markdown() -> str:
+    return PENDING_TEXT + PENDING_MARK
+
+
+def partial_markdown(text: str) -> str:
+    """The checked sentences streamed so far, as inert text, marked unfinished."""
+    return markdown_text(text) + PENDING_MARK
+
+
+def message_text(message: Any) -> str:
+    """A chat message's text, whether Gradio hands it back as a string or as parts."""
+    content = message.get("content") if isinstance(message, dict) else message
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list | tuple):
+        return "".join(message_text(part) if isinstance(part, str) else str(part.get("text", "")) for part in content if part)
+    return ""
+
+
+def without_interrupted(chat: Sequence[Any] | None) -> list[Any]:
+    """The conversation without a last question whose answer never finished (the server went
+    away mid-answer): the officer is asking it again."""
+    chat = list(chat or [])
+    if chat and isinstance(chat[-1], dict) and chat[-1].get("role") == "assistant":
+        if PENDING_MARK in message_text(chat[-1]) or message_text(chat[-1]) == PENDING_TEXT:
+            chat = chat[:-1]
+            if chat and isinstance(chat[-1], dict) and chat[-1].get("role") == "user":
+                chat = chat[:-1]
+    return chat
+
+
+def searched_for_markup(answer: Answer) -> list[str]:
+    """'Searched for: ...' when a follow-up was rewritten for the search (typed, not guessed)."""
+    if not answer.question_rewritten or not answer.standalone_question:
+        return []
+    return [f'<p class="searched-for">Searched for: “{html_text(answer.standalone_question)}”</p>', ""]
+
+
 def answer_markdown(answer: Answer, key: str = "a") -> str:
     """The assistant's chat message: the answer, then its sources grouped by document.
 
     ``key`` makes the ids of this message's passages unique in the page (the message's index).
     """
-    lines: list[str] = []
+    lines: list[str] = searched_for_markup(answer)
     if answer.refused:
         # The list below names the closest documents, linked: the sentence does not repeat them.
         sentence = NO_ANSWER_TEXT if answer.closest_documents else answer.answer
@@ -171,7 +212,8 @@ def answer_markdown(answer: Answer, key: str = "a") -> str:
             for c in closest:
                 url = document_url(c.doc)
                 label = document_label(c.doc)
-                lines.append(f"- {link(url, label) if url else html_text(label)}")
+                named = link(url, label) if url else html_text(label)
+                lines.append(f"- {named}" + (f" · {html_text(c.doc.publisher)}" if c.doc.publisher else ""))
         return "\n".join(lines)
     lines.append(answer_text_markup(answer.answer, key, (c.n for c in answer.citations)))
     if answer.citations:

@@ -19,6 +19,7 @@ import numpy as np
 
 from assistant.backends.base import Draft
 from assistant.question import Shape, shape_of
+from assistant.streaming import sentence_pieces
 from core.embedder import Embedder
 from core.settings import AnswerSettings, ExtractiveSettings
 from core.text import content_terms, split_sentences
@@ -71,7 +72,9 @@ class ExtractiveBackend:
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
     ) -> Iterator[str]:
-        yield self.draft(question, passages, history).text
+        # Composed whole (sentences are ranked against each other), handed on sentence by
+        # sentence so that each is checked and shown as soon as it is ready.
+        yield from sentence_pieces(self.draft(question, passages, history).text)
 
     def draft(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Draft:
         cfg = self.settings.extractive

@@ -196,6 +196,327 @@
     }
   }
 
+  // The latest answer opens at its first line. The chat does not follow the end of the text
+  // (autoscroll is off): when an answer starts, its top is scrolled to the top of the chat box
+  // and kept there while it fills in; when it is done, its first line is announced politely.
+  var BOT = "#chat [data-testid=bot]";
+  var FINAL = /Answered with|don't answer|could not answer|Not sent|Too many questions|Reopened|new conversation/;
+  var REFUSED_TO_SEND = /Not sent|Too many questions/;
+  var followed = null;
+  var announcedFor = null;
+
+  function chatScroller() {
+    var chat = document.getElementById("chat");
+    if (!chat) {
+      return null;
+    }
+    var candidates = [chat].concat(Array.prototype.slice.call(chat.querySelectorAll("*")));
+    for (var i = 0; i < candidates.length; i++) {
+      var el = candidates[i];
+      if (el.scrollHeight > el.clientHeight + 1 && /(auto|scroll)/.test(getComputedStyle(el).overflowY)) {
+        return el;
+      }
+    }
+    return null;
+  }
+
+  function latestAnswer() {
+    var bots = document.querySelectorAll(BOT);
+    return bots.length ? bots[bots.length - 1] : null;
+  }
+
+  function showTop(answer) {
+    var scroller = chatScroller();
+    if (scroller) {
+      // Below the chat's own label ("Conversation"), which sits over the top of the box.
+      var label = document.querySelector("#chat [data-testid=block-label]");
+      var room = label ? Math.max(8, label.getBoundingClientRect().bottom - scroller.getBoundingClientRect().top + 6) : 8;
+      var offset = answer.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      if (Math.abs(offset - room) > 2) {
+        scroller.scrollTop += offset - room;
+      }
+    }
+    var top = answer.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight - 40) {
+      window.scrollBy(0, top - 8); // the page itself scrolls too (a short embed frame)
+    }
+  }
+
+  function statusText() {
+    var el = document.getElementById("status");
+    return el ? el.innerText : "";
+  }
+
+  function followLatestAnswer() {
+    var answer = latestAnswer();
+    if (!answer) {
+      followed = null;
+      return;
+    }
+    var count = document.querySelectorAll(BOT).length;
+    var pending = !!answer.querySelector(".answer-pending");
+    var key = count + ":" + (answer.innerText || "").length;
+    if (followed === null || followed.count !== count || pending || followed.pending) {
+      showTop(answer); // a new answer, or one still filling in (or just finished)
+    }
+    followed = { count: count, pending: pending };
+    if (!pending && announcedFor !== key && FINAL.test(statusText())) {
+      announcedFor = key;
+      var lines = (answer.innerText || "").split("\n").map(function (l) { return l.trim(); });
+      var searched = answer.querySelector(".searched-for");
+      var skip = searched ? searched.innerText.trim() : null;
+      var first = lines.filter(function (l) { return l && l !== skip; })[0] || "";
+      announceAnswer(first.length > 300 ? first.slice(0, 299) + "…" : first);
+    }
+  }
+
+  var answerAnnouncer = null;
+  function announceAnswer(text) {
+    if (!answerAnnouncer) {
+      answerAnnouncer = document.createElement("div");
+      answerAnnouncer.id = "answer-announcer";
+      answerAnnouncer.className = "visually-hidden";
+      answerAnnouncer.setAttribute("role", "status");
+      answerAnnouncer.setAttribute("aria-live", "polite");
+      document.body.appendChild(answerAnnouncer);
+    }
+    answerAnnouncer.textContent = "";
+    window.setTimeout(function () { answerAnnouncer.textContent = "Answer: " + text; }, 50);
+  }
+
+  var following = false;
+  new MutationObserver(function () {
+    if (!following) {
+      following = true;
+      window.requestAnimationFrame(function () {
+        following = false;
+        followLatestAnswer();
+        watchAfterMutation();
+      });
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true, characterData: true });
+
+  // When the server goes away: every question asked is watched until its answer is final. While
+  // it is not, the page checks every 2 s that the server still answers (any HTTP reply will do):
+  // a refused connection, two probes of 4 s without a reply, or two minutes without anything
+  // moving, and the status line and the answer say so, and the question goes back into the box
+  // for Ask to send again.
+  var OUTAGE = "The assistant could not be reached. Your question is kept: press Ask to try again.";
+  var STALLED = "The assistant has not replied for two minutes. Your question is kept: press Ask to try again.";
+  var PROBE_EVERY_MS = 2000;
+  var PROBE_TIMEOUT_MS = 4000;
+  var SLOW_PROBES = 2;
+  var STALL_MS = 120000;
+  var watch = null;
+
+  function questionBox() {
+    return document.querySelector("#question textarea");
+  }
+
+  function clearOutage() {
+    document.querySelectorAll(".outage-note").forEach(function (el) { el.remove(); });
+    document.querySelectorAll(".outage").forEach(function (el) { el.classList.remove("outage"); });
+  }
+
+  function startWatch() {
+    var box = questionBox();
+    var text = box ? box.value : "";
+    if (!text.trim()) {
+      return;
+    }
+    clearOutage();
+    forget();
+    if (watch) {
+      window.clearInterval(watch.timer);
+    }
+    var answer = latestAnswer();
+    watch = {
+      question: text,
+      status: statusText(),
+      answers: document.querySelectorAll(BOT).length,
+      answer: answer ? answer.innerText : "",
+      moved: Date.now(),
+      probing: false,
+    };
+    watch.timer = window.setInterval(checkWatch, PROBE_EVERY_MS);
+  }
+
+  function watchAfterMutation() {
+    if (!watch) {
+      return;
+    }
+    watch.moved = Date.now();
+    var now = statusText();
+    var answer = latestAnswer();
+    var count = document.querySelectorAll(BOT).length;
+    var answered = answer && !answer.querySelector(".answer-pending") &&
+      (count !== watch.answers || answer.innerText !== watch.answer) && FINAL.test(now);
+    var refused = now !== watch.status && REFUSED_TO_SEND.test(now); // nothing new in the chat
+    if (answered || refused) {
+      stopWatch();
+    }
+  }
+
+  function stopWatch() {
+    if (watch) {
+      window.clearInterval(watch.timer);
+      watch = null;
+    }
+  }
+
+  function checkWatch() {
+    if (!watch || watch.probing) {
+      return;
+    }
+    if (Date.now() - watch.moved > STALL_MS) {
+      giveUp(STALLED);
+      return;
+    }
+    watch.probing = true;
+    // A refused connection fails the probe at once; a reply slower than the probe's timeout
+    // (a busy server) counts only when the next probe is slow too.
+    var controller = new AbortController();
+    var timedOut = false;
+    var timer = window.setTimeout(function () { timedOut = true; controller.abort(); }, PROBE_TIMEOUT_MS);
+    fetch(new URL("theme.css", document.baseURI), { method: "HEAD", cache: "no-store", signal: controller.signal })
+      .then(function () {
+        if (watch) {
+          watch.probing = false;
+          watch.slow = 0;
+        }
+      })
+      .catch(function () {
+        if (!watch) {
+          return;
+        }
+        watch.probing = false;
+        watch.slow = timedOut ? (watch.slow || 0) + 1 : SLOW_PROBES;
+        if (watch.slow >= SLOW_PROBES) {
+          giveUp(OUTAGE);
+        }
+      })
+      .finally(function () { window.clearTimeout(timer); });
+  }
+
+  function note(text) {
+    var p = document.createElement("p");
+    p.className = "outage-note";
+    p.textContent = text;
+    return p;
+  }
+
+  // Gradio reloads the page by itself once the server is back: the kept question survives it.
+  var KEPT = "council-assistant-kept-question";
+  var BACK = "The assistant is back. Your question is kept: press Ask to send it.";
+
+  function keep(question) {
+    try {
+      window.sessionStorage.setItem(KEPT, question);
+    } catch (e) {}
+  }
+
+  function kept() {
+    try {
+      return window.sessionStorage.getItem(KEPT);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function forget() {
+    try {
+      window.sessionStorage.removeItem(KEPT);
+    } catch (e) {}
+  }
+
+  function putBack(question) {
+    var box = questionBox();
+    if (box && box.value !== question) {
+      box.value = question;
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  }
+
+  function restoreKept() {
+    var question = kept();
+    if (!question) {
+      return;
+    }
+    var tries = 0;
+    var timer = window.setInterval(function () {
+      tries += 1;
+      if (kept() !== question) {
+        window.clearInterval(timer); // asked again (or something else) meanwhile
+        return;
+      }
+      var box = questionBox();
+      var status = document.getElementById("status");
+      if (!box || !status || !document.querySelector("#chat")) {
+        return;
+      }
+      putBack(question); // again until the page's own start-up has settled
+      if (!status.querySelector(".outage-note")) {
+        status.classList.add("outage");
+        status.appendChild(note(BACK));
+      }
+      if (tries > 20) {
+        window.clearInterval(timer);
+      }
+    }, 250);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", restoreKept);
+  } else {
+    restoreKept();
+  }
+
+  function giveUp(message) {
+    if (!watch) {
+      return;
+    }
+    var question = watch.question;
+    keep(question);
+    stopWatch();
+    clearOutage();
+    var status = document.getElementById("status");
+    if (status) {
+      status.classList.add("outage");
+      status.appendChild(note(message));
+    }
+    var answer = latestAnswer();
+    if (answer && answer.querySelector(".answer-pending")) {
+      answer.classList.add("outage");
+      answer.appendChild(note(message));
+    }
+    // Put back, and told to the page's own state (the box may show text the page has dropped).
+    var box = questionBox();
+    if (box && (!box.value.trim() || box.value === question)) {
+      box.value = "";
+      putBack(question);
+    }
+  }
+
+  document.addEventListener(
+    "keydown",
+    function (event) {
+      if (event.key === "Enter" && !event.shiftKey && event.target === questionBox()) {
+        startWatch();
+      }
+    },
+    true
+  );
+
+  document.addEventListener(
+    "click",
+    function (event) {
+      if (event.target.closest && event.target.closest("#ask-button")) {
+        startWatch();
+      }
+    },
+    true
+  );
+
   document.addEventListener(
     "click",
     function (event) {
