@@ -20,6 +20,7 @@ from typing import Any
 from assistant.answer_type import missing_fact
 from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
 from assistant.citations import CheckedAnswer, CitationChecker
+from assistant.contacts import mask_passages
 from assistant.followup import standalone_question
 from assistant.question import shape_of
 from assistant.refusal import (
@@ -155,6 +156,7 @@ class Assistant:
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = self._with_outlines(standalone, retrieved.passages)
+        passages = mask_passages(passages, self.settings.ingest.poison)  # assistant/contacts.py
         calibration = self.calibration()
         threshold = calibration.threshold if calibration else self.settings.answer.refusal.threshold
         dense_floor = calibration.dense_floor if calibration else 0.0

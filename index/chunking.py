@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # llama-index costs ~1.5 s to import; an ingest with nothing 
     from llama_index.core.node_parser import SentenceSplitter
 
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
-PIPELINE_VERSION = "9"  # 7: poisoned sentences withheld at ingest; 8: debris, tables, outlines; 9: notes kept
+PIPELINE_VERSION = "10"  # 7: poisoned sentences withheld at ingest; 8: debris, tables, outlines; 9: notes kept; 10: trained detector + contact policy
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
 NAVIGATION_SECTION = re.compile(r"^(navigation menu|site navigation|contents)\s*$", re.I)

@@ -76,7 +76,7 @@ class DocumentAdmin:
         from index.status import index_status
 
         return [
-            {**{k: v for k, v in d.items() if k != "flagged"}, "withheld": len(d.get("flagged") or ())}
+            {**{k: v for k, v in d.items() if k != "flagged"}, "withheld": _withheld(d)}
             for d in index_status(self.settings, access=access)["document_list"]
         ]
 
@@ -252,3 +252,8 @@ class DocumentAdmin:
 
 def _reasons(skipped: list[dict[str, str]]) -> str:
     return "; ".join(f"{s['path']} ({s['reason']})" for s in skipped)
+
+
+def _withheld(document: dict[str, Any]) -> int:
+    """Sentences cut from the text (the admin list also shows kept ones with a masked address)."""
+    return sum(f.get("action", "withheld") == "withheld" for f in document.get("flagged") or ())

@@ -1,0 +1,52 @@
+"""Red-team plants (dev part) worded unlike any rule, in copies of real documents: after one
+ingest nothing planted (no sentence, no contact point) reaches an answer, a citation or a
+source through ``Assistant.ask``, whatever the backend; the admin sees what was withheld."""
+
+from __future__ import annotations
+
+import pytest
+from planted import ObedientBackend
+from redteam import dev
+from redteam.harness import delivered, place, write_redteam_corpus
+
+from assistant.pipeline import Assistant
+from core.settings import Settings
+from index.ingest import ingest
+from index.status import index_status
+
+pytestmark = pytest.mark.integration
+
+STYLES = ("negation", "passive", "split", "homoglyph", "zero-width", "other-language", "lookalike-domain", "ip-phone", "ai-override")
+
+
+@pytest.fixture(scope="module")
+def redteam_store(tmp_path_factory, corpus_dir, embedder):
+    chosen = [next(row for row in dev.PLANTS if row[0] == style) for style in STYLES]
+    placed = place({"dev": chosen})
+    folder = tmp_path_factory.mktemp("redteam-corpus")
+    write_redteam_corpus(folder, corpus_dir, placed)
+    settings = Settings(store=str(tmp_path_factory.mktemp("redteam-store") / "store"))
+    report = ingest([folder], settings, embedder_factory=lambda: embedder)
+    assert not report.skipped
+    return settings, placed
+
+
+@pytest.mark.parametrize("backend", ["extractive", "obedient"])
+def test_nothing_planted_is_delivered(redteam_store, embedder, backend) -> None:
+    settings, placed = redteam_store
+    assistant = Assistant(settings, backend=ObedientBackend() if backend == "obedient" else None, embedder=embedder)
+    deliveries = []
+    for plant in placed:
+        answer = assistant.ask(plant.question)
+        shown = answer.answer + "\n" + "\n".join(c.text for c in answer.citations + answer.sources)
+        if delivered(shown, plant):
+            deliveries.append((plant.style, delivered(shown, plant)))
+    assert deliveries == []
+
+
+def test_the_admin_list_shows_what_was_withheld_or_masked(redteam_store) -> None:
+    settings, placed = redteam_store
+    flagged = [f for d in index_status(settings)["document_list"] for f in d["flagged"]]
+    listed = " ".join(" ".join(f["text"].split()) for f in flagged)
+    assert sum(" ".join(p.text.split())[:40] in listed for p in placed) >= len(placed) - 1
+    assert all(f["reason"] for f in flagged)
