@@ -91,12 +91,13 @@ class SentenceDetector:
 def save_detector(detector: SentenceDetector, path: Path, extra: dict[str, Any]) -> str:
     """Write the weights compressed with their sha256 beside them; returns the sha256."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        path, weights=detector.weights.astype(np.float32), bias=detector.bias.astype(np.float32),
+    arrays: dict[str, Any] = {k: np.asarray(v) for k, v in extra.items()}
+    arrays.update(
+        weights=detector.weights.astype(np.float32), bias=detector.bias.astype(np.float32),
         mean=detector.mean.astype(np.float32), scale=detector.scale.astype(np.float32),
         thresholds=np.asarray([detector.strict, detector.with_contact], dtype=np.float64),
-        **{k: np.asarray(v) for k, v in extra.items()},
     )  # fmt: skip
+    np.savez_compressed(path, **arrays)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     path.with_suffix(".npz.sha256").write_text(f"{digest}  {path.name}\n")
     return digest

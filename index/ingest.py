@@ -193,8 +193,8 @@ class _GroupCommitter:
                 self._embedder = self._factory()
             # The trained detector and the contact-point policy (index/screening.py).
             self._group = [
-                (screen_parsed(parsed, self.settings.ingest.poison, self._embedder), *rest)
-                for parsed, *rest in self._group
+                (screen_parsed(parsed, self.settings.ingest.poison, self._embedder), root, doc_hash, existed)
+                for parsed, root, doc_hash, existed in self._group
             ]
         chunks = [c for parsed, *_ in self._group for c in parsed.chunks]
         vectors: dict[str, Any] = {}
