@@ -2,20 +2,22 @@
 
 A softmax head on the shipped MiniLM sentence embeddings of the *folded* sentence (look-alike
 letters mapped, invisible characters dropped: index/contact.py), plus a few structural
-features that do not depend on wording (disguise, contact points, script mix, length). The
+features that do not depend on wording (disguise, contact points, script mix). Length is
+left out on purpose: the benign training text is short service UI, so length alone would
+separate it from long injected prose and flag every long sentence of a real report. The
 weights are trained by ``make train-detector`` (training/detector.py), committed compressed
 in ``index/models/detector.npz`` beside its sha256 and MODEL_CARD.md, and loaded offline;
 a checksum mismatch is an error, never a silent fallback.
 
 Two thresholds come with the weights, both chosen on a validation part of the training
-groups: ``strict`` (withhold on the score alone) and ``with_contact`` (withhold when the
-sentence also hands the reader a contact point its publisher does not own).
+groups: ``with_contact``, used at ingest together with a structural signal (the sentence hands
+the reader a contact point its publisher does not own, or is disguised), and ``strict``, the
+score alone, reported but not used to withhold (see MODEL_CARD.md).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +33,7 @@ CLASSES = ("benign", "injection", "phishing")
 PUBLIC_SUFFIXES = ("gov.uk", "nhs.uk", "nhs.net", "police.uk", "parliament.uk", "ac.uk", "gov.scot", "gov.wales")
 STRUCTURAL = (
     "disguised", "has_contact", "unowned_contact", "has_phone_or_ip", "has_account",
-    "non_ascii_letters", "log_words", "has_digits",
+    "non_ascii_letters", "has_digits",
 )  # fmt: skip
 EMBED_MAX_TOKENS = 64
 
@@ -53,7 +55,6 @@ def structural_features(text: str) -> list[float]:
         float(any(p.kind in ("phone", "ip") for p in points)),
         float(any(p.kind == "account" for p in points)),
         non_ascii,
-        math.log1p(len(folded.split())),
         float(any(c.isdigit() for c in folded)),
     ]
 
@@ -68,9 +69,7 @@ class SentenceDetector:
     with_contact: float
 
     def features(self, sentences: list[str], embedder: Any) -> np.ndarray:
-        from index.embedding import embed_for_scoring
-
-        vectors = np.asarray(embed_for_scoring(embedder, [fold(s) for s in sentences], EMBED_MAX_TOKENS), dtype=np.float32)
+        vectors = _embedded([fold(s) for s in sentences], embedder)
         structure = np.asarray([structural_features(s) for s in sentences], dtype=np.float32)
         return np.hstack([vectors.reshape(len(sentences), -1), structure])
 
@@ -86,6 +85,23 @@ class SentenceDetector:
             return []
         probabilities = self.probabilities(self.features(sentences, embedder))
         return [float(1.0 - p) for p in probabilities[:, 0]]
+
+
+_VECTORS: dict[tuple[int, str], np.ndarray] = {}  # (embedder, folded sentence) -> vector
+_VECTORS_MAX = 50_000  # ~75 MB; a re-ingest of the same documents embeds nothing twice
+
+
+def _embedded(texts: list[str], embedder: Any) -> np.ndarray:
+    from index.embedding import embed_for_scoring
+
+    missing = list(dict.fromkeys(t for t in texts if (id(embedder), t) not in _VECTORS))
+    if missing:
+        if len(_VECTORS) + len(missing) > _VECTORS_MAX:
+            _VECTORS.clear()
+            missing = list(dict.fromkeys(texts))
+        for text, vector in zip(missing, embed_for_scoring(embedder, missing, EMBED_MAX_TOKENS)):
+            _VECTORS[(id(embedder), text)] = np.asarray(vector, dtype=np.float32)
+    return np.vstack([_VECTORS[(id(embedder), t)] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
 
 def save_detector(detector: SentenceDetector, path: Path, extra: dict[str, Any]) -> str:

@@ -4,8 +4,9 @@ The wording rules (index/poison.py) run in the parser worker; this runs in the i
 where the embedder already is, before the chunks are embedded. Per sentence of the chunks:
 
 * **withheld** (cut from the chunk, listed for the admin) when the detector's score passes its
-  strict threshold, or passes the lower one and the sentence (or it with the sentence before,
-  for an order split over two sentences) holds a contact point the publisher does not own;
+  threshold and the sentence (or it with the sentence before, for an order split over two
+  sentences) holds a contact point the publisher does not own, or is disguised (look-alike
+  letters, invisible characters); the score alone never withholds;
 * **masked** (kept, listed for the admin) when it holds such a contact point but the detector
   sees nothing wrong: the answer path replaces the address or number (assistant/contacts.py).
 """
@@ -19,7 +20,7 @@ from typing import Any
 from core.settings import PoisonSettings
 from core.text import split_sentences
 from core.types import DocumentMeta
-from index.contact import unowned_points
+from index.contact import disguised, unowned_points
 from index.detector import SentenceDetector, load_detector
 from index.parse import ParsedDocument
 
@@ -48,7 +49,10 @@ def judge_sentences(sentences: list[str], meta: DocumentMeta, settings: PoisonSe
     pairs = [i for i in range(1, len(sentences)) if unowned[i]]
     scores = detector.scores(sentences + [f"{sentences[i - 1]} {sentences[i]}" for i in pairs], embedder)
     single, paired = scores[: len(sentences)], dict(zip(pairs, scores[len(sentences) :]))
-    withheld = [s >= detector.strict or (bool(u) and s >= detector.with_contact) for s, u in zip(single, unowned)]
+    # The score alone never withholds (about 2% of council-like prose scores high): it needs a
+    # structural signal, a contact point the publisher does not own or disguised text.
+    gated = [bool(u) or disguised(s) for s, u in zip(sentences, unowned)]
+    withheld = [g and s >= detector.with_contact for s, g in zip(single, gated)]
     reasons = [WITHHELD_REASON if w else "" for w in withheld]
     for i, score in paired.items():
         if not withheld[i] and score >= detector.with_contact:

@@ -38,8 +38,13 @@ EXCLUDED_SOURCES = {"nazario", "phishing-pot", "localgov-drupal-demo", "hackney-
 EXCLUDED_LICENCE_WORDS = ("CC-BY-NC", "no explicit licence", "GPL", "NOT verified")
 # The README's harder check: whole sources held out of training and validation.
 OOD_SOURCES = {"agentdojo-craibench", "synthetic-templates", "phishing-pot", "bops-planning", "pins-appeals", "pins-nsip"}
-STRICT_BENIGN_FPR = 0.001  # the strict threshold: at most 1 in 1,000 validation benign rows
-CONTACT_BENIGN_FPR = 0.02  # with an unowned contact point: at most 1 in 50
+# The score alone (reported, not used to withhold: on council-like prose never trained on it
+# flags about 2 % of benign sentences at this threshold).
+STRICT_BENIGN_FPR = 0.001
+# With a structural signal (unowned contact point, disguised text): at most 1 in 1,000 of the
+# validation benign rows.
+CONTACT_BENIGN_FPR = 0.001
+LONG_BENIGN_ROWS = 2000  # joined benign sentences (see long_benign)
 
 
 # --- shared training helpers (seed, checksum, model card); the integrator may fold these
@@ -90,24 +95,44 @@ def load_rows(dataset: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def long_benign(rows: list[dict[str, Any]], count: int, seed: int = SEED) -> list[dict[str, Any]]:
+    """Benign rows made long by joining 2-4 benign sentences of the same part and split.
+
+    The benign sources are mostly short UI strings while injected text is often long prose;
+    without these a model learns "long means hostile" and flags the prose of real reports."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for part in ("train", "validation"):
+        pool = [r for r in rows if r["part"] == part and r["permitted"] and r["y"] == 0 and len(r["text"]) > 25]
+        for i in range(count if part == "train" else count // 4):
+            picks = rng.choice(len(pool), size=int(rng.integers(2, 5)), replace=False)
+            text = " ".join(pool[j]["text"].rstrip(".") + "." for j in picks)
+            out.append({**pool[picks[0]], "text": text, "source": "long-benign+aug", "group": f"long:{part}:{i}"})
+    return out
+
+
 def features(rows: list[dict[str, Any]], cache: Path) -> np.ndarray:
     """Embeddings of the folded sentences (cached by content) plus structural features."""
     from index.contact import fold
     from index.detector import EMBED_MAX_TOKENS, structural_features
     from index.embedding import embed_for_scoring, load_embedder
 
-    texts = [r["text"] for r in rows]
-    key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
-    path = cache / f"detector-embeddings-{key}.npy"
-    if path.exists():
-        vectors = np.load(path)
-    else:
+    def embedded(texts: list[str]) -> np.ndarray:
+        key = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+        path = cache / f"detector-embeddings-{key}.npy"
+        if path.exists():
+            return np.load(path)
         embedder = load_embedder(Settings().embed_model)
         started = time.monotonic()
         vectors = np.asarray(embed_for_scoring(embedder, [fold(t) for t in texts], EMBED_MAX_TOKENS), dtype=np.float32)
         print(f"embedded {len(texts)} sentences in {time.monotonic() - started:.0f} s", flush=True)
         cache.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors)
+        return vectors
+
+    texts = [r["text"] for r in rows]
+    originals = [r["text"] for r in rows if r["source"] != "long-benign+aug"]
+    vectors = np.vstack([embedded(originals), embedded(texts[len(originals) :])])
     structure = np.asarray([structural_features(t) for t in texts], dtype=np.float32)
     return np.hstack([vectors, structure])
 
@@ -154,8 +179,10 @@ def rules_flag(texts: list[str]) -> np.ndarray:
 
 
 def detector_flag(scores: np.ndarray, structure: np.ndarray, detector: SentenceDetector) -> np.ndarray:
-    unowned = structure[:, STRUCTURAL.index("unowned_contact")] > 0
-    return (scores >= detector.strict) | (unowned & (scores >= detector.with_contact))
+    """As ingest decides (index/screening.py): the score counts only with a structural signal
+    (an unowned contact point, or disguised text); the score alone never withholds."""
+    gate = (structure[:, STRUCTURAL.index("unowned_contact")] > 0) | (structure[:, STRUCTURAL.index("disguised")] > 0)
+    return gate & (scores >= detector.with_contact)
 
 
 def report(name: str, y: np.ndarray, flagged: np.ndarray) -> dict[str, Any]:
@@ -204,13 +231,19 @@ SMS phishing set (CC-BY-4.0).
 
 ## Thresholds (chosen on the validation part only)
 
-* strict: {summary["thresholds"]["strict"]:.4f} (at most {STRICT_BENIGN_FPR:.1%} of validation benign rows)
-* with a contact point the publisher does not own: {summary["thresholds"]["with_contact"]:.4f}
-  (at most {CONTACT_BENIGN_FPR:.0%} of validation benign rows)
+* used at ingest, only together with a structural signal (a contact point the publisher does
+  not own, or disguised text: look-alike letters, invisible characters):
+  {summary["thresholds"]["with_contact"]:.4f} (at most {CONTACT_BENIGN_FPR:.1%} of validation benign rows)
+* the score alone ("score alone" rows below; **not** used to withhold, because on
+  council-like prose it was never trained on, LocalGov Drupal demo and Hackney repairs text,
+  it flags about 2% of benign sentences): {summary["thresholds"]["strict"]:.4f}
+  (at most {STRICT_BENIGN_FPR:.1%} of validation benign rows)
 
 ## Figures (same run; the baseline is today's wording rules, index/poison.py)
 
-Recall = malicious rows withheld; false flags = benign rows withheld. The rules and the
+Recall = malicious rows withheld; false flags = benign rows withheld. "detector" is the
+ingest rule (score and a structural signal); the answer path masks every unowned contact point
+whatever the score, so a phishing row the detector misses still loses its address. The rules and the
 contact check are given an Exampleshire Council document (gov.uk source).
 
 | set | model | rows | recall | injection | phishing | false flags |
@@ -232,6 +265,7 @@ def main() -> int:
     set_offline_environment()
     set_seed(SEED)
     rows = load_rows(args.dataset)
+    rows += long_benign(rows, LONG_BENIGN_ROWS)
     x = features(rows, args.cache)
     y = np.asarray([r["y"] for r in rows])
     part = np.asarray([r["part"] for r in rows])
@@ -254,10 +288,15 @@ def main() -> int:
         "OOD sources held out": part == "ood",
         "OOD sources, real rows only": (part == "ood") & real,
         "never-trained sources (licence)": ~allowed,
+        "council-like benign never trained on (localgov demo, hackney repairs)": np.asarray(
+            [base_source(r) in {"localgov-drupal-demo", "hackney-repairs"} for r in rows]
+        ),
     }
     results = []
+    alone = scores >= strict
     for name, mask in sets.items():
         results.append({"model": "detector", **report(name, y[mask], flagged[mask])})
+        results.append({"model": "score alone", **report(name, y[mask], alone[mask])})
         results.append({"model": "rules (baseline)", **report(name, y[mask], rules[mask])})
     sources = Counter(base_source(r) for r, t in zip(rows, train) if t)
     digest = save_detector(detector, args.out, {"seed": SEED})
