@@ -79,7 +79,8 @@ def screen_parsed(parsed: ParsedDocument, settings: PoisonSettings, embedder: An
     flagged = list(parsed.flagged)
     sections = {s: c.section for c in parsed.chunks for s in split_sentences(c.text)}
     pages = {s: c.page for c in parsed.chunks for s in split_sentences(c.text)}
-    for v in verdicts:
+    # Withheld first: the store keeps a bounded list per document (FLAGGED_KEEP).
+    for v in sorted(verdicts, key=lambda v: not v.withheld):
         if (v.withheld or v.unowned) and v.sentence not in already:
             flagged.append({
                 "text": v.sentence[:500],
