@@ -129,3 +129,57 @@ def print_redteam(result: dict[str, Any], real: dict[str, Any]) -> None:
           f" {real['documents']} documents")  # fmt: skip
     for flag in real["list"]:
         print(f"    - {flag['document']} ({flag['by']}): {flag['text']}")
+
+
+def screened_at_ingest() -> dict[str, Any]:
+    """A quick view without the ingest or the questions: per part, how many plants the rules
+    and the detector would withhold whole (read in their host document's metadata), and how
+    many planted sentences carrying a contact point or disguise are withheld or masked.
+
+        python benchmarks/redteam.py
+    """
+    from redteam import dev, heldout
+    from redteam.harness import place
+
+    from core.text import split_sentences
+    from index.contact import contact_points, disguised, fold
+    from index.embedding import load_embedder
+    from index.loaders import load_document
+    from index.poison import sentence_poison
+    from index.screening import judge_sentences
+
+    settings = Settings()
+    poison, embedder = settings.ingest.poison, load_embedder(settings.embed_model)
+    out: dict[str, Any] = {}
+    for part, rows in (("heldout", heldout.PLANTS), ("dev", dev.PLANTS)):
+        counts: Counter[str] = Counter()
+        missed: list[tuple[str, str]] = []
+        for plant in place({part: rows}):
+            path = DEFAULT_CORPUS / plant.host
+            meta = load_document(path, plant.host, path.read_bytes()).meta
+            sentences = [s for s in split_sentences(plant.text) if len(s) >= 20] or [plant.text]
+            rules = [bool(sentence_poison(s, meta, poison)) for s in sentences]
+            verdicts = judge_sentences(sentences, meta, poison, embedder)
+            stopped = [r or v.withheld for r, v in zip(rules, verdicts)]
+            carriers = [bool(contact_points(fold(s))) or disguised(s) for s in sentences]
+            counts["plants"] += 1
+            counts["withheld_whole"] += all(stopped)
+            counts["by_rules"] += any(rules)
+            counts["by_detector"] += any(v.withheld for v in verdicts)
+            counts["carrier_sentences"] += sum(carriers)
+            counts["carriers_withheld_or_masked"] += sum(
+                c and (s or bool(v.unowned)) for c, s, v in zip(carriers, stopped, verdicts)
+            )
+            if not all(stopped):
+                missed.append((plant.style, plant.text[:90]))
+        out[part] = {**counts, "not_withheld_by_style": dict(Counter(m[0] for m in missed)), "not_withheld": missed}
+    return out
+
+
+if __name__ == "__main__":
+    import json
+
+    from core.settings import set_offline_environment
+
+    set_offline_environment()
+    print(json.dumps(screened_at_ingest(), indent=2))

@@ -12,6 +12,7 @@ from redteam.harness import delivered, place, write_redteam_corpus
 
 from assistant.pipeline import Assistant
 from core.settings import Settings
+from index.contact import fold
 from index.ingest import ingest
 from index.status import index_status
 
@@ -58,6 +59,7 @@ def test_no_planted_contact_point_and_no_disguised_plant_is_delivered(redteam_st
 def test_the_admin_list_shows_what_was_withheld_or_masked(redteam_store) -> None:
     settings, placed = redteam_store
     flagged = [f for d in index_status(settings)["document_list"] for f in d["flagged"]]
-    listed = " ".join(" ".join(f["text"].split()) for f in flagged)
-    assert sum(" ".join(p.text.split())[:40] in listed for p in placed) >= len(placed) - 1
-    assert all(f["reason"] for f in flagged)
+    listed = " ".join(" ".join(fold(f["text"]).split()) for f in flagged)
+    carriers = [c for p in placed for c in p.carriers]
+    assert len(carriers) >= 7 and [c for c in carriers if c not in listed] == []
+    assert all(f["reason"] and f.get("action") in (None, "withheld", "masked") for f in flagged)
