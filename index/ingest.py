@@ -200,6 +200,7 @@ class _GroupCommitter:
         chunks = [c for parsed, *_ in self._group for c in parsed.chunks]
         vectors: dict[str, Any] = {}
         if chunks:
+            assert self._embedder is not None  # loaded above: chunks came from parsed documents
             t0 = time.perf_counter()
             # Shortest first: similar lengths in a batch mean less padding. Embedded a group's
             # worth at a time and kept as float32 (a list of Python floats is 8x the size), so
