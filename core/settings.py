@@ -74,6 +74,11 @@ class PoisonSettings(BaseModel):
         ],  # fmt: skip
         description="Addresses under these are never foreign; add the council's own domains.",
     )
+    # Phone numbers and IP addresses cannot be traced to a publisher from the text: only the
+    # council's own, listed here, are delivered in answers (others are masked).
+    trusted_phone_numbers: list[str] = Field(default_factory=list, description="e.g. 01234 567890")
+    trusted_ips: list[str] = Field(default_factory=list)
+    detector: bool = Field(True, description="The trained sentence classifier (index/detector.py).")
 
 
 class IngestSettings(BaseModel):

@@ -20,8 +20,9 @@ if TYPE_CHECKING:  # llama-index costs ~1.5 s to import; an ingest with nothing 
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
 # 7: poisoned sentences withheld at ingest; 8: debris, tables, outlines; 9: notes kept;
 # 10: each chunk's kind (text or outline) stored, and each record names its outline chunks;
-# 11: underscore-joined words and glued footnote numbers removed (index/debris.py)
-PIPELINE_VERSION = "11"
+# 11: underscore-joined words and glued footnote numbers removed (index/debris.py);
+# 12: the trained detector and the contact-point policy screen sentences (index/screening.py)
+PIPELINE_VERSION = "12"
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
 NAVIGATION_SECTION = re.compile(r"^(navigation menu|site navigation|contents)\s*$", re.I)

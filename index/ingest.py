@@ -32,6 +32,7 @@ from index.files import discover_files, read_regular_file
 from index.isolation import shared_parser
 from index.loaders import parse_groups
 from index.parse import ParsedDocument
+from index.screening import screen_parsed, screening_key
 from index.store import ChunkRow, DocumentRecord, DocumentStore, DocumentWriter, open_store
 
 GROUPS_FILE = ".groups"  # in a folder: the access groups of the documents in it and below
@@ -89,7 +90,7 @@ def content_hash(data: bytes, settings: Settings, groups: tuple[str, ...] = ()) 
     digest = hashlib.sha256(data)
     digest.update(
         f"|{PIPELINE_VERSION}|{settings.ingest.chunk_size}|{settings.ingest.chunk_overlap}"
-        f"|{','.join(groups)}".encode()
+        f"|{','.join(groups)}|{screening_key(settings.ingest.poison)}".encode()
     )
     return digest.hexdigest()
 
@@ -188,11 +189,18 @@ class _GroupCommitter:
     def flush(self) -> None:
         if not self._group:
             return
+        if any(parsed.chunks for parsed, *_ in self._group):
+            if self._embedder is None:  # loaded only now: an unchanged re-ingest loads no model
+                self._embedder = self._factory()
+            # The trained detector and the contact-point policy (index/screening.py).
+            self._group = [
+                (screen_parsed(parsed, self.settings.ingest.poison, self._embedder), root, doc_hash, existed)
+                for parsed, root, doc_hash, existed in self._group
+            ]
         chunks = [c for parsed, *_ in self._group for c in parsed.chunks]
         vectors: dict[str, Any] = {}
         if chunks:
-            if self._embedder is None:  # loaded only now: an unchanged re-ingest loads no model
-                self._embedder = self._factory()
+            assert self._embedder is not None  # loaded above: chunks came from parsed documents
             t0 = time.perf_counter()
             # Shortest first: similar lengths in a batch mean less padding. Embedded a group's
             # worth at a time and kept as float32 (a list of Python floats is 8x the size), so

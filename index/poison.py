@@ -162,8 +162,8 @@ def find_poison(text: str, meta: DocumentMeta, settings: PoisonSettings) -> list
     return flags
 
 
-def sentence_poison(sentence: str, meta: DocumentMeta, settings: PoisonSettings) -> str | None:
-    """Why one sentence is poisoned, or None."""
+def rule_poison(sentence: str, meta: DocumentMeta, settings: PoisonSettings) -> str | None:
+    """Why one sentence is poisoned by the wording rules (the untrained baseline), or None."""
     if INSTRUCTION_LIKE.search(sentence):
         return "an instruction addressed to an AI model"
     if _ordered(OWN_SECRET, sentence):
@@ -179,6 +179,9 @@ def sentence_poison(sentence: str, meta: DocumentMeta, settings: PoisonSettings)
         if foreign:
             return f"sends the reader to an address its publisher does not own ({foreign[0]})"
     return None
+
+
+sentence_poison = rule_poison
 
 
 def addresses(text: str) -> list[str]:

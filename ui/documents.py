@@ -21,7 +21,7 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,7 +88,7 @@ class DocumentAdmin:
         from index.status import status_of
 
         return [
-            {**{k: v for k, v in d.to_dict().items() if k != "flagged"}, "withheld": len(d.flagged)}
+            {**{k: v for k, v in d.to_dict().items() if k != "flagged"}, "withheld": _withheld(d.flagged)}
             for d in status_of(self.settings, access=access).document_list
         ]
 
@@ -293,3 +293,8 @@ class DocumentAdmin:
 
 def _reasons(skipped: list[dict[str, str]]) -> str:
     return "; ".join(f"{s['path']} ({s['reason']})" for s in skipped)
+
+
+def _withheld(flagged: Sequence[dict[str, str]]) -> int:
+    """Sentences cut from the text (the admin list also shows kept ones with a masked address)."""
+    return sum(f.get("action", "withheld") == "withheld" for f in flagged or ())

@@ -39,11 +39,13 @@ def test_planted_poison_is_flagged_for_the_admin_and_absent_from_stored_text(pla
     settings, documents = planted_store
     listed = {d["document_id"]: d for d in index_status(settings)["document_list"]}
     for doc in documents:
-        flagged = [f["text"] for f in listed[doc.name]["flagged"]]
+        flagged = [f["text"] for f in listed[doc.name]["flagged"] if f.get("action", "withheld") == "withheld"]
         assert sorted(flagged) == sorted(doc.poison), doc.name
         assert all(f["reason"] and f["section"] for f in listed[doc.name]["flagged"])
-    for name in REAL:  # real guidance on passwords and tokens: nothing withheld
-        assert listed[name]["flagged"] == [], listed[name]["flagged"]
+    for name in REAL:  # real guidance on passwords and tokens: nothing withheld (an address
+        # it holds may be listed as masked in answers, issue 17)
+        withheld = [f for f in listed[name]["flagged"] if f.get("action", "withheld") == "withheld"]
+        assert withheld == [], withheld
 
     assistant = Assistant(settings, embedder=embedder)
     poison = [p for doc in documents for p in doc.poison]
@@ -97,7 +99,8 @@ def test_the_documents_view_lists_withheld_sentences_for_the_admin_only(planted_
     with pytest.raises(AdminError):
         admin.flagged("wrong")
     flagged = admin.flagged("secret-admin")
-    assert len(flagged) == sum(len(d.poison) for d in documents)
+    withheld = [f for f in flagged if f.get("action", "withheld") == "withheld"]
+    assert len(withheld) == sum(len(d.poison) for d in documents)
     table = withheld_table(flagged)
     assert "x@evil.example" in table and "planted-bin-accounts.md" in table and "<script" not in table
     assert Path(settings.store).exists()
