@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="the web app and HTTP API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="app processes sharing the port and the store (default 1)"
+    )
     _common(serve)
     return parser
 
@@ -206,5 +209,8 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     ui = settings.ui.model_copy(
         update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     )
-    serve(settings.model_copy(update={"ui": ui}))
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    serve(settings.model_copy(update={"ui": ui}), workers=args.workers)
     return 0

@@ -5,8 +5,10 @@ can at worst cost its own worker: the worker's address space is capped with
 ``RLIMIT_AS``, the parent waits at most ``parse_timeout_s`` for each file, and a worker that
 times out, runs out of memory or dies is killed and replaced before the next file. Each of
 these becomes a ``DocumentError`` with a one-line reason, so the ingest skips the file and
-goes on. One worker is kept alive across files (importing the parsers costs a second or
-more) and, through ``shared_parser``, across ingests in a long-running server.
+goes on. An ingest parses through a pool of such workers (one per CPU, at most four, by
+default), several files at once, in order; workers are kept alive across files (importing the
+parsers costs a second or more) and, through ``shared_parser``, across ingests in a
+long-running server.
 
 The worker is started with ``spawn``, never ``fork``: the parent may hold threads, models
 and open Chroma clients that a forked child must not inherit. An idle worker whose parent dies
@@ -19,10 +21,12 @@ import atexit
 import importlib
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
 import time
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,17 +108,34 @@ class _Worker:
         self.kill()
 
 
+class TransientParseError(DocumentError):
+    """A skip that may not happen again (the time limit on a loaded machine, a worker killed
+    from outside): the ingest does not remember it, and tries the file again next time."""
+
+
+@dataclass
+class _Job:
+    seq: int
+    key: Any
+    args: tuple[Any, ...]
+    started: float = 0.0
+
+
 class IsolatedParser:
-    """``parse(*args)`` runs ``target(*args)`` (by default ``parse_file``) in the worker.
+    """``parse(*args)`` runs ``target(*args)`` (by default ``parse_file``) in a worker;
+    ``parse_many`` runs many files through a pool of ``workers`` such workers at once.
 
-    Thread-safe: one file at a time goes to the one worker."""
+    Each worker keeps the limits above and is replaced when it times out, crashes or runs out
+    of memory. Workers start only when there is work for them (an unchanged re-ingest starts
+    none), and live on across ingests. Thread-safe: one caller at a time uses the pool."""
 
-    def __init__(self, settings: Settings, target: str = DEFAULT_TARGET) -> None:
+    def __init__(self, settings: Settings, target: str = DEFAULT_TARGET, workers: int | None = None) -> None:
         self.settings = settings
         self.limits = settings.ingest.limits
         self.target = target
+        self.size = max(1, workers or settings.ingest.parse_workers or min(os.cpu_count() or 1, 4))
         self.stats = WorkerStats()
-        self._worker: _Worker | None = None
+        self._workers: list[_Worker | None] = [None] * self.size
         self._lock = threading.Lock()
 
     def __enter__(self) -> IsolatedParser:
@@ -126,44 +147,111 @@ class IsolatedParser:
     def parse(self, *args: Any) -> Any:
         """The target's result, or ``DocumentError`` with why the file was skipped."""
         with self._lock:
-            self.stats.files += 1
+            run = self._run(iter([(None, args)]), slots=1)
             try:
-                return self._parse(args)
-            except DocumentError:
-                self.stats.skipped += 1
-                raise
+                _, outcome = next(run)
+            finally:
+                run.close()
+        if isinstance(outcome, DocumentError):
+            raise outcome
+        return outcome
 
-    def _parse(self, args: tuple[Any, ...]) -> Any:
-        worker = self._ensure_worker()
-        started = time.monotonic()
-        job = (self.target, self.limits.parse_timeout_s, args)
+    def parse_many(self, jobs: Iterable[tuple[Any, tuple[Any, ...]]]) -> Iterator[tuple[Any, Any]]:
+        """(key, result or ``DocumentError``) for each (key, args) job, in the jobs' order.
+
+        At most two jobs per worker are taken ahead of the one the caller waits for, so the
+        files in flight (their bytes and parsed text) stay bounded however long ``jobs`` is;
+        the caller embeds one group while the workers parse the next files."""
+        with self._lock:
+            yield from self._run(iter(jobs), slots=self.size)
+
+    def _run(self, jobs: Iterator[tuple[Any, tuple[Any, ...]]], slots: int) -> Generator[tuple[Any, Any]]:
+        busy: dict[int, _Job] = {}  # worker slot -> the job it parses
+        done: dict[int, tuple[Any, Any]] = {}
+        taken = returned = 0
+        exhausted = False
         try:
-            worker.conn.send(job)
+            while True:
+                while not exhausted and len(busy) < slots and taken - returned < 3 * slots:
+                    item = next(jobs, None)
+                    if item is None:
+                        exhausted = True
+                        break
+                    slot = next(i for i in range(slots) if i not in busy)
+                    busy[slot] = self._dispatch(slot, _Job(taken, item[0], item[1]))
+                    taken += 1
+                if returned in done:
+                    yield done.pop(returned)
+                    returned += 1
+                    continue
+                if not busy:
+                    return
+                for slot, outcome in self._collect(busy):
+                    finished = busy.pop(slot)
+                    done[finished.seq] = (finished.key, outcome)
+        finally:
+            for slot in busy:  # abandoned mid-file (the caller stopped): those workers are reset
+                worker = self._workers[slot]
+                if worker is not None:
+                    self._discard(slot, worker)
+
+    def _dispatch(self, slot: int, job: _Job) -> _Job:
+        worker = self._ensure_worker(slot)
+        message = (self.target, self.limits.parse_timeout_s, job.args)
+        try:
+            worker.conn.send(message)
         except (OSError, ValueError):  # the worker went away while idle
-            self._discard(worker)
-            worker = self._ensure_worker()
-            worker.conn.send(job)
-        if not worker.conn.poll(self.limits.parse_timeout_s):
-            self.stats.timeouts += 1
-            self._discard(worker)
-            raise DocumentError(
-                f"parsing took longer than {self.limits.parse_timeout_s:g} s and was stopped"
-                " (ASSISTANT_INGEST__LIMITS__PARSE_TIMEOUT_S)"
-            )
+            self._discard(slot, worker)
+            worker = self._ensure_worker(slot)
+            worker.conn.send(message)
+        self.stats.files += 1
+        job.started = time.monotonic()
+        return job
+
+    def _collect(self, busy: dict[int, _Job]) -> list[tuple[int, Any]]:
+        """Wait for the first worker to answer or overrun its time limit; what has finished."""
+        conns = {self._workers[slot].conn: slot for slot in busy}  # type: ignore[union-attr]
+        limit = self.limits.parse_timeout_s
+        first_deadline = min(job.started for job in busy.values()) + limit
+        ready = multiprocessing.connection.wait(list(conns), max(0.0, first_deadline - time.monotonic()))
+        finished = [(conns[c], self._answer(conns[c])) for c in ready]
+        now = time.monotonic()
+        for slot, job in busy.items():
+            if slot not in dict(finished) and now - job.started >= limit:
+                finished.append((slot, self._timed_out(slot)))
+        for _, outcome in finished:
+            if isinstance(outcome, DocumentError):
+                self.stats.skipped += 1
+        return finished
+
+    def _timed_out(self, slot: int) -> DocumentError:
+        self.stats.timeouts += 1
+        worker = self._workers[slot]
+        if worker is not None:
+            self._discard(slot, worker)
+        return TransientParseError(
+            f"parsing took longer than {self.limits.parse_timeout_s:g} s and was stopped"
+            " (ASSISTANT_INGEST__LIMITS__PARSE_TIMEOUT_S)"
+        )
+
+    def _answer(self, slot: int) -> Any:
+        worker = self._workers[slot]
+        assert worker is not None
         try:
             status, value = worker.conn.recv()
         except (EOFError, OSError):
             self.stats.crashes += 1
-            code = self._discard(worker)
-            raise DocumentError(self._death_reason(code)) from None
+            code = self._discard(slot, worker)
+            reason = self._death_reason(code)
+            transient = code is not None and -code == signal.SIGKILL
+            return TransientParseError(reason) if transient else DocumentError(reason)
         self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, worker.peak_rss_mb())
-        log.debug("parsed %s in %.2f s: %s", args[:1], time.monotonic() - started, status)
         if status == "ok":
             return value
         if status == "restart":  # out of memory: the worker may be in a bad state
             self.stats.crashes += 1
-            self._discard(worker)
-        raise DocumentError(value)
+            self._discard(slot, worker)
+        return DocumentError(value)
 
     def _death_reason(self, code: int | None) -> str:
         if code is not None and code < 0:
@@ -175,27 +263,29 @@ class IsolatedParser:
             return f"the file crashed the parser ({name})"
         return f"the parser stopped unexpectedly (exit code {code})"
 
-    def _ensure_worker(self) -> _Worker:
-        if self._worker is None or not self._worker.process.is_alive():
-            if self._worker is not None:
-                self._discard(self._worker)
-            self._worker = _Worker(self.limits, self.target)
+    def _ensure_worker(self, slot: int) -> _Worker:
+        worker = self._workers[slot]
+        if worker is None or not worker.process.is_alive():
+            if worker is not None:
+                self._discard(slot, worker)
+            worker = self._workers[slot] = _Worker(self.limits, self.target)
             self.stats.started += 1
-        return self._worker
+        return worker
 
-    def _discard(self, worker: _Worker) -> int | None:
+    def _discard(self, slot: int, worker: _Worker) -> int | None:
         self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, worker.peak_rss_mb())
         worker.kill()
-        if self._worker is worker:
-            self._worker = None
+        if self._workers[slot] is worker:
+            self._workers[slot] = None
         return worker.process.exitcode
 
     def close(self) -> None:
         with self._lock:
-            if self._worker is not None:
-                self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, self._worker.peak_rss_mb())
-                self._worker.stop()
-                self._worker = None
+            for slot, worker in enumerate(self._workers):
+                if worker is not None:
+                    self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, worker.peak_rss_mb())
+                    worker.stop()
+                    self._workers[slot] = None
 
 
 _SHARED: dict[str, IsolatedParser] = {}

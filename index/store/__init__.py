@@ -19,6 +19,7 @@ from index.store.base import (
     DocumentRecord,
     DocumentStore,
     Scope,
+    SkippedFile,
     StoredChunk,
     StoreInfo,
     chunk_id_for,
@@ -33,6 +34,7 @@ __all__ = [
     "DocumentStore",
     "InMemoryStore",
     "Scope",
+    "SkippedFile",
     "StoreInfo",
     "StoredChunk",
     "chunk_id_for",
@@ -60,6 +62,7 @@ def open_store(settings: Settings, create: bool = False) -> DocumentStore:
         create=create,
         dense_overfetch=settings.retrieval.dense_overfetch,
         lock_timeout_s=settings.ingest.lock_timeout_s,
+        lock_ttl_s=settings.ingest.lock_ttl_s,
         timeout_s=settings.store_timeout_s,
         bm25_max_postings=settings.retrieval.bm25_max_postings,
     )

@@ -258,6 +258,13 @@ def test_orphaned_chunks_are_invisible_and_swept_by_the_next_ingest(small_corpus
     passages = Assistant(settings, embedder=embedder).retrieve("When are garden waste bins emptied on Christmas Day?", top_n=20).passages
     assert passages and not any("reindeer" in p.text for p in passages)
 
+    # The last writer ended cleanly, so the next ingest does not look for orphans...
+    clean = ingest([small_corpus], settings, embedder_factory=no_embedding)
+    assert clean.orphans_removed == 0 and clean.chunks_embedded == 0
+    # ...but a writer killed part way leaves the store's journal saying "running".
+    chroma_collection(settings.store, "council_docs__state").update(
+        ids=["journal"], metadatas=[{"kind": "journal", "state": "running", "by": "a killed ingest", "at": ""}]
+    )
     again = ingest([small_corpus], settings, embedder_factory=no_embedding)
     assert again.orphans_removed == 2 and again.chunks_embedded == 0
     assert_consistent(settings)
