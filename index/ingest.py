@@ -126,7 +126,7 @@ def ingest(
                 plan.skip(relative, root, doc_hash, outcome)
             else:
                 committer.add(outcome, root, doc_hash, existed)
-                plan.committed[outcome.meta.document_id] = Known(doc_hash, str(root))
+                plan.parsed(relative, outcome.meta.document_id, Known(doc_hash, str(root)))
         committer.flush()
         plan.remove_gone(paths)
         plan.sort_skipped()
@@ -182,6 +182,10 @@ class _Plan:
                 continue
             key = (root, relative, doc_hash, record is not None)
             yield key, (file, relative, data, doc_hash, self.settings, groups)
+
+    def parsed(self, relative: str, document_id: str, known: Known) -> None:
+        self.committed[document_id] = known
+        self._forget_skip(relative)
 
     def skip(self, relative: str, root: Path, doc_hash: str, error: DocumentError) -> None:
         self.report.skipped.append({"path": relative, "reason": str(error)})
