@@ -20,16 +20,20 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import DocumentError, unavailable
 from core.settings import Settings
 from core.types import EVERYONE, Access
 from index.loaders import FOLDER_NOTES, SUPPORTED_SUFFIXES
 from ui.security import AdminGuard
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Assistant
+    from index.ingest import IngestReport
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -56,13 +60,14 @@ class DocumentAdmin:
         self,
         settings: Settings,
         guard: AdminGuard,
-        embedder_factory: Callable[[], Any] | None = None,
-        on_change: Callable[[], None] | None = None,
+        assistant: Assistant | None = None,
     ) -> None:
         self.settings = settings
         self.guard = guard
-        self.embedder_factory = embedder_factory
-        self.on_change = on_change  # tells the assistant to re-read the index
+        # The web app's assistant: its embedder ingests uploads, and its refusal levels are
+        # worked out again (off the request) after each change. Without one (a test), the
+        # ingest loads its own embedder and nothing recalibrates.
+        self.assistant = assistant
         state = Path(settings.ui.feedback_db).expanduser().resolve().parent
         self.uploads_dir = state / "uploads"
         self.staging_dir = state / "upload-staging"
@@ -169,14 +174,18 @@ class DocumentAdmin:
             return ActionResult(True, message, {"document_id": document_id})
         if record is None:
             return ActionResult(False, f"no document '{document_id}' is indexed", {})
-        from index.store import open_store
+        from assistant.maintenance import remove_and_calibrate
 
         with self._lock:
-            store = open_store(self.settings)
-            with store.writing():
-                store.drop_document(document_id)
-                store.finish_ingest(self.settings.embed_model, changed=True)
-        self._changed()
+            removed = remove_and_calibrate(
+                self.settings,
+                document_id,
+                assistant=self.assistant,
+                background=True,
+                calibrate=self.assistant is not None,
+            )
+        if not removed:  # removed by another process since it was listed
+            return ActionResult(False, f"no document '{document_id}' is indexed", {})
         message = f"deleted '{record.meta.title or document_id}' from the index"
         if record.root == str(self.uploads_dir):
             (self.uploads_dir / record.meta.path).unlink(missing_ok=True)
@@ -230,8 +239,8 @@ class DocumentAdmin:
             return str(exc)
         return None
 
-    def _ingest(self, paths: builtins.list[Path], staged: Path | None = None) -> Any:
-        from index.ingest import ingest
+    def _ingest(self, paths: builtins.list[Path], staged: Path | None = None) -> IngestReport:
+        from assistant.maintenance import ingest_and_calibrate
 
         with self._lock:
             if staged is not None:
@@ -241,13 +250,16 @@ class DocumentAdmin:
                         (staged / path.name).replace(path)
                 except OSError as exc:  # a full or read-only disk: say so
                     raise unavailable("the uploads folder", str(self.uploads_dir), exc) from None
-            report = ingest(paths, self.settings, embedder_factory=self.embedder_factory)
-        self._changed()
+            assistant = self.assistant
+            report, _ = ingest_and_calibrate(
+                paths,
+                self.settings,
+                assistant=assistant,
+                embedder_factory=(lambda: assistant.embedder) if assistant is not None else None,
+                background=True,
+                calibrate=assistant is not None,
+            )
         return report
-
-    def _changed(self) -> None:
-        if self.on_change is not None:
-            self.on_change()
 
 
 def _reasons(skipped: list[dict[str, str]]) -> str:

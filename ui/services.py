@@ -7,7 +7,6 @@ conversations, one admin guard.
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 import threading
 import uuid
@@ -24,8 +23,6 @@ from ui.documents import DocumentAdmin
 from ui.feedback import FeedbackStore, settings_snapshot
 from ui.identity import IdentityPolicy
 from ui.security import AdminGuard, OriginPolicy, RateLimiter
-
-log = logging.getLogger(__name__)
 
 HIDDEN_ANSWER = (
     "This answer cited a document you can no longer see, so it is not shown. Ask again to get"
@@ -81,12 +78,7 @@ class Services:
             feedback=FeedbackStore(settings.ui.feedback_db, redact_personal_data=redacts),
             conversations=ConversationStore.from_settings(settings.ui, redact_personal_data=redacts),
             identity=IdentityPolicy.from_settings(settings.ui),
-            documents=DocumentAdmin(
-                settings,
-                guard,
-                embedder_factory=lambda: assistant.embedder,
-                on_change=lambda: _calibrate_in_background(assistant),
-            ),
+            documents=DocumentAdmin(settings, guard, assistant=assistant),
         )
 
     def access(self, request: Any) -> Access:
@@ -146,16 +138,3 @@ class Services:
             source=source,
         )
 
-
-def _calibrate_in_background(assistant: Assistant) -> None:
-    """After an upload, re-index or removal: the new revision's refusal levels, worked out (and
-    saved beside the store) off the request, as the CLI's ``ingest`` does, so the next question
-    does not wait for them."""
-
-    def run() -> None:
-        try:
-            assistant.calibration()
-        except Exception:  # noqa: BLE001 - the next question calibrates instead
-            log.warning("refusal calibration after a document change failed", exc_info=True)
-
-    threading.Thread(target=run, name="calibrate", daemon=True).start()

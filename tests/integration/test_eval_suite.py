@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from cli import main
 from evals.aggregate import KS
 from evals.metrics import document_labels, ranking, refusal_scores
 

@@ -478,7 +478,7 @@ def test_eval_cli_module_is_import_light():
 
 
 def test_eval_arguments_parse():
-    from assistant.cli import build_parser
+    from cli import build_parser
 
     args = build_parser().parse_args(["eval", "--limit", "5", "--gate", "--json", "--subset", "ci"])
     assert (args.limit, args.gate, args.json, args.subset, args.action) == (5, True, True, "ci", [])
