@@ -149,7 +149,8 @@ print("{}")
 
 
 def build_direct(folder: Path, store: str, keyword_dir: Path) -> float:
-    measured = run_measured([sys.executable, "-c", DIRECT, str(ROOT), str(folder), store, str(keyword_dir)], ROOT)
+    args = [sys.executable, "-c", DIRECT, str(ROOT), str(folder), store, str(keyword_dir)]
+    measured = run_measured(args, ROOT, timeout=4 * 3600)  # 100,000 files: 30+ minutes on a loaded machine
     return round(measured.seconds, 1)
 
 
