@@ -7,7 +7,9 @@ For each worker count it starts a real ``python -m assistant serve --workers N``
 same store, waits until ``/healthz`` answers, warms every worker, then for each concurrency
 sends a bounded number of golden questions (``evals/golden.jsonl``, answerable ones, in a fixed
 order) to ``POST /api/ask`` from that many client threads, stopping early at ``--max-seconds``.
-It prints answers per second, p50 and p95 latency per (workers, concurrency), the best
+It prints answers per second, p50 and p95 latency per (workers, concurrency), the server's
+CPU seconds per answer and the cores it was given (CPU over wall: on a machine other jobs
+load, this says how much of the machine the figures had), the best
 throughput each worker count reaches with p95 under 1 s, and the same-run ratio of each worker
 count to one worker (goal: 2 workers >= 1.6x one worker on 2 cores). Without ``--store`` it
 indexes a few documents of the default corpus into ``.assistant/bench-load/store`` once.
@@ -133,6 +135,30 @@ def load(url: str, asks: list[str], concurrency: int, requests: int, max_seconds
     }
 
 
+def tree_cpu_s(pid: int, depth: int = 0) -> float:
+    """CPU seconds (user + system) of a process and its descendants so far, from /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        total = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            kids = [int(k) for k in handle.read().split()]
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return total + sum(tree_cpu_s(k, depth + 1) for k in kids if depth < 3)
+
+
+def measured_load(pid: int, url: str, asks: list[str], concurrency: int, requests: int, max_seconds: float) -> dict:
+    """``load`` plus the server's CPU: seconds per answer, and how many cores it was given
+    (CPU seconds over wall seconds), which says what the machine's other jobs left it."""
+    before = tree_cpu_s(pid)
+    run = load(url, asks, concurrency, requests, max_seconds)
+    used = tree_cpu_s(pid) - before
+    run["server_cpu_s_per_answer"] = round(used / run["answers"], 3) if run["answers"] else None
+    run["server_cores_used"] = round(used / run["seconds"], 2) if run["seconds"] else None
+    return run
+
+
 def measure_workers(store: str, workers: int, args: argparse.Namespace, asks: list[str]) -> dict:
     import httpx
 
@@ -147,7 +173,7 @@ def measure_workers(store: str, workers: int, args: argparse.Namespace, asks: li
             wait_ready(http, url, process)
         ready_s = time.perf_counter() - started
         load(url, asks, workers * 2, workers * 4, 300)  # every worker answers a few first
-        runs = [load(url, asks, c, args.requests, args.max_seconds) for c in args.concurrency]
+        runs = [measured_load(process.pid, url, asks, c, args.requests, args.max_seconds) for c in args.concurrency]
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -191,12 +217,14 @@ def main() -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"store {store}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'workers':>8}{'clients':>8}{'answers':>8}{'errors':>7}{'ans/s':>8}{'p50 s':>8}{'p95 s':>8}{'x first':>8}")
+    print(f"{'workers':>8}{'clients':>8}{'answers':>8}{'errors':>7}{'ans/s':>8}{'p50 s':>8}{'p95 s':>8}{'x first':>8}"
+          f"{'CPU s/ans':>10}{'cores':>7}")  # fmt: skip
     for row in results:
         for run in row["runs"]:
             ratio = row["ratio_to_first"][str(run["concurrency"])]
             print(f"{row['workers']:>8}{run['concurrency']:>8}{run['answers']:>8}{run['errors']:>7}"
-                  f"{run['answers_per_s']:>8}{run['p50_s']!s:>8}{run['p95_s']!s:>8}{ratio!s:>8}")  # fmt: skip
+                  f"{run['answers_per_s']:>8}{run['p50_s']!s:>8}{run['p95_s']!s:>8}{ratio!s:>8}"
+                  f"{run['server_cpu_s_per_answer']!s:>10}{run['server_cores_used']!s:>7}")  # fmt: skip
         print(f"  {row['workers']} worker(s): ready in {row['ready_s']} s; best answers/s with p95 < 1 s:"
               f" {row['best_answers_per_s_p95_under_1s']} (x first: {row.get('best_ratio_to_first')})")  # fmt: skip
     return 0
