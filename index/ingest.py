@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -151,20 +152,23 @@ class _Plan:
         self.store, self.settings, self.report = store, settings, report
         self.records, self.loaded_from_note = _load_manifest(store)
         self.remembered = store.skipped_files()
-        self.known_roots = {Path(r.root) for r in self.records.values()}
+        # Known roots as (folder, "folder/"): a re-ingest of 100,000 files compares strings,
+        # not paths (pathlib's relative_to cost more than reading and hashing the files).
+        self.known_roots = [(Path(r), _prefix(r)) for r in sorted({r.root for r in self.records.values()})]
         self.committed: dict[str, Known] = {}
         self.seen: dict[str, int] = {}  # document id -> its place in the folder's order
         self.skip_changes: dict[str, SkippedFile | None] = {}
         self._limits = settings.ingest.limits.model_dump_json()
-        self._groups: dict[tuple[Path, Path], tuple[str, ...]] = {}
+        self._groups: dict[tuple[str, Path], tuple[str, ...]] = {}
 
     def to_parse(self, files: list[tuple[Path, Path]], progress: bool) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         """Parse jobs ((root, id, hash, existed), args) for the files that are new or changed."""
         for given_root, file in _progress(files, progress):
-            root = _indexed_root(file, given_root, self.known_roots, self.records)
-            relative = file.relative_to(root).as_posix()
+            path = str(file)
+            root = self._indexed_root(path, given_root)
+            relative = path[len(_prefix(str(root))) :]
             self.seen.setdefault(relative, len(self.seen))
-            groups = self._folder_groups(file, root)
+            groups = self._folder_groups(file, path, root)
             try:
                 data = _read(file, self.settings)
             except DocumentError as exc:
@@ -229,8 +233,18 @@ class _Plan:
     def _skip_key(self, doc_hash: str) -> str:
         return hashlib.sha256(f"{doc_hash}|{self._limits}".encode()).hexdigest()
 
-    def _folder_groups(self, file: Path, root: Path) -> tuple[str, ...]:
-        key = (file.parent, root)
+    def _indexed_root(self, path: str, given_root: Path) -> Path:
+        """A file already indexed from an enclosing folder keeps that folder, hence its id;
+        else naming ``folder/sub/x.md`` on its own would index a second copy as ``x.md``."""
+        for root, prefix in self.known_roots:
+            if path.startswith(prefix):
+                record = self.records.get(path[len(prefix) :])
+                if record is not None and record.root == str(root):
+                    return root
+        return given_root
+
+    def _folder_groups(self, file: Path, path: str, root: Path) -> tuple[str, ...]:
+        key = (os.path.dirname(path), root)
         if key not in self._groups:
             self._groups[key] = folder_groups(file, root)
         return self._groups[key]
@@ -321,15 +335,9 @@ class _GroupCommitter:
         self._group, self._size = [], 0
 
 
-def _indexed_root(file: Path, given_root: Path, known_roots: set[Path], records: dict[str, Known]) -> Path:
-    """A file already indexed from an enclosing folder keeps that folder, hence its id; else
-    naming ``folder/sub/x.md`` on its own would index a second copy as ``x.md``."""
-    for root in known_roots:
-        if file.is_relative_to(root):
-            record = records.get(file.relative_to(root).as_posix())
-            if record is not None and record.root == str(root):
-                return root
-    return given_root
+def _prefix(root: str) -> str:
+    """``root`` as the start of the paths inside it."""
+    return root.rstrip("/") + "/"
 
 
 def _default_embedder(settings: Settings) -> Callable[[], Any]:
