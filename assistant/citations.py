@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from core.embedder import Embedder
 from core.settings import CitationSettings
 from core.text import CITATION, content_terms, split_sentences, strip_citations
 from core.types import Citation, Passage
@@ -51,7 +51,7 @@ def _numbers(text: str) -> set[str]:
 
 
 class CitationChecker:
-    def __init__(self, embedder: Any | None = None, settings: CitationSettings | None = None) -> None:
+    def __init__(self, embedder: Embedder | None = None, settings: CitationSettings | None = None) -> None:
         self.embedder = embedder
         self.settings = settings or CitationSettings()
 

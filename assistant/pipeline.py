@@ -18,21 +18,25 @@ from datetime import date
 from typing import Any
 
 from assistant.answer_type import missing_fact
-from assistant.backends import NO_ANSWER, AnswerBackend, make_backend
+from assistant.backends import AnswerBackend, Draft, make_backend, streamed_draft
 from assistant.citations import CheckedAnswer, CitationChecker
 from assistant.followup import standalone_question
 from assistant.question import shape_of
-from assistant.refusal import (
-    CALIBRATIONS,
-    Calibration,
-    calibrate,
-    declines_only,
-    missing_constraints,
-)
+from assistant.refusal import CALIBRATIONS, Calibration, calibrate, missing_constraints
 from assistant.retrieval import HybridRetriever, Retrieved
+from core.embedder import Embedder
 from core.errors import QuestionError, StoreError
 from core.settings import AnswerSettings, Settings
-from core.types import EVERYONE, Access, Answer, Citation, Filters, Passage, Turn
+from core.types import (
+    CLOSEST_LIMIT,
+    EVERYONE,
+    Access,
+    Answer,
+    Citation,
+    Filters,
+    Passage,
+    Turn,
+)
 from index.store import DocumentStore
 
 __all__ = ["Assistant", "Filters"]
@@ -66,7 +70,7 @@ class Assistant:
         self,
         settings: Settings,
         backend: AnswerBackend | None = None,
-        embedder: Any | None = None,
+        embedder: Embedder | None = None,
         store: DocumentStore | None = None,
     ) -> None:
         self.settings = settings
@@ -77,7 +81,7 @@ class Assistant:
 
     # Built on first use so that constructing an Assistant is free.
     @property
-    def embedder(self) -> Any:
+    def embedder(self) -> Embedder:
         if self._embedder is None:
             from index.embedding import load_embedder
 
@@ -192,7 +196,7 @@ class Assistant:
                 yield sentence + " "
             checked = session.result()
             timings["draft_and_check"] = _ms(t0)
-            refusal = self._unanswered(question, session.draft, checked)
+            refusal = self._unanswered(question, streamed_draft(session.draft), checked)
         if refusal is not None:
             removed = checked.removed_sentences if checked else 0
             yield finish(**self._refusal(refusal, passages), removed_sentences=removed)
@@ -207,9 +211,9 @@ class Assistant:
             warnings=currency_warnings(checked.citations, self.settings.answer.stale_after_years),
         )
 
-    def _unanswered(self, question: str, draft: str, checked: CheckedAnswer) -> str | None:
+    def _unanswered(self, question: str, draft: Draft, checked: CheckedAnswer) -> str | None:
         """Why a drafted answer does not answer after all, or None."""
-        if draft.strip().startswith(NO_ANSWER) or not draft.strip() or declines_only(draft):
+        if draft.declined:
             return "the passages found do not answer the question"
         if not checked.kept_sentences:
             return "no sentence of the draft answer was supported by the passages it cited"
@@ -285,11 +289,20 @@ class Assistant:
         return key, "calibration:" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
     def _refusal(self, reason: str, passages: Sequence[Passage]) -> dict[str, Any]:
-        closest = list(dict.fromkeys(f"{p.doc.title}{_year(p)}" for p in passages))[:3]
+        named: dict[str, str] = {}  # label -> the first document that bears it
+        for p in passages:
+            named.setdefault(f"{p.doc.title}{_year(p)}", p.doc.document_id)
+        labels = list(named)[:CLOSEST_LIMIT]
         text = NO_ANSWER_TEXT
-        if closest:
-            text += CLOSEST_DOCUMENTS + "; ".join(closest) + "."
-        return {"answer": text, "refused": True, "refusal_reason": reason, "citations": ()}
+        if labels:
+            text += CLOSEST_DOCUMENTS + "; ".join(labels) + "."
+        return {
+            "answer": text,
+            "refused": True,
+            "refusal_reason": reason,
+            "citations": (),
+            "closest_documents": tuple(named[label] for label in labels),
+        }
 
 
 def evidence_score(retrieved: Retrieved, settings: AnswerSettings) -> float:

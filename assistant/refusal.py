@@ -111,7 +111,7 @@ def quantile(values: Sequence[float], q: float) -> float:
 
 def heading_probes(headings: Sequence[str], limit: int) -> list[str]:
     """Up to ``limit`` questions from section headings, picked by hash (stable, spread out)."""
-    leaves = {h.split(" > ")[-1].strip(" #*") for h in headings if " > Outline: " not in h}
+    leaves = {h.split(" > ")[-1].strip(" #*") for h in headings}
     usable = [h for h in leaves if 2 <= len(content_terms(h)) <= 12]
     usable.sort(key=lambda h: hashlib.sha256(h.encode()).hexdigest())
     return [HEADING_PROBE.format(h) for h in usable[:limit]]

@@ -26,15 +26,6 @@ MARKDOWN_SPECIAL = re.compile(r"([\\`*_<\[\]])")
 MARKER = re.compile(r"\[\d{1,3}\](?![(:])")
 
 
-def citation_heading(c: Citation | dict[str, Any]) -> str:
-    """'[n] Title (year), section, page p' as plain text."""
-    get = (c if isinstance(c, dict) else c.to_dict()).get
-    parts = [f"[{get('n')}] {get('title') or get('document_id')}"]
-    if get("year"):
-        parts[0] += f" ({get('year')})"
-    return ", ".join(parts + passage_place(get("section"), get("page")))
-
-
 def passage_place(section: Any, page: Any) -> list[str]:
     """Where in its document a passage is: ['Section > Subsection', 'page 4']."""
     return [str(section)] * bool(section) + [f"page {page}"] * bool(page)

@@ -4,7 +4,7 @@ No cross-encoder ships its weights on PyPI, so the reranker combines signals we 
 cheaply and that the evals show matter: dense similarity, BM25, and whether the question names
 the document (title, publisher) or the section. Weights live in ``RetrievalSettings``.
 
-Everything that touches the index goes through the ``DocumentStore`` protocol, so this module
+Everything that touches the index goes through the ``DocumentReader`` protocol, so this module
 runs the same over Chroma and over the in-memory fake, and its per-question cost does not grow
 with the number of documents: filters and access groups are applied inside the store's
 queries, and only the ~30 candidates are fetched.
@@ -18,18 +18,15 @@ import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
+from core.embedder import Embedder
 from core.settings import Settings
 from core.text import content_terms
 from core.types import EVERYONE, Access, Filters, Passage
-from index.store import DocumentRecord, DocumentStore, Scope, StoredChunk
+from index.store import DocumentReader, DocumentRecord, Scope, StoredChunk
 from index.store.base import chunk_id_for
-
-OUTLINE_SECTION = " > Outline: "  # the section of the chunks ``index.outline`` makes
-OUTLINE_TAIL = 6  # a document's outline chunks are among its last this many
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,7 @@ class Retrieved:
 
 
 class HybridRetriever:
-    def __init__(self, settings: Settings, store: DocumentStore, embedder: Any) -> None:
+    def __init__(self, settings: Settings, store: DocumentReader, embedder: Embedder) -> None:
         self.settings = settings.retrieval
         self.store = store
         self.embedder = embedder
@@ -99,37 +96,31 @@ class HybridRetriever:
         return Retrieved(passages, coverage, top_dense, timings, unknown)
 
     def outlines(self, document_ids: list[str], limit: int = 3) -> list[Passage]:
-        """The outline chunks (``index.outline``) of these documents, in their order.
-
-        Chunking puts a document's outlines last, so only its final few chunks are fetched.
-        """
+        """The outline chunks (``index.outline``) of these documents, in their order: the ones
+        each document's record names, so only those are fetched."""
         records = self.store.documents()
-        wanted = []
-        for document_id in document_ids:
-            record = records.get(document_id)
-            if record is not None:
-                first = max(0, record.chunks - OUTLINE_TAIL)
-                wanted += [chunk_id_for(document_id, record.doc_hash, i) for i in range(first, record.chunks)]
+        wanted = [c for d in document_ids if (record := records.get(d)) for c in record.outline_chunks]
         order = {d: i for i, d in enumerate(document_ids)}
         found = []
         for chunk in self.store.fetch(wanted):
             record = records.get(chunk.document_id)
-            if record and record.doc_hash == chunk.doc_hash and OUTLINE_SECTION in chunk.section:
+            if record and record.doc_hash == chunk.doc_hash and chunk.kind == "outline":
                 found.append(Passage(chunk.chunk_id, record.meta, chunk.text, chunk.section, chunk.page))
         found.sort(key=lambda p: (order[p.doc.document_id], p.chunk_id))
         return found[:limit]
 
     def section_headings(self, per_document: int = 4, documents: int = 64) -> list[str]:
-        """Section paths from across the collection (refusal calibration makes probes of them):
-        a few chunks spread through each of a fixed sample of documents, so the cost is the
-        same for 12 documents or 10,000."""
+        """Section paths of text chunks from across the collection (refusal calibration makes
+        probes of them): a few chunks spread through each of a fixed sample of documents, so the
+        cost is the same for 12 documents or 10,000. Outline chunks are left out: their section
+        names a list of headings, not a topic."""
         records = self.store.documents().values()
         sample = sorted(records, key=lambda r: hashlib.sha256(r.document_id.encode()).hexdigest())[:documents]
         ids = set()
         for record in sample:
             n = record.chunks
             ids |= {chunk_id_for(record.document_id, record.doc_hash, n * k // per_document) for k in range(per_document) if n}
-        return sorted({c.section for c in self.store.fetch(sorted(ids)) if c.section})
+        return sorted({c.section for c in self.store.fetch(sorted(ids)) if c.section and c.kind == "text"})
 
     def revision(self) -> tuple:
         """Changes whenever the indexed content changes (refusal calibrations are cached by it)."""
@@ -195,10 +186,6 @@ class HybridRetriever:
             if forms and not any(all(counts.get(s) for s in form) for form in forms)
         ]  # fmt: skip
         return tuple(dict.fromkeys(unknown))
-
-    def knows(self, term: str) -> bool:
-        """Whether any live chunk contains this (stemmed) term."""
-        return bool(self.store.term_counts([term])[0].get(term))
 
 
 NAME_OR_NUMBER = re.compile(

@@ -49,19 +49,19 @@ def ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def status(args: argparse.Namespace, settings: Settings) -> int:
-    from index.status import index_status
+    from index.status import status_of
 
-    found = index_status(settings)
+    found = status_of(settings)
     lines = [
-        f"Store:       {found['store']} (collection {found['collection']})",
-        f"Documents:   {found['documents']}",
-        f"Chunks:      {found['chunks']}",
-        f"Embed model: {found['embed_model']}",
-        f"Last ingest: {found['last_ingest'] or 'never'}",
+        f"Store:       {found.store} (collection {found.collection})",
+        f"Documents:   {len(found.document_list)}",
+        f"Chunks:      {found.chunks}",
+        f"Embed model: {found.embed_model}",
+        f"Last ingest: {found.last_ingest or 'never'}",
     ]
-    for doc in found["document_list"]:
-        lines.append(f"  - {doc['path']}: {doc['title'][:70]} ({doc['chunks']} chunks)")
-    _emit(found, args.json, "\n".join(lines))
+    for doc in found.document_list:
+        lines.append(f"  - {doc.meta.path}: {doc.meta.title[:70]} ({doc.chunks} chunks)")
+    _emit(found.to_dict(), args.json, "\n".join(lines))
     return 0
 
 

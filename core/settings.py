@@ -16,6 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = (PROJECT_ROOT.parent / "shared" / "corpus").resolve()
+# Earlier exchanges a conversation carries into its next question: the chat keeps this many, the
+# HTTP APIs accept this many. A constant, not a setting: the API's request schema is fixed at
+# import time.
+HISTORY_TURNS = 20
 
 
 def set_offline_environment() -> None:

@@ -7,7 +7,8 @@ score exactly these ``Answer`` objects, so what is measured is what users see.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -69,36 +70,23 @@ class Passage:
     page: int | None = None
     score: float = 0.0
 
-    def with_score(self, score: float) -> Passage:
-        return replace(self, score=score)
+
+PASSAGE_FIELDS = tuple(f.name for f in fields(Passage))
 
 
-@dataclass(frozen=True)
-class Citation:
+@dataclass(frozen=True, kw_only=True)
+class Citation(Passage):
     """A numbered passage as shown to the user: ``[n]`` in the answer points at it."""
 
     n: int
-    chunk_id: str
-    doc: DocumentMeta
-    text: str
-    section: str = ""
-    page: int | None = None
-    score: float = 0.0
 
     @classmethod
     def from_passage(cls, n: int, passage: Passage) -> Citation:
-        return cls(
-            n=n,
-            chunk_id=passage.chunk_id,
-            doc=passage.doc,
-            text=passage.text,
-            section=passage.section,
-            page=passage.page,
-            score=round(float(passage.score), 4),
-        )
+        values = {name: getattr(passage, name) for name in PASSAGE_FIELDS}
+        return cls(**{**values, "score": round(float(passage.score), 4)}, n=n)
 
     def as_passage(self) -> Passage:
-        return Passage(self.chunk_id, self.doc, self.text, self.section, self.page, self.score)
+        return Passage(**{name: getattr(self, name) for name in PASSAGE_FIELDS})
 
     def to_dict(self) -> dict[str, Any]:
         """The flat JSON shape the CLI, the HTTP API and the evals share."""
@@ -196,6 +184,9 @@ class Answer:
     backend: str = ""
     # The retrieval signals refusal was decided on (score, query_coverage, top_dense, ...).
     evidence: dict[str, Any] = field(default_factory=dict)
+    # A refusal's closest documents (ids, closest first; each has a passage among ``sources``),
+    # which the answer text names and the web app lists, linked.
+    closest_documents: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         data = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -204,22 +195,40 @@ class Answer:
         data["warnings"] = list(self.warnings)
         data["timings_ms"] = dict(self.timings_ms)
         data["evidence"] = dict(self.evidence)
+        data["closest_documents"] = list(self.closest_documents)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
-        """The inverse of ``to_dict`` (a saved conversation, a JSON answer); extra keys ignored."""
+        """The inverse of ``to_dict`` (a saved conversation, a JSON answer); extra keys ignored.
+
+        An answer saved before ``closest_documents`` existed gets the documents of its first
+        sources, which is how a refusal chose them.
+        """
+        sources = tuple(Citation.from_dict(c) for c in data.get("sources") or ())
+        closest = data.get("closest_documents")
+        if closest is None and data.get("refused"):
+            closest = closest_documents(sources)
         return cls(
             question=str(data.get("question", "")),
             answer=str(data.get("answer", "")),
             refused=bool(data.get("refused", False)),
             refusal_reason=data.get("refusal_reason"),
             citations=tuple(Citation.from_dict(c) for c in data.get("citations") or ()),
-            sources=tuple(Citation.from_dict(c) for c in data.get("sources") or ()),
+            sources=sources,
             timings_ms=dict(data.get("timings_ms") or {}),
             standalone_question=str(data.get("standalone_question") or ""),
             removed_sentences=int(data.get("removed_sentences") or 0),
             warnings=tuple(data.get("warnings") or ()),
             backend=str(data.get("backend") or ""),
             evidence=dict(data.get("evidence") or {}),
+            closest_documents=tuple(str(d) for d in closest or ()),
         )
+
+
+CLOSEST_LIMIT = 3  # documents a refusal names as the closest
+
+
+def closest_documents(passages: Sequence[Passage | Citation], limit: int = CLOSEST_LIMIT) -> tuple[str, ...]:
+    """The first ``limit`` distinct documents of these passages, in their order."""
+    return tuple(dict.fromkeys(p.doc.document_id for p in passages))[:limit]

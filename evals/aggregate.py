@@ -2,11 +2,16 @@
 
 Flat keys (``hit_rate@5``, ``baselines.bm25.mrr``, ``ratios.bm25.mrr``) are what ``--json``
 prints, what the gate checks and what ``eval compare`` diffs.
+
+A row is saved as JSON (``rows.jsonl``, ``report.json``); here it is read once into an
+``EvalRow``, so each figure below is a short function over typed fields.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from evals.metrics import mean, percentile, ratio, refusal_scores, refusal_sweep
@@ -14,114 +19,238 @@ from evals.metrics import mean, percentile, ratio, refusal_scores, refusal_sweep
 KS = (1, 2, 5)
 RETRIEVAL_KEYS = [f"hit_rate@{k}" for k in KS] + ["mrr"] + [f"ndcg@{k}" for k in KS]
 SWEEP = [round(0.05 * i, 2) for i in range(1, 20)]
+LEVELS = (("document", ""), ("passage", "passage_"))  # (ranking, prefix of its figures)
+JUDGED = ("faithfulness", "correctness")
 
 
-def retrieval_figures(rows: list[dict[str, Any]], pick: str = "") -> dict[str, float | None]:
-    """Document- and passage-level ranking figures averaged over the rows that define them.
-    ``pick`` selects a baseline's block in each row (``row["baselines"][pick]``)."""
+@dataclass(frozen=True)
+class Ranking:
+    """How one question's expected documents (or passages) ranked: hit and nDCG at each k."""
+
+    hit: dict[int, float]
+    ndcg: dict[int, float]
+    rr: float
+
+    @classmethod
+    def read(cls, block: dict[str, Any] | None) -> Ranking | None:
+        if block is None:
+            return None
+        return cls(
+            hit={k: float(block[f"hit@{k}"]) for k in KS},
+            ndcg={k: float(block[f"ndcg@{k}"]) for k in KS},
+            rr=float(block["rr"]),
+        )
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """A row's rankings at document and passage level (None where the question defines none)."""
+
+    document: Ranking | None = None
+    passage: Ranking | None = None
+
+    @classmethod
+    def read(cls, block: dict[str, Any] | None) -> Retrieval:
+        block = block or {}
+        return cls(Ranking.read(block.get("document")), Ranking.read(block.get("passage")))
+
+    def at(self, level: str) -> Ranking | None:
+        return self.document if level == "document" else self.passage
+
+
+@dataclass(frozen=True)
+class BaselineRow:
+    """One baseline's result for one question."""
+
+    retrieval: Retrieval
+    top_text_key_fact_recall: float | None
+    top_text_answer_similarity: float | None
+    latency_ms: float
+
+    @classmethod
+    def read(cls, block: dict[str, Any]) -> BaselineRow:
+        return cls(
+            retrieval=Retrieval.read(block.get("retrieval")),
+            top_text_key_fact_recall=block.get("top_text_key_fact_recall"),
+            top_text_answer_similarity=block.get("top_text_answer_similarity"),
+            latency_ms=float(block.get("latency_ms") or 0.0),
+        )
+
+
+@dataclass(frozen=True)
+class CitationCounts:
+    pairs: int = 0  # (sentence, cited passage) pairs
+    supported: int = 0  # of those, the passage supports the sentence
+    sentences: int = 0
+    cited_sentences: int = 0
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    """What the figures need from one scored question (``evals.scoring`` writes the row)."""
+
+    kind: str
+    must_refuse: bool
+    refused: bool
+    passed: bool = True
+    error: str | None = None
+    retrieval: Retrieval = field(default_factory=Retrieval)
+    section_hit: bool | None = None
+    key_fact_recall: float | None = None
+    answer_similarity: float | None = None
+    citation: CitationCounts = field(default_factory=CitationCounts)
+    forbidden: int = 0
+    debris_answer: bool = False
+    debris_passages: tuple[str, ...] = ()
+    judge: dict[str, float | None] = field(default_factory=dict)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    evidence_score: float | None = None
+    unknown_names: bool = False
+    baselines: dict[str, BaselineRow] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, row: dict[str, Any]) -> EvalRow:
+        retrieval = row.get("retrieval") or {}
+        citation = row.get("citation") or {}
+        debris = row.get("debris") or {}
+        evidence = row.get("evidence") or {}
+        return cls(
+            kind=str(row.get("type", "answerable")),
+            must_refuse=bool(row.get("must_refuse")),
+            refused=bool(row.get("refused")),
+            passed=bool(row.get("passed", True)),
+            error=row.get("error"),
+            retrieval=Retrieval.read(retrieval),
+            section_hit=retrieval.get("section_hit"),
+            key_fact_recall=(row.get("key_facts") or {}).get("recall"),
+            answer_similarity=row.get("answer_similarity"),
+            citation=CitationCounts(**{k: int(citation.get(k) or 0) for k in CITATION_FIELDS}),
+            forbidden=len(row.get("forbidden_found") or ()),
+            debris_answer=bool(debris.get("answer")),
+            debris_passages=tuple(debris.get("passages") or ()),
+            judge=dict(row.get("judge") or {}),
+            timings_ms=dict(row.get("timings_ms") or {}),
+            evidence_score=evidence.get("score"),
+            unknown_names=bool(evidence.get("unknown_names")),
+            baselines={n: BaselineRow.read(b) for n, b in (row.get("baselines") or {}).items()},
+        )
+
+
+CITATION_FIELDS = ("pairs", "supported", "sentences", "cited_sentences")
+
+
+def retrieval_figures(retrievals: Sequence[Retrieval]) -> dict[str, float | None]:
+    """Document- and passage-level ranking figures averaged over the rows that define them."""
     figures: dict[str, float | None] = {}
-    for level, prefix in (("document", ""), ("passage", "passage_")):
-        scored = []
-        for row in rows:
-            block = row["baselines"].get(pick) if pick else row
-            if block and block["retrieval"].get(level) is not None:
-                scored.append(block["retrieval"][level])
+    for level, prefix in LEVELS:
+        scored = [r for r in (x.at(level) for x in retrievals) if r is not None]
         if not scored:
             continue
         for k in KS:
-            figures[f"{prefix}hit_rate@{k}"] = mean(s[f"hit@{k}"] for s in scored)
-            figures[f"{prefix}ndcg@{k}"] = mean(s[f"ndcg@{k}"] for s in scored)
-        figures[f"{prefix}mrr"] = mean(s["rr"] for s in scored)
+            figures[f"{prefix}hit_rate@{k}"] = mean(s.hit[k] for s in scored)
+            figures[f"{prefix}ndcg@{k}"] = mean(s.ndcg[k] for s in scored)
+        figures[f"{prefix}mrr"] = mean(s.rr for s in scored)
         figures[f"{prefix}retrieval_questions"] = len(scored)
     return figures
 
 
-def followup_success(row: dict[str, Any]) -> bool:
+def followup_success(row: EvalRow) -> bool:
     """Answered, found an expected document in the top 5, and at least half the key facts."""
-    if row["refused"]:
+    if row.refused:
         return False
-    document = row["retrieval"].get("document")
-    if document is not None and not document["hit@5"]:
+    document = row.retrieval.document
+    if document is not None and not document.hit[5]:
         return False
-    recall = row["key_facts"]["recall"]
-    return recall is None or recall >= 0.5
+    return row.key_fact_recall is None or row.key_fact_recall >= 0.5
 
 
 def summarise(rows: list[dict[str, Any]], baseline_names: list[str]) -> dict[str, Any]:
-    flat: dict[str, Any] = {"questions": len(rows)}
-    for kind, count in sorted(Counter(r["type"] for r in rows).items()):
+    typed = [EvalRow.read(r) for r in rows]
+    flat: dict[str, Any] = {"questions": len(typed)}
+    for kind, count in sorted(Counter(r.kind for r in typed).items()):
         flat[f"questions.{kind}"] = count
-    flat.update(retrieval_figures(rows))
-    with_section = [r for r in rows if r["retrieval"].get("section_hit") is not None]
-    flat["section_hit_rate@5"] = mean(
-        1.0 if r["retrieval"]["section_hit"] else 0.0 for r in with_section
-    )
-
-    should_answer = [r for r in rows if not r["must_refuse"]]
-    flat["key_fact_recall"] = mean(r["key_facts"]["recall"] for r in should_answer)
-    flat["answer_similarity"] = mean(r["answer_similarity"] for r in rows)
-
-    answered = [r for r in rows if not r["refused"]]
-    pairs = sum(r["citation"]["pairs"] for r in answered)
-    sentences = sum(r["citation"]["sentences"] for r in answered)
-    flat["citation_precision"] = (
-        sum(r["citation"]["supported"] for r in answered) / pairs if pairs else None
-    )
-    flat["citation_coverage"] = (
-        sum(r["citation"]["cited_sentences"] for r in answered) / sentences if sentences else None
-    )
-    precision, recall = refusal_scores(
-        [r["must_refuse"] for r in rows], [r["refused"] for r in rows]
-    )
-    flat["refusal_precision"], flat["refusal_recall"] = precision, recall
-    flat["false_refusal_rate"] = mean(1.0 if r["refused"] else 0.0 for r in should_answer)
-    followups = [r for r in rows if r["type"] == "followup"]
-    flat["followup_success"] = mean(1.0 if followup_success(r) else 0.0 for r in followups)
-    flat["forbidden_text_violations"] = sum(len(r["forbidden_found"]) for r in rows)
-    flat.update(debris_figures(rows))
-    flat["pass_rate"] = mean(1.0 if r["passed"] else 0.0 for r in rows)
-
-    judged = [r["judge"] for r in rows if r.get("judge")]
-    for name in ("faithfulness", "correctness"):
-        value = mean(j.get(name) for j in judged)
-        if value is not None:
-            flat[f"judge.{name}"] = value
-
-    flat.update(latency_figures(rows))
+    flat.update(retrieval_figures([r.retrieval for r in typed]))
+    flat["section_hit_rate@5"] = mean(_share(r.section_hit) for r in typed if r.section_hit is not None)
+    flat.update(answer_figures(typed))
+    flat.update(refusal_figures(typed))
+    flat["followup_success"] = mean(_share(followup_success(r)) for r in typed if r.kind == "followup")
+    flat["forbidden_text_violations"] = sum(r.forbidden for r in typed)
+    flat.update(debris_figures(typed))
+    flat["pass_rate"] = mean(_share(r.passed) for r in typed)
+    flat.update(judge_figures(typed))
+    flat.update(latency_figures(typed))
     for name in baseline_names:
-        theirs = baseline_figures(rows, name)
-        flat.update({f"baselines.{name}.{k}": v for k, v in theirs.items()})
-        for key in theirs:
-            if key in flat and not key.startswith("latency") and "questions" not in key:
-                flat[f"ratios.{name}.{key}"] = ratio(flat[key], theirs[key])
+        flat.update(_against_baseline(flat, baseline_figures(typed, name), name))
     return flat
 
 
-def debris_figures(rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Answers, and distinct passages shown, that still carry markup or layout debris."""
-    answers = sum(1 for r in rows if r.get("debris", {}).get("answer"))
-    passages = {c for r in rows for c in r.get("debris", {}).get("passages", {})}
-    return {"debris": answers + len(passages), "debris_answers": answers, "debris_passages": len(passages)}
+def _share(flag: bool | None) -> float:
+    return 1.0 if flag else 0.0
 
 
-def baseline_figures(rows: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    figures: dict[str, Any] = dict(retrieval_figures(rows, name))
-    blocks = [r["baselines"][name] for r in rows if name in r["baselines"]]
-    answerable = [
-        r["baselines"][name] for r in rows if name in r["baselines"] and not r["must_refuse"]
-    ]
-    figures["top_text_key_fact_recall"] = mean(b["top_text_key_fact_recall"] for b in answerable)
-    figures["top_text_answer_similarity"] = mean(b["top_text_answer_similarity"] for b in blocks)
-    latencies = [b["latency_ms"] for b in blocks]
-    figures["latency_ms.retrieve.p50"] = percentile(latencies, 50)
-    figures["latency_ms.retrieve.p95"] = percentile(latencies, 95)
+def answer_figures(rows: Sequence[EvalRow]) -> dict[str, float | None]:
+    """Key facts and similarity of what should be answered; citations of what was answered."""
+    answered = [r.citation for r in rows if not r.refused]
+    pairs = sum(c.pairs for c in answered)
+    sentences = sum(c.sentences for c in answered)
+    return {
+        "key_fact_recall": mean(r.key_fact_recall for r in rows if not r.must_refuse),
+        "answer_similarity": mean(r.answer_similarity for r in rows),
+        "citation_precision": sum(c.supported for c in answered) / pairs if pairs else None,
+        "citation_coverage": sum(c.cited_sentences for c in answered) / sentences if sentences else None,
+    }
+
+
+def refusal_figures(rows: Sequence[EvalRow]) -> dict[str, float | None]:
+    precision, recall = refusal_scores([r.must_refuse for r in rows], [r.refused for r in rows])
+    return {
+        "refusal_precision": precision,
+        "refusal_recall": recall,
+        "false_refusal_rate": mean(_share(r.refused) for r in rows if not r.must_refuse),
+    }
+
+
+def judge_figures(rows: Sequence[EvalRow]) -> dict[str, float]:
+    """The LLM judge's averages, where it ran."""
+    judged = [r.judge for r in rows if r.judge]
+    figures = {f"judge.{name}": mean(j.get(name) for j in judged) for name in JUDGED}
     return {k: v for k, v in figures.items() if v is not None}
 
 
-def latency_figures(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+def debris_figures(rows: Sequence[EvalRow]) -> dict[str, int]:
+    """Answers, and distinct passages shown, that still carry markup or layout debris."""
+    answers = sum(1 for r in rows if r.debris_answer)
+    passages = {c for r in rows for c in r.debris_passages}
+    return {"debris": answers + len(passages), "debris_answers": answers, "debris_passages": len(passages)}
+
+
+def baseline_figures(rows: Sequence[EvalRow], name: str) -> dict[str, Any]:
+    blocks = [r.baselines[name] for r in rows if name in r.baselines]
+    answerable = [r.baselines[name] for r in rows if name in r.baselines and not r.must_refuse]
+    latencies = [b.latency_ms for b in blocks]
+    figures: dict[str, Any] = {
+        **retrieval_figures([b.retrieval for b in blocks]),
+        "top_text_key_fact_recall": mean(b.top_text_key_fact_recall for b in answerable),
+        "top_text_answer_similarity": mean(b.top_text_answer_similarity for b in blocks),
+        "latency_ms.retrieve.p50": percentile(latencies, 50),
+        "latency_ms.retrieve.p95": percentile(latencies, 95),
+    }
+    return {k: v for k, v in figures.items() if v is not None}
+
+
+def _against_baseline(flat: dict[str, Any], theirs: dict[str, Any], name: str) -> dict[str, Any]:
+    """A baseline's figures under ``baselines.NAME.``, and ours over theirs under ``ratios.NAME.``."""
+    out = {f"baselines.{name}.{k}": v for k, v in theirs.items()}
+    for key, value in theirs.items():
+        if key in flat and not key.startswith("latency") and "questions" not in key:
+            out[f"ratios.{name}.{key}"] = ratio(flat[key], value)
+    return out
+
+
+def latency_figures(rows: Sequence[EvalRow]) -> dict[str, float | None]:
     stages: dict[str, list[float]] = defaultdict(list)
     for row in rows:
-        for stage, ms in row["timings_ms"].items():
+        for stage, ms in row.timings_ms.items():
             stages[stage].append(ms)
     figures: dict[str, float | None] = {}
     for stage in sorted(stages):
@@ -135,14 +264,13 @@ def sweep(rows: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
     fixed: rejected questions, names the index never mentions, and refusals after drafting
     (evidence above the run's ``threshold``) stay refused; below the run's threshold a row is
     assumed answered, as drafting never ran for it."""
-    evidence = [r["evidence"]["score"] if r.get("evidence") else None for r in rows]
+    typed = [EvalRow.read(r) for r in rows]
+    evidence = [r.evidence_score for r in typed]
     fixed = [
-        r["error"] is not None
-        or bool(r["evidence"] and r["evidence"].get("unknown_names"))
-        or (r["refused"] and e is not None and e >= threshold)
-        for r, e in zip(rows, evidence)
+        r.error is not None or r.unknown_names or (r.refused and e is not None and e >= threshold)
+        for r, e in zip(typed, evidence)
     ]
-    return refusal_sweep(evidence, [r["must_refuse"] for r in rows], SWEEP, fixed)
+    return refusal_sweep(evidence, [r.must_refuse for r in typed], SWEEP, fixed)
 
 
 def nested(flat: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,8 @@ from llama_index.core.bridge.pydantic import PrivateAttr
 from llama_index.core.readers.base import BaseReader
 from llama_index.core.schema import Document
 
+from core.embedder import Embedder
+
 NAMES = ("llamaindex_default", "bm25")
 OWN_READER_SUFFIXES = (".pdf", ".docx", ".html", ".htm")
 
@@ -60,9 +62,12 @@ class CachedEmbedding(BaseEmbedding):
     _inner: Any = PrivateAttr()
     _db: Any = PrivateAttr()
 
-    def __init__(self, inner: BaseEmbedding, cache_file: Path | None, **kwargs: Any) -> None:
+    def __init__(self, inner: Embedder, cache_file: Path | None, **kwargs: Any) -> None:
+        # Any embedder will do; a llama-index one also names its model (the cache key) and batch.
         super().__init__(
-            model_name=inner.model_name, embed_batch_size=inner.embed_batch_size, **kwargs
+            model_name=getattr(inner, "model_name", type(inner).__name__),
+            embed_batch_size=getattr(inner, "embed_batch_size", 64),
+            **kwargs,
         )
         self._inner = inner
         self._db = None
@@ -72,7 +77,7 @@ class CachedEmbedding(BaseEmbedding):
             self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, v BLOB)")
 
     def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self._inner.model_name}\x00{text}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.model_name}\x00{text}".encode()).hexdigest()
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
         keys = [self._key(t) for t in texts]
@@ -118,7 +123,7 @@ class Baselines:
         self,
         corpus: Path,
         document_ids: list[str],
-        embedder: BaseEmbedding,
+        embedder: Embedder,
         top_k: int = 2,
         cache_file: Path | None = None,
     ) -> None:

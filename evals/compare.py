@@ -37,41 +37,54 @@ def lower_is_better(metric: str) -> bool:
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    changes = []
-    for key in sorted(set(a["flat"]) | set(b["flat"]), key=_order):
-        old, new = a["flat"].get(key), b["flat"].get(key)
-        if not _number(old) and not _number(new):
-            continue
-        delta = new - old if _number(old) and _number(new) else None
-        if delta is None:
-            verdict = "added" if old is None else "removed"
-        elif abs(delta) < 1e-9:
-            verdict = "same"
-        elif "questions" in key:
-            verdict = "changed"  # a count, neither better nor worse
-        else:
-            better = delta < 0 if lower_is_better(key) else delta > 0
-            verdict = "better" if better else "worse"
-        changes.append({"metric": key, "a": old, "b": new, "delta": delta, "verdict": verdict})
     old_rows = {r["id"]: r for r in a["rows"]}
     new_rows = {r["id"]: r for r in b["rows"]}
     common = sorted(set(old_rows) & set(new_rows))
+    return {
+        "a": a["label"],
+        "b": b["label"],
+        "notes": _notes(a, b),
+        "metrics": _metric_changes(a["flat"], b["flat"]),
+        "newly_failing": [i for i in common if old_rows[i]["passed"] and not new_rows[i]["passed"]],
+        "newly_passing": [i for i in common if not old_rows[i]["passed"] and new_rows[i]["passed"]],
+        "only_in_a": sorted(set(old_rows) - set(new_rows)),
+        "only_in_b": sorted(set(new_rows) - set(old_rows)),
+    }
+
+
+def _metric_changes(old_flat: dict[str, Any], new_flat: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each numeric figure of either run: both values, the change and what it means."""
+    changes = []
+    for key in sorted(set(old_flat) | set(new_flat), key=_order):
+        old: Any = old_flat.get(key)
+        new: Any = new_flat.get(key)
+        if not _number(old) and not _number(new):
+            continue
+        delta = new - old if _number(old) and _number(new) else None
+        changes.append({"metric": key, "a": old, "b": new, "delta": delta, "verdict": _verdict(key, old, delta)})
+    return changes
+
+
+def _verdict(key: str, old: Any, delta: float | None) -> str:
+    if delta is None:
+        return "added" if old is None else "removed"
+    if abs(delta) < 1e-9:
+        return "same"
+    if "questions" in key:
+        return "changed"  # a count, neither better nor worse
+    better = delta < 0 if lower_is_better(key) else delta > 0
+    return "better" if better else "worse"
+
+
+def _notes(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Why the two runs' figures may not be directly comparable."""
     notes = []
     old_set, new_set = a.get("meta", {}).get("dataset"), b.get("meta", {}).get("dataset")
     if old_set and new_set and old_set != new_set:
         notes.append(f"different datasets: {old_set} and {new_set}")
     if a["flat"].get("questions") != b["flat"].get("questions"):
         notes.append("different numbers of questions: figures are not directly comparable")
-    return {
-        "a": a["label"],
-        "b": b["label"],
-        "notes": notes,
-        "metrics": changes,
-        "newly_failing": [i for i in common if old_rows[i]["passed"] and not new_rows[i]["passed"]],
-        "newly_passing": [i for i in common if not old_rows[i]["passed"] and new_rows[i]["passed"]],
-        "only_in_a": sorted(set(old_rows) - set(new_rows)),
-        "only_in_b": sorted(set(new_rows) - set(old_rows)),
-    }
+    return notes
 
 
 def compare_text(result: dict[str, Any], show_same: bool = False) -> str:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.embedder import Embedder
 from core.errors import BackendError, ConfigError, IngestError, QuestionError
 from core.settings import PROJECT_ROOT, Settings
 from evals import aggregate
@@ -84,7 +85,7 @@ def eval_collection(config: EvalConfig, dataset: Dataset, settings: Settings) ->
     return name
 
 
-def run_eval(config: EvalConfig, settings: Settings, embedder: Any | None = None) -> EvalRun:
+def run_eval(config: EvalConfig, settings: Settings, embedder: Embedder | None = None) -> EvalRun:
     started, started_at = time.perf_counter(), datetime.now(UTC).isoformat(timespec="seconds")
     phases: dict[str, float] = {}
     dataset = load_dataset(config.dataset, config.corpus, Path(settings.corpus_dir))
@@ -170,7 +171,7 @@ def run_eval(config: EvalConfig, settings: Settings, embedder: Any | None = None
 
 
 def _index_corpus(
-    corpus: Path, settings: Settings, embedder: Any, progress: bool
+    corpus: Path, settings: Settings, embedder: Embedder, progress: bool
 ) -> tuple[list[str], dict[str, Any]]:
     """Incremental ingest into the eval collection: the corpus's document ids, and what changed."""
     from index.ingest import ingest
@@ -248,8 +249,8 @@ def _run_baselines(
     rows: list[dict[str, Any]],
     corpus: Path,
     documents: list[str],
-    embedder: Any,
-    memo: Any,
+    embedder: Embedder,
+    memo: Embedder,
     config: EvalConfig,
 ) -> tuple[list[str], dict[str, Any]]:
     from evals.baselines import NAMES, Baselines

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from core.embedder import Embedder
 from core.text import CITATION, content_terms, split_sentences, strip_citations
 from core.types import Answer, Citation
 from evals.aggregate import KS
@@ -63,9 +64,9 @@ def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
 class MemoEmbedder:
     """The project embedder, remembering every text it embedded during the run: the support
     checks, answer similarities and baselines embed the same passages and references again
-    and again. Only ``get_text_embedding_batch`` is needed by what it is passed to."""
+    and again. Questions pass straight through to the embedder."""
 
-    def __init__(self, embedder: Any, limit: int = 200_000) -> None:
+    def __init__(self, embedder: Embedder, limit: int = 200_000) -> None:
         self.embedder = embedder
         self.limit = limit
         self.vectors: dict[str, list[float]] = {}
@@ -78,8 +79,11 @@ class MemoEmbedder:
             self.vectors.update(zip(missing, self.embedder.get_text_embedding_batch(missing)))
         return [self.vectors[t] for t in texts]
 
+    def get_query_embedding(self, query: str) -> list[float]:
+        return self.embedder.get_query_embedding(query)
 
-def similarity(embedder: Any, text: str, reference: str) -> float | None:
+
+def similarity(embedder: Embedder, text: str, reference: str) -> float | None:
     if not reference.strip() or not text.strip():
         return None
     a, b = embedder.get_text_embedding_batch([strip_citations(text), reference])
@@ -92,7 +96,7 @@ def score_answer(
     error: str | None,
     evidence: dict[str, float] | None,
     checker: Any,
-    embedder: Any,
+    embedder: Embedder,
 ) -> dict[str, Any]:
     """The row for our assistant. ``answer`` is None when it rejected the question (``error``)."""
     row: dict[str, Any] = {

@@ -130,6 +130,20 @@ def check_row(row: dict, documents: dict[str, CorpusDocument | str]) -> list[str
 
 def _shape_problems(item: EvalItem) -> list[str]:
     """The rules of GOLDEN.md that need no documents."""
+    problems = _row_problems(item)
+    if item.must_refuse:
+        if item.expected_documents or item.key_facts or item.expected_section:
+            problems.append("a row that must be refused expects no documents, facts or section")
+        return problems
+    if not item.expected_documents:
+        problems.append("an answerable row needs expected_documents")
+    if not item.key_facts:
+        problems.append("an answerable row needs at least one key fact")
+    return problems + _key_fact_problems(item)
+
+
+def _row_problems(item: EvalItem) -> list[str]:
+    """Question, notes, history and the fields each row type may carry."""
     problems = []
     if not item.question.strip():
         problems.append("empty question")
@@ -143,14 +157,12 @@ def _shape_problems(item: EvalItem) -> list[str]:
         problems.append("an unanswerable row must have must_refuse: true")
     if item.must_not_contain and item.type != "hostile":
         problems.append("must_not_contain is for hostile rows")
-    if item.must_refuse:
-        if item.expected_documents or item.key_facts or item.expected_section:
-            problems.append("a row that must be refused expects no documents, facts or section")
-        return problems
-    if not item.expected_documents:
-        problems.append("an answerable row needs expected_documents")
-    if not item.key_facts:
-        problems.append("an answerable row needs at least one key fact")
+    return problems
+
+
+def _key_fact_problems(item: EvalItem) -> list[str]:
+    """Each alternative of each key fact: present, short, and not given away by the question."""
+    problems = []
     question = normalise(item.question)
     for fact in item.key_facts:
         for alternative in fact.split("|"):

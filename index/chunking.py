@@ -12,13 +12,15 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from index.loaders import LoadedDocument
-from index.store.base import chunk_id_for
+from index.store.base import ChunkKind, chunk_id_for
 
 if TYPE_CHECKING:  # llama-index costs ~1.5 s to import; an ingest with nothing new needs none
     from llama_index.core.node_parser import SentenceSplitter
 
 # Bump when chunking or cleaning changes, so re-ingesting re-embeds what changed.
-PIPELINE_VERSION = "9"  # 7: poisoned sentences withheld at ingest; 8: debris, tables, outlines; 9: notes kept
+# 7: poisoned sentences withheld at ingest; 8: debris, tables, outlines; 9: notes kept;
+# 10: each chunk's kind (text or outline) stored, and each record names its outline chunks
+PIPELINE_VERSION = "10"
 SECTION_SEPARATOR = " > "
 HEADING_LINE = re.compile(r"^#{1,6}\s+(.*)$")
 NAVIGATION_SECTION = re.compile(r"^(navigation menu|site navigation|contents)\s*$", re.I)
@@ -52,6 +54,7 @@ class Chunk:
     section: str = ""
     page: int | None = None
     index: int = 0
+    kind: ChunkKind = "text"
 
 
 @lru_cache(maxsize=8)
@@ -144,7 +147,7 @@ def chunk_document(
     meta = document.meta
     chunks: list[Chunk] = []
 
-    def add(piece: str, section: str, page: int | None) -> None:
+    def add(piece: str, section: str, page: int | None, kind: ChunkKind = "text") -> None:
         index = len(chunks)
         chunks.append(
             Chunk(
@@ -154,6 +157,7 @@ def chunk_document(
                 section=section,
                 page=page,
                 index=index,
+                kind=kind,
             )
         )
 
@@ -165,7 +169,7 @@ def chunk_document(
                 if len(piece) >= 3:
                     add(piece, section, page.number)
     for section_path, text in structure_chunks(document):
-        add(text, section_path, None)  # last: retrieval finds a document's outlines at its end
+        add(text, section_path, None, kind="outline")
     return chunks
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import PrivateAttr
 
+from core.embedder import Embedder
 from core.errors import ConfigError
 
 
@@ -122,7 +123,7 @@ class MeanPooledEmbedding(BaseEmbedding):
         return self._get_query_embedding(query)
 
 
-def embed_for_scoring(embedder: Any, texts: list[str], max_length: int = 64) -> list[list[float]]:
+def embed_for_scoring(embedder: Embedder, texts: list[str], max_length: int = 64) -> list[list[float]]:
     """Embeddings good enough to rank sentences: truncated where the embedder allows it."""
     if isinstance(embedder, MeanPooledEmbedding):
         return embedder.encode(texts, max_length=max_length)

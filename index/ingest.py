@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from core.embedder import Embedder
 from core.errors import DocumentError
 from core.settings import Settings
 from index.chunking import PIPELINE_VERSION
@@ -36,7 +37,14 @@ from index.files import discover_files, read_regular_file
 from index.isolation import TransientParseError, shared_parser
 from index.loaders import parse_groups
 from index.parse import ParsedDocument
-from index.store import ChunkRow, DocumentRecord, DocumentStore, SkippedFile, open_store
+from index.store import (
+    ChunkRow,
+    DocumentRecord,
+    DocumentStore,
+    DocumentWriter,
+    SkippedFile,
+    open_store,
+)
 
 MANIFEST_NOTE = "ingest-manifest"  # {id: (hash, root)} for one revision, saved on this machine
 GROUPS_FILE = ".groups"  # in a folder: the access groups of the documents in it and below
@@ -104,7 +112,7 @@ def ingest(
     settings: Settings,
     progress: bool = False,
     rebuild: bool = False,
-    embedder_factory: Callable[[], Any] | None = None,
+    embedder_factory: Callable[[], Embedder] | None = None,
     store: DocumentStore | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
@@ -282,14 +290,14 @@ class _GroupCommitter:
 
     def __init__(
         self,
-        store: DocumentStore,
-        embedder_factory: Callable[[], Any],
+        store: DocumentWriter,
+        embedder_factory: Callable[[], Embedder],
         settings: Settings,
         report: IngestReport,
     ) -> None:
         self.store, self.settings, self.report = store, settings, report
         self._factory = embedder_factory
-        self._embedder: Any = None
+        self._embedder: Embedder | None = None
         self._group: list[tuple[ParsedDocument, Path, str, bool]] = []
         self._size = 0
 
@@ -320,12 +328,13 @@ class _GroupCommitter:
             self.report.embed_seconds += time.perf_counter() - t0
         for parsed, root, doc_hash, existed in self._group:
             rows = [
-                ChunkRow(c.chunk_id, c.text, vectors[c.chunk_id], c.section, c.page, c.index)
+                ChunkRow(c.chunk_id, c.text, vectors[c.chunk_id], c.section, c.page, c.index, c.kind)
                 for c in parsed.chunks
             ]
+            outlines = tuple(c.chunk_id for c in parsed.chunks if c.kind == "outline")
             record = DocumentRecord(
                 meta=parsed.meta, doc_hash=doc_hash, root=str(root), chunks=len(rows),
-                ingested_at=_now(), flagged=parsed.flagged,
+                ingested_at=_now(), flagged=parsed.flagged, outline_chunks=outlines,
             )  # fmt: skip
             self.store.commit_document(record, rows)
             (self.report.updated if existed else self.report.added).append(parsed.meta.document_id)
@@ -340,8 +349,8 @@ def _prefix(root: str) -> str:
     return root.rstrip("/") + "/"
 
 
-def _default_embedder(settings: Settings) -> Callable[[], Any]:
-    def factory() -> Any:
+def _default_embedder(settings: Settings) -> Callable[[], Embedder]:
+    def factory() -> Embedder:
         from index.embedding import load_embedder
 
         return load_embedder(settings.embed_model, settings.ingest.embed_batch_size)

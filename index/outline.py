@@ -114,6 +114,3 @@ def outline_sections(title: str, markdown: str) -> list[tuple[str, str]]:
         result.append((section, "\n".join(lines)))
     return result
 
-
-def is_outline(text: str) -> bool:
-    return bool(OUTLINE_LEAD.match(text))

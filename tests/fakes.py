@@ -42,16 +42,33 @@ def commit(
     chunks: list[str],
     embedder: HashingEmbedder | None = None,
     version: str = "1",
+    outlines: tuple[tuple[str, str], ...] = (),
+    sections: tuple[str, ...] = (),
     **meta: object,
 ) -> DocumentRecord:
-    """Commit a document whose chunks are ``chunks`` (a new ``version`` replaces the old)."""
+    """Commit a document whose chunks are ``chunks`` (a new ``version`` replaces the old),
+    with ``sections`` their section paths, then one outline chunk per (section, text) of
+    ``outlines``, as chunking adds them."""
     embedder = embedder or HashingEmbedder()
     doc_meta = DocumentMeta(document_id=document_id, path=document_id, **meta)  # type: ignore[arg-type]
-    doc_hash = hashlib.sha256(f"{document_id}|{version}|{chunks}".encode()).hexdigest()
+    doc_hash = hashlib.sha256(f"{document_id}|{version}|{chunks}|{outlines}".encode()).hexdigest()
+    pieces = [(s, t, "text") for s, t in zip(sections or [""] * len(chunks), chunks)]
+    pieces += [(s, t, "outline") for s, t in outlines]
     rows = [
-        ChunkRow(chunk_id_for(document_id, doc_hash, i), text, embedder.get_text_embedding(text), "", None, i)
-        for i, text in enumerate(chunks)
+        ChunkRow(
+            chunk_id_for(document_id, doc_hash, i),
+            text,
+            embedder.get_text_embedding(text),
+            section,
+            None,
+            i,
+            kind,  # type: ignore[arg-type]
+        )
+        for i, (section, text, kind) in enumerate(pieces)
     ]
-    record = DocumentRecord(doc_meta, doc_hash, "/corpus", len(rows), "2026-01-01T00:00:00+00:00")
+    outline_ids = tuple(r.chunk_id for r in rows if r.kind == "outline")
+    record = DocumentRecord(
+        doc_meta, doc_hash, "/corpus", len(rows), "2026-01-01T00:00:00+00:00", outline_chunks=outline_ids
+    )
     store.commit_document(record, rows)
     return record

@@ -14,13 +14,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from assistant.pipeline import MAX_QUESTION_CHARS
 from assistant.retrieval import Filters
 from core.errors import AssistantError
+from core.settings import HISTORY_TURNS
 from core.types import Turn
 from ui.feedback import MAX_REASON_CHARS
 from ui.security import SESSION_COOKIE, SESSION_SECONDS, AdminError, client_key
 from ui.services import Services
 
 MAX_RAW_QUESTION = MAX_QUESTION_CHARS * 50  # the pipeline's own guard; tidier text must fit 2,000
-MAX_HISTORY = 20
+MAX_HISTORY = HISTORY_TURNS
 
 
 class TurnIn(BaseModel):
@@ -93,9 +94,17 @@ def admin_token(services: Services):
 
 
 def build_router(services: Services) -> APIRouter:
+    """Every HTTP route but the OpenAI-compatible ones, grouped as the docs page groups them."""
     router = APIRouter()
+    _meta_and_ask_routes(router, services)
+    _document_routes(router, services)
+    _admin_session_routes(router, services)
+    _feedback_routes(router, services)
+    return router
+
+
+def _meta_and_ask_routes(router: APIRouter, services: Services) -> None:
     limited = Depends(rate_limiter(services))
-    admin = Depends(admin_token(services))
 
     @router.get(
         "/healthz",
@@ -127,6 +136,10 @@ def build_router(services: Services) -> APIRouter:
         data = answer.to_dict()
         data["answer_id"] = services.answers.add(answer)
         return data
+
+
+def _document_routes(router: APIRouter, services: Services) -> None:
+    admin = Depends(admin_token(services))
 
     @router.get("/api/documents", tags=["documents"], summary="What is indexed")
     def documents(request: Request) -> dict[str, Any]:
@@ -164,6 +177,10 @@ def build_router(services: Services) -> APIRouter:
             raise HTTPException(404, detail=result.message)
         return result.to_dict()
 
+
+def _admin_session_routes(router: APIRouter, services: Services) -> None:
+    admin = Depends(admin_token(services))
+
     @router.post(
         "/api/admin/session",
         tags=["documents"],
@@ -187,6 +204,11 @@ def build_router(services: Services) -> APIRouter:
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
         return response
 
+
+def _feedback_routes(router: APIRouter, services: Services) -> None:
+    limited = Depends(rate_limiter(services))
+    admin = Depends(admin_token(services))
+
     @router.post("/api/feedback", tags=["feedback"], summary="Thumbs up/down on an answer", dependencies=[limited])
     def feedback(body: FeedbackIn) -> dict[str, Any]:
         if body.answer_id:
@@ -205,6 +227,4 @@ def build_router(services: Services) -> APIRouter:
     def export(format: Literal["jsonl", "golden"] = Query("jsonl")) -> PlainTextResponse:
         text = services.feedback.golden_jsonl() if format == "golden" else services.feedback.export_jsonl()
         return PlainTextResponse(text, media_type="application/x-ndjson")
-
-    return router
 

@@ -17,6 +17,7 @@ import gradio as gr
 
 from assistant.pipeline import clean_question
 from core.errors import AssistantError, BackendError, QuestionError, StoreError
+from core.settings import HISTORY_TURNS
 from core.types import EVERYONE, Answer, Filters, Turn
 from index.loaders import SUPPORTED_SUFFIXES
 from ui import history
@@ -209,7 +210,7 @@ def _respond(services: Services):
                     index = len(chat) - 1
                     chat[-1] = {"role": "assistant", "content": answer_markdown(event, history.answer_key(index))}
                     answers = {**answers, str(index): event.to_dict()}
-                    turns = [*turns, {"question": cleaned, "answer": event.answer}][-20:]
+                    turns = [*turns, {"question": cleaned, "answer": event.answer}][-HISTORY_TURNS:]
                     state = history.save(services, state, cleaned, event, request)
                     saved = history.saved_list(services, state, services.caller(request))
                     yield "", chat, turns, answers, _answer_status(event, filters), state, saved

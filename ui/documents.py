@@ -34,6 +34,7 @@ from ui.security import AdminGuard
 if TYPE_CHECKING:
     from assistant.pipeline import Assistant
     from index.ingest import IngestReport
+    from index.store import DocumentRecord
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -78,22 +79,22 @@ class DocumentAdmin:
     def list(self, access: Access = EVERYONE) -> builtins.list[dict[str, Any]]:
         """The indexed documents this caller may see; withheld sentences as a count (their
         text is for the admin)."""
-        from index.status import index_status
+        from index.status import status_of
 
         return [
-            {**{k: v for k, v in d.items() if k != "flagged"}, "withheld": len(d.get("flagged") or ())}
-            for d in index_status(self.settings, access=access)["document_list"]
+            {**{k: v for k, v in d.to_dict().items() if k != "flagged"}, "withheld": len(d.flagged)}
+            for d in status_of(self.settings, access=access).document_list
         ]
 
     def flagged(self, token: str | None) -> builtins.list[dict[str, str]]:
         """Every sentence withheld at ingest, with its document and the reason (admin only)."""
         self.guard.check(token)
-        from index.status import index_status
+        from index.status import status_of
 
         return [
-            {"document_id": d["document_id"], "title": d.get("title") or "", **flag}
-            for d in index_status(self.settings)["document_list"]
-            for flag in d.get("flagged") or ()
+            {"document_id": d.document_id, "title": d.meta.title, **flag}
+            for d in status_of(self.settings).document_list
+            for flag in d.flagged
         ]
 
     def leftover_uploads(self) -> builtins.list[str]:
@@ -213,7 +214,7 @@ class DocumentAdmin:
             message += f"; {len(missing)} document(s) have no file here: {', '.join(missing[:5])}"
         return ActionResult(True, message, {"report": report.to_dict(), "missing": missing})
 
-    def _records(self) -> dict[str, Any]:
+    def _records(self) -> dict[str, DocumentRecord]:
         from index.store import open_store
 
         return open_store(self.settings).documents()

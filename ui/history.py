@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from core.settings import HISTORY_TURNS
 from core.types import Answer
 from ui.conversations import SavedTurn, new_browser_id, valid_browser_id
 from ui.render import answer_markdown, markdown_text
@@ -51,7 +52,7 @@ def rebuild(
         chat.append({"role": "assistant", "content": answer_markdown(answer, answer_key(index))})
         answers[str(index)] = answer.to_dict()
         turns.append({"question": turn.question, "answer": answer.answer})
-    return chat, turns[-20:], answers
+    return chat, turns[-HISTORY_TURNS:], answers
 
 
 def saved_list(services: Services, state: dict[str, Any], user: str | None) -> Any:

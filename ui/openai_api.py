@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.pipeline import clean_question
 from core.errors import AssistantError
+from core.settings import HISTORY_TURNS
 from core.types import Answer, Turn
 from ui.api import MAX_RAW_QUESTION, rate_limiter
 from ui.errors import error_status, openai_error
@@ -85,7 +86,7 @@ def question_and_history(messages: list[ChatMessage]) -> tuple[str, list[Turn]]:
             history.append(Turn(text))
         elif history and not history[-1].answer:
             history[-1] = Turn(history[-1].question, SOURCES_TAIL.sub("", text))
-    return question, history[-20:]
+    return question, history[-HISTORY_TURNS:]
 
 
 def full_content(answer: Answer) -> str:

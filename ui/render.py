@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from assistant.pipeline import CLOSEST_DOCUMENTS
+from assistant.pipeline import NO_ANSWER_TEXT
 from assistant.quotes import quoted_spans
 from assistant.render import (
     answer_as_markdown,
@@ -132,8 +132,12 @@ def sources_markup(answer: Answer, key: str) -> str:
     return f'<ol class="sources">{"".join(documents)}</ol>'
 
 
-def closest_documents(sources: Sequence[Citation], limit: int = 3) -> list[Citation]:
-    return [cited[0] for _, cited in group_by_document(sources)][:limit]
+def closest_documents(answer: Answer) -> list[Citation]:
+    """A passage of each of the refusal's closest documents (for its title and link)."""
+    first: dict[str, Citation] = {}
+    for c in answer.sources:
+        first.setdefault(c.doc.document_id, c)
+    return [first[d] for d in answer.closest_documents if d in first]
 
 
 def exports_markup(answer: Answer) -> str:
@@ -156,11 +160,12 @@ def answer_markdown(answer: Answer, key: str = "a") -> str:
     """
     lines: list[str] = []
     if answer.refused:
-        sentence = answer.answer.split(CLOSEST_DOCUMENTS)[0]  # the list below names them, linked
+        # The list below names the closest documents, linked: the sentence does not repeat them.
+        sentence = NO_ANSWER_TEXT if answer.closest_documents else answer.answer
         lines.append(f"**{markdown_text(REFUSAL_HEADING)}** {markdown_text(sentence)}")
         if answer.refusal_reason:
             lines += ["", f"_Why: {markdown_text(answer.refusal_reason)}_"]
-        closest = closest_documents(answer.sources)
+        closest = closest_documents(answer)
         if closest:
             lines += ["", "**Closest documents:**", ""]
             for c in closest:

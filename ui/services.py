@@ -108,10 +108,19 @@ class Services:
             return (record.meta if record else c.doc).visible_to(access)
 
         sources = tuple(s for s in answer.sources if visible(s))
+        shown = {s.doc.document_id for s in sources}
+        closest = tuple(d for d in answer.closest_documents if d in shown)
         if all(visible(c) for c in answer.citations):
-            return replace(answer, sources=sources)
-        return replace(answer, answer=HIDDEN_ANSWER, citations=(), sources=sources, refused=True,
-                       refusal_reason="a cited document is no longer visible to you")  # fmt: skip
+            return replace(answer, sources=sources, closest_documents=closest)
+        return replace(
+            answer,
+            answer=HIDDEN_ANSWER,
+            citations=(),
+            sources=sources,
+            refused=True,
+            refusal_reason="a cited document is no longer visible to you",
+            closest_documents=(),
+        )
 
     def snapshot(self) -> dict[str, Any]:
         """The settings that produced an answer (no secrets), stored with each feedback row."""

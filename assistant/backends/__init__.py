@@ -7,15 +7,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from assistant.backends.base import NO_ANSWER, AnswerBackend, Draft
+from assistant.backends.base import NO_ANSWER, AnswerBackend, Draft, streamed_draft
+from core.embedder import Embedder
 from core.settings import Settings
 
-__all__ = ["AnswerBackend", "Draft", "NO_ANSWER", "make_backend"]
+__all__ = ["AnswerBackend", "Draft", "NO_ANSWER", "make_backend", "streamed_draft"]
 
 
-def make_backend(settings: Settings, embedder: Any = None) -> AnswerBackend:
+def make_backend(settings: Settings, embedder: Embedder | None = None) -> AnswerBackend:
     match settings.answer.backend:
         case "extractive":
             from assistant.backends.extractive import ExtractiveBackend

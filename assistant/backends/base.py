@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from assistant.refusal import declines_only
 from core.types import Passage, Turn
 
 NO_ANSWER = "NO_ANSWER"
@@ -23,6 +24,20 @@ class Draft:
     text: str
     declined: bool = False  # the backend says the passages do not answer the question
     reason: str | None = None
+
+
+def streamed_draft(text: str) -> Draft:
+    """A backend's streamed text as the ``Draft`` it amounts to. A stream carries no flag, so
+    a decline is read here, where the text leaves the backend: no text, the model's
+    ``NO_ANSWER`` token, or sentences that each only say the passages do not answer."""
+    text = text.strip()
+    if not text:
+        return Draft("", declined=True, reason="the backend drafted nothing")
+    if text.startswith(NO_ANSWER):
+        return Draft("", declined=True, reason="the backend found no answer in the passages")
+    if declines_only(text):
+        return Draft(text, declined=True, reason="the draft only says the passages do not answer")
+    return Draft(text)
 
 
 @runtime_checkable

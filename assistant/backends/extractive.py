@@ -14,12 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from assistant.backends.base import Draft
 from assistant.question import Shape, shape_of
+from core.embedder import Embedder
 from core.settings import AnswerSettings
 from core.text import content_terms, split_sentences
 from core.types import Passage, Turn
@@ -60,7 +60,7 @@ class Unit:
 class ExtractiveBackend:
     name = "extractive"
 
-    def __init__(self, settings: AnswerSettings, embedder: Any = None) -> None:
+    def __init__(self, settings: AnswerSettings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder = embedder
 

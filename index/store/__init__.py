@@ -15,9 +15,13 @@ import threading
 
 from core.settings import Settings
 from index.store.base import (
+    ChunkKind,
     ChunkRow,
+    DocumentReader,
     DocumentRecord,
     DocumentStore,
+    DocumentWriter,
+    RevisionNotes,
     Scope,
     SkippedFile,
     StoredChunk,
@@ -29,10 +33,14 @@ from index.store.clients import describe_store, is_remote
 from index.store.memory import InMemoryStore
 
 __all__ = [
+    "ChunkKind",
     "ChunkRow",
+    "DocumentReader",
     "DocumentRecord",
     "DocumentStore",
+    "DocumentWriter",
     "InMemoryStore",
+    "RevisionNotes",
     "Scope",
     "SkippedFile",
     "StoreInfo",
@@ -49,20 +57,9 @@ _MEMORY_LOCK = threading.Lock()
 
 
 def open_store(settings: Settings, create: bool = False) -> DocumentStore:
-    location = settings.store
-    if location == "memory":
+    if settings.store == "memory":
         with _MEMORY_LOCK:
             return _MEMORY.setdefault(settings.collection, InMemoryStore(settings.collection))
     from index.store.chroma import ChromaStore
 
-    return ChromaStore(
-        location,
-        settings.collection,
-        keyword_dir=settings.keyword_dir,
-        create=create,
-        dense_overfetch=settings.retrieval.dense_overfetch,
-        lock_timeout_s=settings.ingest.lock_timeout_s,
-        lock_ttl_s=settings.ingest.lock_ttl_s,
-        timeout_s=settings.store_timeout_s,
-        bm25_max_postings=settings.retrieval.bm25_max_postings,
-    )
+    return ChromaStore(settings, create=create)

@@ -16,11 +16,15 @@ import json
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from core.types import EVERYONE, Access, DocumentMeta, Filters
 
 FLAGGED_KEEP = 50  # flagged sentences kept per document record (the admin sees these)
+
+# What a chunk holds: a piece of the document's text, or its outline (a family of numbered
+# headings listed in order, ``index.outline``), which only questions about structure want.
+ChunkKind = Literal["text", "outline"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class DocumentRecord:
     chunks: int
     ingested_at: str
     flagged: tuple[dict[str, str], ...] = ()  # sentences withheld at ingest, with the reason
+    outline_chunks: tuple[str, ...] = ()  # ids of its outline chunks, in document order
 
     @property
     def document_id(self) -> str:
@@ -45,22 +50,29 @@ class DocumentRecord:
         data.update(doc_hash=self.doc_hash, root=self.root, chunks=self.chunks)
         data.update(ingested_at=self.ingested_at)
         data["flagged"] = json.dumps(list(self.flagged[:FLAGGED_KEEP]), ensure_ascii=False)
+        data["outline_chunks"] = json.dumps(list(self.outline_chunks), ensure_ascii=False)
         return data
 
     @classmethod
     def from_metadata(cls, data: dict[str, Any]) -> DocumentRecord:
-        try:
-            flagged = tuple(json.loads(data.get("flagged") or "[]"))
-        except ValueError:
-            flagged = ()
         return cls(
             meta=DocumentMeta.from_dict(data),
             doc_hash=str(data.get("doc_hash", "")),
             root=str(data.get("root", "")),
             chunks=int(data.get("chunks") or 0),
             ingested_at=str(data.get("ingested_at", "")),
-            flagged=flagged,
+            flagged=tuple(_json_list(data.get("flagged"))),
+            outline_chunks=tuple(str(c) for c in _json_list(data.get("outline_chunks"))),
         )
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON list saved as one metadata string; empty when absent or unreadable."""
+    try:
+        loaded = json.loads(value or "[]")
+    except (TypeError, ValueError):
+        return []
+    return loaded if isinstance(loaded, list) else []
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,7 @@ class ChunkRow:
     section: str = ""
     page: int | None = None
     index: int = 0
+    kind: ChunkKind = "text"
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,7 @@ class StoredChunk:
     section: str = ""
     page: int | None = None
     vector: Sequence[float] | None = None
+    kind: ChunkKind = "text"
 
 
 @dataclass(frozen=True)
@@ -159,15 +173,16 @@ def is_live(chunk_id: str, records: dict[str, DocumentRecord]) -> bool:
 
 
 @runtime_checkable
-class DocumentStore(Protocol):
-    """What retrieval and ingest need from a store. Every read sees only committed documents."""
+class DocumentReader(Protocol):
+    """What retrieval, status and the web app read: search, fetch, list, revision. Every read
+    sees only committed documents."""
 
     location: str  # a folder, a URL, or "memory"
     collection: str
 
-    # -- reading ---------------------------------------------------------------------------
     def info(self) -> StoreInfo:
-        """Read afresh each time: another process may have ingested since this one opened."""
+        """The revision and embedder, read afresh each time: another process may have ingested
+        since this one opened."""
         ...
 
     def documents(self) -> dict[str, DocumentRecord]:
@@ -182,10 +197,6 @@ class DocumentStore(Protocol):
         """(chunk id, BM25 score) for stemmed query terms, best first, within the scope."""
         ...
 
-    def fetch(self, chunk_ids: Sequence[str], vectors: bool = False) -> list[StoredChunk]:
-        """Chunks by id (those that exist), optionally with their embeddings."""
-        ...
-
     def term_counts(
         self, terms: Sequence[str], scope: Scope | None = None
     ) -> tuple[dict[str, int], int]:
@@ -197,23 +208,29 @@ class DocumentStore(Protocol):
         """How many live chunks the scope admits (to say why a filtered search found nothing)."""
         ...
 
+    def fetch(self, chunk_ids: Sequence[str], vectors: bool = False) -> list[StoredChunk]:
+        """Chunks by id (those that exist), optionally with their embeddings."""
+        ...
+
     def ping(self) -> None:
         """Raise ``StoreError`` when the store cannot be queried."""
         ...
 
-    def load_note(self, name: str) -> str | None:
-        """A small value saved on this machine for the store's current revision (the refusal
-        calibration), or None: any ingest since it was saved makes it disappear."""
-        ...
 
-    def save_note(self, name: str, value: str) -> None: ...
+@runtime_checkable
+class DocumentWriter(Protocol):
+    """What ingest and removal write: one writer at a time, each document committed whole."""
 
-    # -- writing (ingest) ------------------------------------------------------------------
+    location: str
+    collection: str
+
     def writing(self) -> AbstractContextManager[object]:
-        """Held for a whole ingest: one writer at a time, across processes."""
+        """Held for a whole ingest or removal: one writer at a time, across processes."""
         ...
 
-    def check_embedder(self, embed_model: str) -> None: ...
+    def check_embedder(self, embed_model: str) -> None:
+        """Raise ``StoreError`` when the collection was built with another embedding model."""
+        ...
 
     def commit_document(self, record: DocumentRecord, chunks: Sequence[ChunkRow]) -> None:
         """Write the chunks, commit the record (the commit point), then drop the old version."""
@@ -241,3 +258,19 @@ class DocumentStore(Protocol):
     def drop(self) -> None:
         """Delete the whole collection (``ingest --rebuild``)."""
         ...
+
+
+@runtime_checkable
+class RevisionNotes(Protocol):
+    """Small values saved on this machine for the store's current revision (the refusal
+    calibration): any change to the documents makes them disappear."""
+
+    def load_note(self, name: str) -> str | None: ...
+
+    def save_note(self, name: str, value: str) -> None: ...
+
+
+@runtime_checkable
+class DocumentStore(DocumentReader, DocumentWriter, RevisionNotes, Protocol):
+    """A whole store, as ``open_store`` returns it: ``ChromaStore`` and ``InMemoryStore``. Code
+    that only reads (or only writes) takes the narrower role."""

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from core.errors import StoreError, unavailable
+from core.settings import Settings
 from index.store.base import (
     ChunkRow,
     DocumentRecord,
@@ -70,32 +71,25 @@ T = TypeVar("T")
 class ChromaStore:
     """Chunks, manifest and keyword index of one collection in one Chroma store."""
 
-    def __init__(
-        self,
-        location: str,
-        collection: str,
-        keyword_dir: Path,
-        create: bool = False,
-        dense_overfetch: int = 4,
-        lock_timeout_s: float = 3600.0,
-        timeout_s: float | None = None,
-        bm25_max_postings: int | None = None,
-        lock_ttl_s: float = 60.0,
-    ) -> None:
+    def __init__(self, settings: Settings, create: bool = False) -> None:
+        """The store ``settings.store`` names (a folder or a server URL), its collection
+        ``settings.collection``; its tuning (over-fetch, lock wait, timeouts, postings budget)
+        is read from the same settings."""
+        location, collection, keyword_dir = settings.store, settings.collection, settings.keyword_dir
         if not 3 <= len(collection) <= 60:
             raise StoreError("collection names need 3 to 60 characters")
         self.location = location
         self.collection = collection
-        self.dense_overfetch = dense_overfetch
-        self.lock_timeout_s = lock_timeout_s
-        self.lock_ttl_s = lock_ttl_s
+        self.dense_overfetch = settings.retrieval.dense_overfetch
+        self.lock_timeout_s = settings.ingest.lock_timeout_s
+        self.lock_ttl_s = settings.ingest.lock_ttl_s
         self._write_lock: StoreLock | None = None  # held while writing()
         self._last_clean = False  # whether the writer before the current one ended cleanly
-        self.bm25_max_postings = bm25_max_postings
+        self.bm25_max_postings = settings.retrieval.bm25_max_postings
         if not create:
             _check_exists(location, collection)
         if is_remote(location):
-            CLIENTS.get(location, timeout_s)  # a server that does not answer in time is down
+            CLIENTS.get(location, settings.store_timeout_s)  # a server that does not answer in time is down
         self._generation = -1
         self._chunks: Any = None
         self._docs: Any = None
@@ -483,6 +477,7 @@ def _stored_chunks(got: dict[str, Any], vectors: bool) -> list[StoredChunk]:
                 section=str(meta.get("section", "")),
                 page=int(page) if page is not None else None,
                 vector=list(embeddings[i]) if embeddings is not None else None,
+                kind="outline" if meta.get("kind") == "outline" else "text",
             )
         )
     return out
@@ -496,6 +491,7 @@ def _chunk_metadata(record: DocumentRecord, chunk: ChunkRow) -> dict[str, Any]:
         "doc_hash": record.doc_hash,
         "section": chunk.section,
         "chunk_index": chunk.index,
+        "kind": chunk.kind,
         "publisher": meta.publisher.lower(),
         "public": not meta.groups,
     }

@@ -111,7 +111,9 @@ class InMemoryStore:
         self._check()
         meta = record.meta
         for c in chunks:
-            stored = StoredChunk(c.chunk_id, meta.document_id, record.doc_hash, c.text, c.section, c.page)
+            stored = StoredChunk(
+                c.chunk_id, meta.document_id, record.doc_hash, c.text, c.section, c.page, kind=c.kind
+            )
             vector = np.asarray(c.vector, dtype=np.float32)
             self._chunks[c.chunk_id] = (stored, vector / (np.linalg.norm(vector) or 1.0))
         self._records[meta.document_id] = record

@@ -174,9 +174,10 @@ def test_incremental_ingest_skips_replaces_and_removes(small_corpus, tmp_path, e
     assert {m["section"] for m in garden} == {"Garden waste > Collection days", "Garden waste > Subscription"}
     assert {m.get("page") for m in metas if m["document_id"] == "local-plan.pdf"} == {1, 2}
     # Lean chunk metadata: what liveness, filters and a passage need, not a copy of the node.
-    lean = {"document_id", "doc_hash", "section", "chunk_index", "publisher", "public", "page", "year"}
+    lean = {"document_id", "doc_hash", "section", "chunk_index", "kind", "publisher", "public", "page", "year"}
     assert all(set(m) <= lean for m in metas), {k for m in metas for k in m} - lean
     assert max(len(json.dumps(m)) for m in metas) < 400
+    assert {m["kind"] for m in metas} == {"text"}  # no numbered headings here: no outline chunk
 
     # Nothing changed: nothing is embedded, and it is quick.
     second = ingest([small_corpus], settings, embedder_factory=no_embedding)

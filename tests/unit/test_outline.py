@@ -7,7 +7,7 @@ import pytest
 from core.types import DocumentMeta
 from index.chunking import chunk_document, whole_sentence_pieces
 from index.loaders import LoadedDocument, Page
-from index.outline import heading_families, is_outline, outline_sections
+from index.outline import OUTLINE_LEAD, heading_families, outline_sections
 
 pytestmark = pytest.mark.unit
 
@@ -55,7 +55,7 @@ def test_numbered_sections_are_listed_in_order_and_repeated_subheadings_are_not(
         "- 2. Solve a whole problem",
         "- 3. Provide a joined up experience",
     ]
-    assert is_outline(text)
+    assert OUTLINE_LEAD.match(text)  # what the extractive backend reads the count from
 
 
 def test_an_overview_repeating_the_list_does_not_make_a_second_outline():
@@ -70,9 +70,11 @@ def test_two_numbered_headings_are_not_a_structure():
 def test_chunk_document_adds_the_outline_chunk_after_the_text():
     doc = LoadedDocument(DocumentMeta("caf.md", title="CAF"), (Page(CAF),), "markdown")
     nodes = chunk_document(doc, "ab" * 32, 200, 30)
-    outlines = [n for n in nodes if is_outline(n.text)]
+    outlines = [n for n in nodes if n.kind == "outline"]
     assert {n.section for n in outlines} == {"CAF > Outline: objectives", "CAF > Outline: principles"}
     assert nodes[-1] in outlines
+    assert all(OUTLINE_LEAD.match(n.text) for n in outlines)
+    assert not any(OUTLINE_LEAD.match(n.text) for n in nodes if n.kind == "text")
 
 
 def test_pieces_start_at_a_sentence():

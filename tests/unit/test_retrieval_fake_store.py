@@ -149,3 +149,28 @@ def test_a_hyphenated_compound_of_known_words_is_not_an_unknown_name(store) -> N
     assert r.retrieve("Is a Garden-waste subscription refundable?").unknown_names == ()
     assert r.retrieve("Is a Garden-waste subscription refundable?", access=STAFF).unknown_names == ()
     assert r.retrieve("Is an Anytown-waste subscription refundable?").unknown_names == ("Anytown-waste",)
+
+
+def test_outlines_are_the_chunks_the_record_names_wherever_they_sit() -> None:
+    """A document's outline chunks are found by the ids its record names and their kind, not
+    by their position or their section's wording."""
+    store = InMemoryStore()
+    steps = [f"Step {i} of the guide explains one more thing about recycling." for i in range(12)]
+    outline = ("Guide > Steps", "The headings of Guide list 3 steps:\n- Step 1\n- Step 2\n- Step 3")
+    record = commit(store, "guide.md", steps, title="Guide", outlines=(outline,))
+    text = ["A text chunk whose section merely says Outline."]
+    commit(store, "other.md", text, sections=("Other > Outline: not really",), title="Other")
+    store.finish_ingest("hashing", changed=True)
+    assert len(record.outline_chunks) == 1 and record.chunks == 13
+    found = retriever(store).outlines(["guide.md", "other.md"])
+    assert [p.chunk_id for p in found] == list(record.outline_chunks)
+    assert found[0].text.startswith("The headings of Guide list 3 steps")
+
+
+def test_calibration_headings_leave_outline_chunks_out() -> None:
+    store = InMemoryStore()
+    outline = ("Guide > Steps", "The headings of Guide list 3 steps:")
+    text = ["Recycling is collected on Mondays."]
+    commit(store, "guide.md", text, sections=("Guide > Recycling",), outlines=(outline,), title="Guide")
+    store.finish_ingest("hashing", changed=True)
+    assert retriever(store).section_headings(per_document=2) == ["Guide > Recycling"]

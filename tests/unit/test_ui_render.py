@@ -173,6 +173,7 @@ def test_refusal_is_shown_as_such_with_closest_documents() -> None:
         refusal_reason="the evidence is too weak",
         citations=(),
         sources=(citation(1), citation(2, text="other"), citation(3, document_id="b.md", title="Other doc")),
+        closest_documents=("doc.md", "b.md"),
     )
     markup = answer_markdown(refusal)
     assert markup.startswith(f"**{markdown_text(REFUSAL_HEADING)}**")
@@ -188,10 +189,45 @@ def test_refusal_names_the_closest_documents_once() -> None:
         refusal_reason="the evidence is too weak",
         citations=(),
         sources=(citation(1), citation(3, document_id="b.md", title="Other doc")),
+        closest_documents=("doc.md", "b.md"),
     )
     markup = answer_markdown(refusal)
     assert markup.count("Other doc") == 1 and markup.count("Parking policy") == 1
     assert "The documents don't answer this\\." in markup
+
+
+def test_a_refusal_lists_only_its_closest_documents_and_keeps_its_own_sentence() -> None:
+    """The list comes from the answer's ``closest_documents`` field, not from its text; a
+    refusal that names none (an answer withheld) shows its own sentence and no list."""
+    sources = (citation(1), citation(3, document_id="b.md", title="Other doc"))
+    refusal = answer(
+        answer="The documents don't answer this. The closest documents are: Other doc.",
+        refused=True,
+        refusal_reason="weak",
+        citations=(),
+        sources=sources,
+        closest_documents=("b.md",),
+    )
+    markup = answer_markdown(refusal)
+    assert markup.count("- <a href=") == 1 and "Other doc" in markup and "Parking policy" not in markup
+    withheld = answer(
+        answer="This answer cited a document you can no longer see.",
+        refused=True,
+        refusal_reason="hidden",
+        citations=(),
+        sources=sources,
+    )
+    markup = answer_markdown(withheld)
+    assert "no longer see" in markup and "Closest documents" not in markup
+
+
+def test_an_answer_saved_before_closest_documents_existed_gets_them_from_its_sources() -> None:
+    refusal = answer(refused=True, citations=(), sources=(citation(1), citation(3, document_id="b.md")))
+    data = refusal.to_dict()
+    assert data["closest_documents"] == []
+    del data["closest_documents"]
+    assert Answer.from_dict(data).closest_documents == ("doc.md", "b.md")
+    assert Answer.from_dict(answer(closest_documents=("b.md",)).to_dict()).closest_documents == ("b.md",)
 
 
 def test_sources_text_for_openai_clients() -> None:
