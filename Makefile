@@ -35,6 +35,7 @@ test-fast: install
 bench: install
 	$(PY) benchmarks/bench_ingest.py
 	$(PY) benchmarks/bench_answer.py
+	$(PY) benchmarks/bench_load.py
 
 # The sentence ranker (index/ranker_model): rebuild its pairs, train, evaluate beside MiniLM
 # cosine, export. Fixed seed; about 30 minutes on two cores. `run` and `test` never train.

@@ -119,5 +119,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     ui = settings.ui.model_copy(
         update={k: v for k, v in {"host": args.host, "port": args.port}.items() if v is not None}
     )
-    serve_app(settings.model_copy(update={"ui": ui}))
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    serve_app(settings.model_copy(update={"ui": ui}), workers=args.workers)
     return 0

@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = subparsers.add_parser("serve", help="the web app and HTTP API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, default=1, help="app processes sharing the port and the store (default 1)"
+    )
     _common(serve)
     return parser
 

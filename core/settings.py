@@ -90,6 +90,14 @@ class IngestSettings(BaseModel):
     # bounded whatever the folder's size, and a kill -9 loses at most one group of work.
     commit_group_chunks: int = 256
     lock_timeout_s: float = Field(3600.0, description="How long an ingest waits for another one.")
+    lock_ttl_s: float = Field(
+        60.0,
+        description="The store's ingest lock expires this long after its holder's last heartbeat"
+        " (renewed every third of it); another machine then takes it over.",
+    )
+    parse_workers: int = Field(
+        0, description="Parser worker processes (0: one per CPU, at most 4); each is isolated."
+    )
     limits: ParseLimits = Field(default_factory=ParseLimits)
     poison: PoisonSettings = Field(default_factory=PoisonSettings)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,25 +61,46 @@ def discover_files(paths: list[Path]) -> Discovery:
 
 
 def _walk(root: Path, discovery: Discovery) -> None:
-    for entry in sorted(root.rglob("*")):
-        relative = entry.relative_to(root)
-        if any(part.startswith(".") for part in relative.parts):
-            continue
+    for entry, path in _entries(root):
         try:
             if entry.is_symlink():
-                reason = _link_problem(entry, root)
+                reason = _link_problem(path, root)
             elif entry.is_dir():
                 continue
+            elif entry.is_file(follow_symlinks=False):
+                reason = None
             else:
-                reason = _not_regular(entry)
+                reason = _not_regular(path)
         except OSError as exc:
             reason = f"cannot be examined: {exc.strerror}"
         if reason == "":
             continue  # a link to a folder inside: its files are found where they are
         if reason:
-            discovery.skip(root, entry, reason)
+            discovery.skip(root, path, reason)
         elif not FOLDER_NOTES.match(entry.name):
-            discovery.found.append((root, entry))
+            discovery.found.append((root, path))
+
+
+def _entries(folder: Path) -> Iterator[tuple[os.DirEntry[str], Path]]:
+    """Every entry below ``folder`` but hidden ones, in sorted path order, without following
+    links to folders (as ``sorted(folder.rglob("*"))``, with one ``scandir`` per folder instead of
+    a ``stat`` per file: 100,000 files are listed in about a second)."""
+    try:
+        with os.scandir(folder) as found:
+            entries = sorted(found, key=lambda e: e.name)
+    except PermissionError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = folder / entry.name
+        yield entry, path
+        try:
+            is_folder = entry.is_dir(follow_symlinks=False)
+        except OSError:
+            continue
+        if is_folder:
+            yield from _entries(path)
 
 
 def _link_problem(link: Path, root: Path) -> str | None:
@@ -114,7 +136,7 @@ def read_regular_file(path: Path, max_bytes: int, limit_hint: str = "") -> bytes
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise DocumentError(f"cannot read: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as handle:
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             kind = KINDS.get(stat.S_IFMT(info.st_mode), "a special file")
@@ -123,10 +145,26 @@ def read_regular_file(path: Path, max_bytes: int, limit_hint: str = "") -> bytes
             raise DocumentError(
                 f"{info.st_size / 1048576:.1f} MB is over the {max_bytes / 1048576:g} MB limit{limit_hint}"
             )
-        data = handle.read(max_bytes + 1)
+        data = _read_all(fd, max_bytes + 1, info.st_size)
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:  # grew while we read it
         raise DocumentError(f"more than {max_bytes / 1048576:g} MB{limit_hint}")
     return data
+
+
+def _read_all(fd: int, limit: int, size: int) -> bytes:
+    """Up to ``limit`` bytes to the end of the file, with plain ``os.read`` (no buffered file
+    object: a re-ingest reads 100,000 small files); ``size`` is only the first guess."""
+    parts: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = os.read(fd, min(limit - total, max(size + 1, 1 << 16)))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -9,8 +9,10 @@ only a backstop for a parse that hangs without using CPU: ``parse_timeout_s`` se
 progress. A worker that passes a limit, runs out of memory or dies is killed and replaced
 before the next file. Each of
 these becomes a ``DocumentError`` with a one-line reason, so the ingest skips the file and
-goes on. One worker is kept alive across files (importing the parsers costs a second or
-more) and, through ``shared_parser``, across ingests in a long-running server.
+goes on. An ingest parses through a pool of such workers (one per CPU, at most four, by
+default), several files at once, in order; workers are kept alive across files (importing the
+parsers costs a second or more) and, through ``shared_parser``, across ingests in a
+long-running server.
 
 The worker is started with ``spawn``, never ``fork``: the parent may hold threads, models
 and open Chroma clients that a forked child must not inherit. An idle worker whose parent dies
@@ -23,10 +25,12 @@ import atexit
 import importlib
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
 import time
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,17 +125,37 @@ class _Worker:
         self.kill()
 
 
+class TransientParseError(DocumentError):
+    """A skip that may not happen again (the time limit on a loaded machine, a worker killed
+    from outside): the ingest does not remember it, and tries the file again next time."""
+
+
+@dataclass
+class _Job:
+    seq: int
+    key: Any
+    args: tuple[Any, ...]
+    started: float = 0.0
+    cpu_before: float = 0.0  # the worker's CPU time when the job was sent
+    last_cpu: float = 0.0
+    last_progress: float = 0.0  # when the worker last used CPU on this job
+
+
 class IsolatedParser:
-    """``parse(*args)`` runs ``target(*args)`` (by default ``parse_file``) in the worker.
+    """``parse(*args)`` runs ``target(*args)`` (by default ``parse_file``) in a worker;
+    ``parse_many`` runs many files through a pool of ``workers`` such workers at once.
 
-    Thread-safe: one file at a time goes to the one worker."""
+    Each worker keeps the limits above and is replaced when it times out, crashes or runs out
+    of memory. Workers start only when there is work for them (an unchanged re-ingest starts
+    none), and live on across ingests. Thread-safe: one caller at a time uses the pool."""
 
-    def __init__(self, settings: Settings, target: str = DEFAULT_TARGET) -> None:
+    def __init__(self, settings: Settings, target: str = DEFAULT_TARGET, workers: int | None = None) -> None:
         self.settings = settings
         self.limits = settings.ingest.limits
         self.target = target
+        self.size = max(1, workers or settings.ingest.parse_workers or min(os.cpu_count() or 1, 4))
         self.stats = WorkerStats()
-        self._worker: _Worker | None = None
+        self._workers: list[_Worker | None] = [None] * self.size
         self._lock = threading.Lock()
 
     def __enter__(self) -> IsolatedParser:
@@ -143,69 +167,139 @@ class IsolatedParser:
     def parse(self, *args: Any) -> Any:
         """The target's result, or ``DocumentError`` with why the file was skipped."""
         with self._lock:
-            self.stats.files += 1
+            run = self._run(iter([(None, args)]), slots=1)
             try:
-                return self._parse(args)
-            except DocumentError:
-                self.stats.skipped += 1
-                raise
+                _, outcome = next(run)
+            finally:
+                run.close()
+        if isinstance(outcome, DocumentError):
+            raise outcome
+        return outcome
 
-    def _parse(self, args: tuple[Any, ...]) -> Any:
-        worker = self._ensure_worker()
-        started = time.monotonic()
-        cpu_before = worker.cpu_seconds()
-        job = (self.target, self.limits.parse_cpu_s, args)
+    def parse_many(self, jobs: Iterable[tuple[Any, tuple[Any, ...]]]) -> Iterator[tuple[Any, Any]]:
+        """(key, result or ``DocumentError``) for each (key, args) job, in the jobs' order.
+
+        At most two jobs per worker are taken ahead of the one the caller waits for, so the
+        files in flight (their bytes and parsed text) stay bounded however long ``jobs`` is;
+        the caller embeds one group while the workers parse the next files."""
+        with self._lock:
+            yield from self._run(iter(jobs), slots=self.size)
+
+    def _run(self, jobs: Iterator[tuple[Any, tuple[Any, ...]]], slots: int) -> Generator[tuple[Any, Any]]:
+        busy: dict[int, _Job] = {}  # worker slot -> the job it parses
+        done: dict[int, tuple[Any, Any]] = {}
+        taken = returned = 0
+        exhausted = False
         try:
-            worker.conn.send(job)
+            while True:
+                while not exhausted and len(busy) < slots and taken - returned < 3 * slots:
+                    item = next(jobs, None)
+                    if item is None:
+                        exhausted = True
+                        break
+                    slot = next(i for i in range(slots) if i not in busy)
+                    busy[slot] = self._dispatch(slot, _Job(taken, item[0], item[1]))
+                    taken += 1
+                if returned in done:
+                    yield done.pop(returned)
+                    returned += 1
+                    continue
+                if not busy:
+                    return
+                for slot, outcome in self._collect(busy):
+                    finished = busy.pop(slot)
+                    done[finished.seq] = (finished.key, outcome)
+        finally:
+            for slot in busy:  # abandoned mid-file (the caller stopped): those workers are reset
+                worker = self._workers[slot]
+                if worker is not None:
+                    self._discard(slot, worker)
+
+    def _dispatch(self, slot: int, job: _Job) -> _Job:
+        worker = self._ensure_worker(slot)
+        message = (self.target, self.limits.parse_cpu_s, job.args)
+        try:
+            worker.conn.send(message)
         except (OSError, ValueError):  # the worker went away while idle
-            self._discard(worker)
-            worker = self._ensure_worker()
-            worker.conn.send(job)
-        waited = self._wait(worker, cpu_before)
-        if waited == "hung":
-            self.stats.timeouts += 1
-            self._discard(worker)
-            raise DocumentError(
-                f"parsing made no progress for {self.limits.parse_timeout_s:g} s and was stopped"
-                " (ASSISTANT_INGEST__LIMITS__PARSE_TIMEOUT_S)"
-            )
+            self._discard(slot, worker)
+            worker = self._ensure_worker(slot)
+            worker.conn.send(message)
+        self.stats.files += 1
+        job.started = job.last_progress = time.monotonic()
+        job.cpu_before = job.last_cpu = worker.cpu_seconds()
+        return job
+
+    def _collect(self, busy: dict[int, _Job]) -> list[tuple[int, Any]]:
+        """Wait for a worker to answer, pass its CPU limit or hang; what has finished.
+
+        Files are judged by the CPU they use, never by the clock: a busy machine slows a good
+        file down without making it use more CPU. Only a parse that uses no CPU at all for
+        ``parse_timeout_s`` is stopped by the clock."""
+        conns = {self._workers[slot].conn: slot for slot in busy}  # type: ignore[union-attr]
+        ready = multiprocessing.connection.wait(list(conns), POLL_S)
+        finished = [(conns[c], self._answer(conns[c])) for c in ready]
+        answered = {slot for slot, _ in finished}
+        now = time.monotonic()
+        for slot, job in busy.items():
+            if slot in answered:
+                continue
+            worker = self._workers[slot]
+            cpu = worker.cpu_seconds() if worker is not None else job.last_cpu
+            if cpu - job.cpu_before > self.limits.parse_cpu_s + CPU_GRACE_S:
+                finished.append((slot, self._cpu_limited(slot)))
+            elif cpu > job.last_cpu + 0.05:
+                job.last_cpu, job.last_progress = cpu, now
+            elif now - job.last_progress > self.limits.parse_timeout_s:
+                finished.append((slot, self._hung(slot)))
+        for _, outcome in finished:
+            if isinstance(outcome, DocumentError):
+                self.stats.skipped += 1
+        return finished
+
+    def _hung(self, slot: int) -> DocumentError:
+        self.stats.timeouts += 1
+        worker = self._workers[slot]
+        if worker is not None:
+            self._discard(slot, worker)
+        return TransientParseError(
+            f"parsing made no progress for {self.limits.parse_timeout_s:g} s and was stopped"
+            " (ASSISTANT_INGEST__LIMITS__PARSE_TIMEOUT_S)"
+        )
+
+    def _cpu_limited(self, slot: int) -> DocumentError:
+        """Past its CPU time: the worker is killed here, should the kernel's limit not act."""
+        worker = self._workers[slot]
+        if worker is not None:
+            self._discard(slot, worker)
+        return self._cpu_error()
+
+    def _cpu_error(self) -> DocumentError:
+        self.stats.cpu_limited += 1
+        return DocumentError(
+            f"parsing used more than {self.limits.parse_cpu_s:g} s of CPU time and was stopped"
+            " (ASSISTANT_INGEST__LIMITS__PARSE_CPU_S)"
+        )
+
+    def _answer(self, slot: int) -> Any:
+        worker = self._workers[slot]
+        assert worker is not None
         try:
-            if waited == "cpu":
-                raise EOFError
             status, value = worker.conn.recv()
         except (EOFError, OSError):
-            code = self._discard(worker)
-            if waited == "cpu" or code == -signal.SIGXCPU:
-                self.stats.cpu_limited += 1
-                raise DocumentError(
-                    f"parsing used more than {self.limits.parse_cpu_s:g} s of CPU time and was stopped"
-                    " (ASSISTANT_INGEST__LIMITS__PARSE_CPU_S)"
-                ) from None
+            code = self._discard(slot, worker)
+            if code == -signal.SIGXCPU:  # the kernel's CPU limit acted
+                return self._cpu_error()
             self.stats.crashes += 1
-            raise DocumentError(self._death_reason(code)) from None
+            reason = self._death_reason(code)
+            transient = code is not None and -code == signal.SIGKILL
+            return TransientParseError(reason) if transient else DocumentError(reason)
         self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, worker.peak_rss_mb())
-        log.debug("parsed %s in %.2f s: %s", args[:1], time.monotonic() - started, status)
         if status == "ok":
             return value
         if status == "restart":  # out of memory: the worker may be in a bad state
             self.stats.crashes += 1
-            self._discard(worker)
-        raise DocumentError(value)
-
-    def _wait(self, worker: _Worker, cpu_before: float) -> str:
-        """"done" (a reply, or the worker died), "cpu" (past its CPU time: killed here, should
-        the kernel's limit not have acted) or "hung" (no CPU used for parse_timeout_s)."""
-        limits = self.limits
-        last_cpu, last_progress = cpu_before, time.monotonic()
-        while not worker.conn.poll(POLL_S):
-            cpu, now = worker.cpu_seconds(), time.monotonic()
-            if cpu - cpu_before > limits.parse_cpu_s + CPU_GRACE_S:
-                return "cpu"
-            if cpu > last_cpu + 0.05:
-                last_cpu, last_progress = cpu, now
-            elif now - last_progress > limits.parse_timeout_s:
-                return "hung"
-        return "done"
+            self._discard(slot, worker)
+        return DocumentError(value)
 
     def _death_reason(self, code: int | None) -> str:
         if code is not None and code < 0:
@@ -217,27 +311,29 @@ class IsolatedParser:
             return f"the file crashed the parser ({name})"
         return f"the parser stopped unexpectedly (exit code {code})"
 
-    def _ensure_worker(self) -> _Worker:
-        if self._worker is None or not self._worker.process.is_alive():
-            if self._worker is not None:
-                self._discard(self._worker)
-            self._worker = _Worker(self.limits, self.target)
+    def _ensure_worker(self, slot: int) -> _Worker:
+        worker = self._workers[slot]
+        if worker is None or not worker.process.is_alive():
+            if worker is not None:
+                self._discard(slot, worker)
+            worker = self._workers[slot] = _Worker(self.limits, self.target)
             self.stats.started += 1
-        return self._worker
+        return worker
 
-    def _discard(self, worker: _Worker) -> int | None:
+    def _discard(self, slot: int, worker: _Worker) -> int | None:
         self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, worker.peak_rss_mb())
         worker.kill()
-        if self._worker is worker:
-            self._worker = None
+        if self._workers[slot] is worker:
+            self._workers[slot] = None
         return worker.process.exitcode
 
     def close(self) -> None:
         with self._lock:
-            if self._worker is not None:
-                self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, self._worker.peak_rss_mb())
-                self._worker.stop()
-                self._worker = None
+            for slot, worker in enumerate(self._workers):
+                if worker is not None:
+                    self.stats.peak_rss_mb = max(self.stats.peak_rss_mb, worker.peak_rss_mb())
+                    worker.stop()
+                    self._workers[slot] = None
 
 
 _SHARED: dict[str, IsolatedParser] = {}

@@ -48,3 +48,8 @@ def fail(_: str) -> None:
 
 def recurse(depth: int) -> int:
     return recurse(depth + 1)
+
+
+def act(kind: str, value: object) -> object:
+    """One of the above by name, so one pool run can mix them."""
+    return globals()[kind](value)

@@ -1,7 +1,7 @@
 """The web app: FastAPI (JSON API, OpenAI-compatible API, static embed files) with the Gradio
 chat mounted beside it at ``/``. ``create_app`` builds it (tests use it); ``serve`` runs it.
 
-    python -m assistant serve [--store ...] [--host H] [--port P]   # 127.0.0.1:7860
+    python -m assistant serve [--store ...] [--host H] [--port P] [--workers N]   # 127.0.0.1:7860
 
 ``/docs`` (Swagger UI) and ``/redoc`` use the copies of their scripts that ship in the
 ``fastapi-offline`` wheel, so they work on an intranet with no way out.
@@ -139,12 +139,33 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings) -> None:
-    """Run the app with uvicorn; the models load (and the index is read) before it listens."""
+def worker_app() -> FastAPI:
+    """The app factory each of several workers runs (``serve --workers N``; ui/workers.py)."""
+    from ui.workers import WORKERS_ENV, share_cores, worker_settings
+
+    set_offline_environment()
+    settings = worker_settings()
+    share_cores(int(os.environ.get(WORKERS_ENV) or 1))
+    assistant = Assistant(settings)
+    assistant.retrieve("warm up")
+    _ = assistant.backend
+    return create_app(settings, assistant)
+
+
+def serve(settings: Settings, workers: int = 1) -> None:
+    """Run the app with uvicorn; the models load (and the index is read) before it listens.
+    With ``workers`` > 1, that many processes share the socket and the store."""
     set_offline_environment()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     sock = bind_socket(settings.ui.host, settings.ui.port)
     try:
+        if workers > 1:
+            from index.store import open_store
+            from ui.workers import serve_workers
+
+            open_store(settings).documents()  # no index: one clear error here, not one per worker
+            serve_workers(settings, workers, sock, settings.ui.shutdown_grace_s)
+            return
         assistant = Assistant(settings)
         log.info("loading models and the index from %s ...", settings.store)
         assistant.retrieve("warm up")  # fails fast with a clear StoreError when there is no index

@@ -131,6 +131,18 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class SkippedFile:
+    """A file an ingest skipped, remembered so the next one does not parse it again.
+
+    ``skip_key`` is its content hash together with the parse limits it failed under: the file
+    is tried again once either changes."""
+
+    skip_key: str
+    root: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class StoreInfo:
     embed_model: str | None
     last_ingest: str | None
@@ -233,7 +245,16 @@ class DocumentWriter(Protocol):
     def drop_document(self, document_id: str) -> None: ...
 
     def repair(self) -> int:
-        """Remove chunks no committed record owns (a killed ingest); return how many."""
+        """Remove chunks no committed record owns (a killed ingest); return how many. Costs
+        nothing when the last writer ended cleanly (the store's journal says so)."""
+        ...
+
+    def skipped_files(self) -> dict[str, SkippedFile]:
+        """The files earlier ingests skipped, by document id (read once per ingest)."""
+        ...
+
+    def remember_skipped(self, changes: dict[str, SkippedFile | None]) -> None:
+        """Remember newly skipped files; forget (None) those that parsed or are gone."""
         ...
 
     def finish_ingest(self, embed_model: str, changed: bool) -> None:

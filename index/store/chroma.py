@@ -6,6 +6,8 @@ Per collection name ``C`` it holds:
                page, and the fields filters use). A passage's document fields come from the
                manifest record, not from a copy in every chunk;
 * ``C__docs``  the manifest: one record per document (``DocumentRecord``), the commit log;
+* ``C__state`` the store's own records (``state``): the ingest lock, whether the last writer
+               ended cleanly, and the files skipped with their reason;
 * a keyword index (``keyword.KeywordIndex``): inside the store folder when embedded; in a
                local folder (``Settings.keyword_dir``) per server and collection otherwise.
 
@@ -22,9 +24,12 @@ chunk deleted meanwhile re-opens and retries.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +41,7 @@ from index.store.base import (
     ChunkRow,
     DocumentRecord,
     Scope,
+    SkippedFile,
     StoredChunk,
     StoreInfo,
     is_live,
@@ -44,10 +50,18 @@ from index.store.base import (
 )
 from index.store.clients import CLIENTS, describe_store, is_remote
 from index.store.keyword import KeywordIndex
-from index.store.locks import exclusive
+from index.store.locks import StoreLock, exclusive
+from index.store.state import (
+    RecordTable,
+    last_writer_clean,
+    mark_journal,
+    read_skipped,
+    write_skipped,
+)
 from index.store.warming import KeywordStatus, KeywordWarming
 
 DOCS_SUFFIX = "__docs"
+STATE_SUFFIX = "__state"
 PLACEHOLDER_EMBEDDING = [1.0]  # the manifest collection needs a vector; it is never searched
 PAGE = 1000  # rows per read: nothing reads a whole collection at once
 WRITE_BATCH = 500
@@ -69,6 +83,9 @@ class ChromaStore:
         self.collection = collection
         self.dense_overfetch = settings.retrieval.dense_overfetch
         self.lock_timeout_s = settings.ingest.lock_timeout_s
+        self.lock_ttl_s = settings.ingest.lock_ttl_s
+        self._write_lock: StoreLock | None = None  # held while writing()
+        self._last_clean = False  # whether the writer before the current one ended cleanly
         self.bm25_max_postings = settings.retrieval.bm25_max_postings
         self.keyword_background_chunks = settings.retrieval.keyword_background_chunks
         if not create:
@@ -347,19 +364,66 @@ class ChromaStore:
 
     # -- writing ---------------------------------------------------------------------------
     def writing(self) -> AbstractContextManager[None]:
-        return exclusive(self.keyword_path.parent / f".{self.collection}.ingest.lock", self.lock_timeout_s)
+        """The ingest lock (see ``locks``), and the journal: marked "running" on entry and
+        "clean" on a normal exit, so ``repair`` runs only after a writer that never finished."""
+        return self._writing()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        what = "another ingest into this store"
+        with ExitStack() as stack:
+            table = self._state()
+            lock = StoreLock(table, self.lock_ttl_s, self.lock_timeout_s, what)
+            if not is_remote(self.location):
+                path = self.keyword_path.parent / f".{self.collection}.ingest.lock"
+                holder = lambda: (h.describe(time.time()) if (h := lock.holder()) else None)  # noqa: E731
+                stack.enter_context(exclusive(path, self.lock_timeout_s, what, holder))
+            stack.enter_context(lock.held())
+            self._write_lock = lock
+            stack.callback(setattr, self, "_write_lock", None)
+            with self._chroma("read the store's journal"):
+                self._last_clean = last_writer_clean(table)
+                mark_journal(table, "running", _me(), _now())
+            yield
+            lock.check()
+            with self._chroma("close the store's journal"):
+                mark_journal(table, "clean", _me(), _now())
+
+    def _state(self) -> RecordTable:
+        """The ``__state`` collection (created on first use: stores older than it lack it)."""
+        with self._chroma("open the store's state records"):
+            client = CLIENTS.get(self.location)[1]
+            return RecordTable(
+                client.get_or_create_collection(self.collection + STATE_SUFFIX, embedding_function=None)
+            )
+
+    def skipped_files(self) -> dict[str, SkippedFile]:
+        table = self._state()
+        with self._chroma("read the skipped files"):
+            return read_skipped(table)
+
+    def remember_skipped(self, changes: dict[str, SkippedFile | None]) -> None:
+        if not changes:
+            return
+        table = self._state()
+        with self._chroma("record the skipped files"):
+            write_skipped(table, changes)
 
     def check_embedder(self, embed_model: str) -> None:
         recorded = self.info().embed_model
+        if not recorded or recorded == embed_model:
+            return  # no count: the first count loads the vector index (seconds in a large store)
         with self._chroma("count chunks") as (chunks, _):
             has_chunks = chunks.count() > 0
-        if recorded and recorded != embed_model and has_chunks:
+        if has_chunks:
             raise StoreError(
                 f"collection '{self.collection}' was built with embedding model '{recorded}', not"
                 f" '{embed_model}'; use another --collection or re-ingest with --rebuild"
             )
 
     def commit_document(self, record: DocumentRecord, chunks: Sequence[ChunkRow]) -> None:
+        if self._write_lock is not None:
+            self._write_lock.check()  # another machine took the lock over: write nothing more
         meta = record.meta
         with self._chroma("write a document") as (chunk_collection, docs):
             for start in range(0, len(chunks), WRITE_BATCH):
@@ -391,8 +455,11 @@ class ChromaStore:
 
     def repair(self) -> int:
         """Remove orphaned chunks and bring the keyword index level (a killed ingest leaves
-        both behind); cheap when nothing was left: counts and hashes agree."""
-        records = self._read_manifest()
+        both behind). Nothing to do after a writer that ended cleanly (the journal says so);
+        otherwise cheap when nothing was left: counts and hashes agree."""
+        if self._last_clean:
+            return 0
+        records = self.documents()  # the ingest's own manifest read, cached for its revision
         self.keyword.sync(records, self._chunks_of, self.info().revision, self._all_chunks)
         with self._chroma("check for orphaned chunks") as (chunks, _):
             total = chunks.count()
@@ -430,6 +497,12 @@ class ChromaStore:
                     client.delete_collection(name)
                 except Exception:  # already absent
                     pass
+        try:
+            table = self._state()
+            with self._chroma("forget the skipped files"):
+                write_skipped(table, dict.fromkeys(read_skipped(table)))
+        except StoreError:
+            pass
         self.keyword.clear()
         self._generation = -1
         self._forget_cache()
@@ -437,6 +510,14 @@ class ChromaStore:
     def _forget_cache(self) -> None:
         with self._lock:
             self._records = None
+
+
+def _me() -> str:
+    return f"{socket.gethostname()} pid {os.getpid()}"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _stored_chunks(got: dict[str, Any], vectors: bool) -> list[StoredChunk]:

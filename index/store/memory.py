@@ -19,6 +19,7 @@ from index.store.base import (
     ChunkRow,
     DocumentRecord,
     Scope,
+    SkippedFile,
     StoredChunk,
     StoreInfo,
     is_live,
@@ -26,6 +27,7 @@ from index.store.base import (
     split_chunk_id,
 )
 from index.store.keyword import KeywordIndex
+from index.store.state import MemoryTable, read_skipped, write_skipped
 from index.store.warming import KeywordStatus
 
 
@@ -39,6 +41,7 @@ class InMemoryStore:
         self._chunks: dict[str, tuple[StoredChunk, np.ndarray]] = {}
         self._info = StoreInfo(embed_model=None, last_ingest=None, revision=0)
         self._write_lock = threading.RLock()
+        self.state = MemoryTable()  # skipped files (the lock is the RLock: one process)
         self.unavailable = False  # set True to make every call fail as a stopped server would
 
     def _check(self) -> None:
@@ -130,6 +133,12 @@ class InMemoryStore:
             del self._chunks[chunk_id]
         self.keyword.remove_document(document_id)
 
+    def skipped_files(self) -> dict[str, SkippedFile]:
+        return read_skipped(self.state)
+
+    def remember_skipped(self, changes: dict[str, SkippedFile | None]) -> None:
+        write_skipped(self.state, changes)
+
     def repair(self) -> int:
         orphans = [i for i in self._chunks if not is_live(i, self._records)]
         for chunk_id in orphans:
@@ -145,6 +154,7 @@ class InMemoryStore:
             )
 
     def drop(self) -> None:
+        self.state = MemoryTable()
         self._records.clear()
         self._chunks.clear()
         self.keyword.clear()

@@ -82,7 +82,7 @@ def test_ingest_calibrates_refusal_once_and_saves_it_beside_the_store(tmp_path, 
 
     def notes() -> list[str]:
         with sqlite3.connect(store / "keyword" / "council_docs.sqlite3") as db:
-            return [k for (k,) in db.execute("SELECT key FROM state WHERE key LIKE 'note:%'")]
+            return [k for (k,) in db.execute("SELECT key FROM state WHERE key LIKE 'note:%calibration:%'")]
 
     saved = notes()
     assert len(saved) == 1 and "calibration:" in saved[0]

@@ -259,6 +259,13 @@ def test_orphaned_chunks_are_invisible_and_swept_by_the_next_ingest(small_corpus
     passages = Assistant(settings, embedder=embedder).retrieve("When are garden waste bins emptied on Christmas Day?", top_n=20).passages
     assert passages and not any("reindeer" in p.text for p in passages)
 
+    # The last writer ended cleanly, so the next ingest does not look for orphans...
+    clean = ingest([small_corpus], settings, embedder_factory=no_embedding)
+    assert clean.orphans_removed == 0 and clean.chunks_embedded == 0
+    # ...but a writer killed part way leaves the store's journal saying "running".
+    chroma_collection(settings.store, "council_docs__state").update(
+        ids=["journal"], metadatas=[{"kind": "journal", "state": "running", "by": "a killed ingest", "at": ""}]
+    )
     again = ingest([small_corpus], settings, embedder_factory=no_embedding)
     assert again.orphans_removed == 2 and again.chunks_embedded == 0
     assert_consistent(settings)
@@ -307,6 +314,42 @@ def test_bad_files_are_skipped_with_reasons_and_nothing_is_lost(small_corpus, tm
     status = json.loads(run_cli("status", "--store", store, "--json").stdout)
     assert status["documents"] == len(EXPECTED) + 1
     assert "parking.txt" in [d["path"] for d in status["document_list"]]
+
+
+def test_a_skipped_file_is_remembered_until_it_or_the_limits_change(tmp_path, embedder) -> None:
+    from core.settings import ParseLimits
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "bins.md").write_text("# Bins\n\nGarden waste is collected every other Friday.\n")
+    line = " ".join(f"Permit {i} for street {i * 7 % 101} costs {i % 90} pounds." for i in range(1500))
+    (folder / "one-line.md").write_text("# Permits\n\n" + line + "\n")  # one line of 60,000 characters
+    settings = Settings(store=str(tmp_path / "store"))
+    first = ingest([folder], settings, embedder_factory=lambda: embedder)
+    [skip] = first.skipped
+    assert skip["path"] == "one-line.md" and first.parser["files"] == 2
+
+    again = ingest([folder], settings, embedder_factory=no_embedding)
+    assert again.skipped == first.skipped and again.parser["files"] == 0  # not parsed again
+    assert again.partial
+
+    wider = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"limits": ParseLimits(max_line_chars=100_000)})}
+    )
+    retried = ingest([folder], wider, embedder_factory=lambda: embedder)
+    assert retried.parser["files"] == 1 and retried.added == ["one-line.md"] and not retried.skipped, retried.skipped
+    assert open_store(settings).skipped_files() == {}  # parsed now: forgotten
+
+    (folder / "broken.md").write_bytes(b"\x00\x01 binary \x00")
+    assert [s["path"] for s in ingest([folder], settings, embedder_factory=no_embedding).skipped] == ["broken.md"]
+    (folder / "broken.md").write_text("# Parking\n\nPermits cost 40 pounds.\n")  # changed: tried again
+    fixed = ingest([folder], settings, embedder_factory=lambda: embedder)
+    assert fixed.added == ["broken.md"] and not fixed.skipped
+    (folder / "broken.md").write_bytes(b"\x00\x01 binary \x00")
+    ingest([folder], settings, embedder_factory=no_embedding)
+    (folder / "broken.md").unlink()  # gone from the folder: forgotten too
+    ingest([folder], settings, embedder_factory=no_embedding)
+    assert open_store(settings).skipped_files() == {}
 
 
 def test_ingest_killed_part_way_leaves_a_consistent_index_and_the_next_run_finishes(tmp_path) -> None:

@@ -15,12 +15,12 @@ from index.isolation import IsolatedParser
 pytestmark = pytest.mark.integration
 
 
-def parser(target: str, **limits) -> IsolatedParser:
+def parser(target: str, workers: int = 1, **limits) -> IsolatedParser:
     settings = Settings()
     settings = settings.model_copy(
         update={"ingest": settings.ingest.model_copy(update={"limits": ParseLimits(**limits)})}
     )
-    return IsolatedParser(settings, target=f"parse_targets:{target}")
+    return IsolatedParser(settings, target=f"parse_targets:{target}", workers=workers)
 
 
 def reason_of(isolated: IsolatedParser, *args) -> str:
@@ -80,3 +80,26 @@ def test_parser_errors_become_one_line_reasons() -> None:
     with parser("recurse") as isolated:
         assert "nested too deeply" in reason_of(isolated, 0)
         assert isolated.stats.started == 1  # a recursion error leaves the worker usable
+
+
+def test_a_pool_parses_in_order_and_one_hanging_file_holds_up_only_its_own_worker() -> None:
+    jobs = [("hang", ("sleep", 600)), ("a", ("echo", "a")), ("crash", ("crash", "")), ("b", ("echo", "b"))]
+    jobs += [(f"n{i}", ("echo", f"n{i}")) for i in range(6)]
+    with parser("act", workers=2, parse_timeout_s=3) as isolated:
+        results = list(isolated.parse_many(iter(jobs)))
+        assert [key for key, _ in results] == [key for key, _ in jobs]  # the jobs' order
+        outcomes = dict(results)
+        assert isinstance(outcomes["hang"], DocumentError) and "longer than 3 s" in str(outcomes["hang"])
+        assert isinstance(outcomes["crash"], DocumentError) and "SIGSEGV" in str(outcomes["crash"])
+        pids = {str(v).rsplit(" ", 1)[1] for k, v in results if k not in ("hang", "crash")}
+        assert len(pids) >= 2  # more than one worker process parsed them
+        assert isolated.stats.files == len(jobs) and isolated.stats.timeouts == 1
+        assert isolated.stats.crashes == 1 and isolated.stats.skipped == 2
+
+
+def test_a_pool_abandoned_part_way_can_be_used_again() -> None:
+    with parser("act", workers=2) as isolated:
+        run = isolated.parse_many((str(i), ("echo", str(i))) for i in range(10))
+        assert next(run)[0] == "0"
+        run.close()  # the caller stopped (an error in the ingest): in-flight workers are reset
+        assert isolated.parse("echo", "again").startswith("parsed again")

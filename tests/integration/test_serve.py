@@ -44,7 +44,7 @@ def test_a_busy_port_fails_at_once_with_exit_code_4(small_store) -> None:
     assert "loading models" not in done.stderr  # checked before anything slow
 
 
-def start_server(store: str, tmp: Path, port: int) -> subprocess.Popen:
+def start_server(store: str, tmp: Path, port: int, *extra: str) -> subprocess.Popen:
     env = dict(
         os.environ,
         ASSISTANT_UI__ADMIN_TOKEN=TOKEN,
@@ -53,10 +53,10 @@ def start_server(store: str, tmp: Path, port: int) -> subprocess.Popen:
     )
     log = open(tmp / "serve.log", "wb")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--store", store, "--port", str(port)],
+        [sys.executable, "-m", "assistant", "serve", "--store", store, "--port", str(port), *extra],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    deadline = time.time() + 180
+    deadline = time.time() + 300
     while time.time() < deadline:
         if process.poll() is not None:
             raise RuntimeError((tmp / "serve.log").read_text())
@@ -190,3 +190,57 @@ def test_the_access_log_has_one_redacted_line_per_request(small_store, tmp_path)
     missing = [line for line in log.splitlines() if "GET /api/documents/" in line]
     assert len(missing) == 1 and " 404" in missing[0], log[-3000:]
     assert "07700900123" not in log and "SW1A" not in log
+
+
+def workers_of(pid: int) -> list[int]:
+    """The app worker processes uvicorn's supervisor spawned (not its resource tracker)."""
+    with open(f"/proc/{pid}/task/{pid}/children") as handle:
+        children = [int(c) for c in handle.read().split()]
+    found = []
+    for child in children:
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as handle:
+                if b"spawn_main" in handle.read():
+                    found.append(child)
+        except OSError:
+            continue
+    return found
+
+
+def test_two_workers_share_one_store_and_stop_on_sigterm(small_store, tmp_path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = start_server(small_store, tmp_path, port, "--workers", "2")
+    try:
+        deadline = time.time() + 300
+        while len(workers_of(process.pid)) < 2:  # the second may still be loading its models
+            assert time.time() < deadline, "the second worker never started"
+            time.sleep(0.5)
+        asks = [httpx.post(f"{url}/api/ask", json={"question": "Is smart city work meant for small councils?"}, timeout=120)
+                for _ in range(4)]  # fmt: skip
+        assert all(r.status_code == 200 and r.json()["citations"] for r in asks)
+
+        # An upload through one worker is seen through every worker: they share the store.
+        upload = httpx.post(
+            f"{url}/api/documents",
+            files={"files": ("allotments.md", b"# Allotments\n\nA full plot costs 30 pounds a year.\n", "text/markdown")},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=300,
+        )
+        assert upload.status_code == 200, upload.text
+        for _ in range(6):
+            listed = httpx.get(f"{url}/api/documents", timeout=60).json()
+            assert "allotments.md" in {d["document_id"] for d in listed["documents"]}
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        assert time.monotonic() - started < 20
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode in (0, -signal.SIGTERM, 128 + signal.SIGTERM)
+
+
+def test_workers_must_be_at_least_one(small_store) -> None:
+    done = run_cli("serve", "--store", small_store, "--workers", "0", timeout=120)
+    assert done.returncode == 2 and "--workers must be at least 1" in done.stderr
