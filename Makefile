@@ -25,6 +25,7 @@ run: ingest
 # The eval gate runs first so that pytest's summary is the last line CI reads.
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) -m assistant eval --subset ci --gate --no-progress --store .assistant/eval-store --create
 	$(PY) -m pytest -q

@@ -48,7 +48,9 @@ MONEY = re.compile(
 )
 CONTACT = re.compile(r"\d{3,}[\d\s-]{4,}|\S+@\S+\.\w+")
 
-STRUCTURE_WORDS = frozenset({"point", "section", "principl", "step", "part", "stage", "chapter", "item"})
+STRUCTURE_WORDS = frozenset(
+    {"point", "section", "principl", "step", "part", "stage", "chapter", "item"}
+)
 COUNT_OF = re.compile(r"\bhow many\s+((?:[A-Za-z][\w-]{1,40}\s+){0,2}[A-Za-z][\w-]{1,40})", re.I)
 ASKS_FOR_NAME = re.compile(
     r"\b(what (is|was|are|were) the (title|name)s? of|what (is|was) (it|that|this) called"
@@ -56,7 +58,9 @@ ASKS_FOR_NAME = re.compile(
     re.I,
 )
 # A name stated: quoted words, or two or more capitalised words in a row (not opening a sentence).
-NAME_STATED = re.compile(r"[‘“\"'][^‘’“”\"']{3,200}[’”\"']|(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+(?:\s+(?:of|and|the|for|in|on)?\s*[A-Z][\w-]+)+")
+NAME_STATED = re.compile(
+    r"[‘“\"'][^‘’“”\"']{3,200}[’”\"']|(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+(?:\s+(?:of|and|the|for|in|on)?\s*[A-Z][\w-]+)+"
+)
 
 
 CHECKS = (
@@ -79,12 +83,12 @@ def missing_fact(question: str, answer: str) -> str | None:
 
 
 def _missing_count(question: str, answer: str) -> str | None:
-    """"How many UPRNs ...?" is answered by a sentence with a number *and* UPRNs in it."""
+    """ "How many UPRNs ...?" is answered by a sentence with a number *and* UPRNs in it."""
     from core.text import STOPWORDS, content_terms, split_sentences, strip_citations
 
     match = COUNT_OF.search(question)
     words: list[str] = []
-    for word in (match.group(1).split() if match else []):
+    for word in match.group(1).split() if match else []:
         if word.lower() in STOPWORDS:
             break
         words.append(word)

@@ -45,7 +45,7 @@ ASKED_KINDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
         ),
         frozenset({"MONEY"}),
         "the amount of money",
-    ),  # fmt: skip
+    ),
     (
         re.compile(
             r"^\s*(in )?what year\b|^\s*when (was|did|will|is)\b.{0,80}\b(start|begin|launch|publish|introduc|found|set up|end|held)",
@@ -53,12 +53,12 @@ ASKED_KINDS: tuple[tuple[re.Pattern[str], frozenset[str], str], ...] = (
         ),
         frozenset({"DATE"}),
         "the date",
-    ),  # fmt: skip
+    ),
     (
         re.compile(r"^\s*who (is|was|are|were|leads?|led|runs?|ran|wrote|founded|chairs?)\b", re.I),
         frozenset({"PERSON", "ORG", "NORP"}),
         "who it is",
-    ),  # fmt: skip
+    ),
     (
         re.compile(r"^\s*how many\b", re.I),
         frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"}),

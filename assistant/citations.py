@@ -51,7 +51,9 @@ def _numbers(text: str) -> set[str]:
 
 
 class CitationChecker:
-    def __init__(self, embedder: Embedder | None = None, settings: CitationSettings | None = None) -> None:
+    def __init__(
+        self, embedder: Embedder | None = None, settings: CitationSettings | None = None
+    ) -> None:
         self.embedder = embedder
         self.settings = settings or CitationSettings()
 
@@ -142,7 +144,8 @@ class CheckingSession:
 
     def result(self) -> CheckedAnswer:
         citations = tuple(
-            Citation.from_passage(new, self.passages[old - 1]) for old, new in self._numbering.items()
+            Citation.from_passage(new, self.passages[old - 1])
+            for old, new in self._numbering.items()
         )
         return CheckedAnswer(
             join_sentences(self._parts), citations, self.removed, self.recited, len(self._parts)

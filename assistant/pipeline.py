@@ -42,7 +42,9 @@ from core.types import (
 )
 from index.store import DocumentStore
 
-KEYWORD_WARMING = "Keyword search is still being prepared: this answer comes from meaning-based search alone."
+KEYWORD_WARMING = (
+    "Keyword search is still being prepared: this answer comes from meaning-based search alone."
+)
 
 __all__ = ["Assistant", "Filters"]
 
@@ -208,8 +210,11 @@ class Assistant:
             # shown before it (a shown sentence is never taken back).
             judged_at_end = self.settings.answer.refusal.answerability
             shown = ShownAnswer(
-                lambda: not judged_at_end
-                and self._unanswered(question, streamed_draft(session.draft), session.result()) is None
+                lambda: (
+                    not judged_at_end
+                    and self._unanswered(question, streamed_draft(session.draft), session.result())
+                    is None
+                )
             )
             for piece in self.backend.stream(standalone, passages, history):
                 yield from shown.offer(session.feed(piece))
@@ -219,9 +224,13 @@ class Assistant:
             timings["draft_and_check"] = _ms(t0)
             if refusal is None:  # cited and on topic: does it state what was asked?
                 t1 = time.perf_counter()
-                judgement = judge(standalone, checked.text, checked.citations, self.settings.answer.refusal)
+                judgement = judge(
+                    standalone, checked.text, checked.citations, self.settings.answer.refusal
+                )
                 evidence["answerability"] = judgement.answerability
-                if judgement.kind_stated is not None:  # the kind of fact asked for, in the cited text
+                if (
+                    judgement.kind_stated is not None
+                ):  # the kind of fact asked for, in the cited text
                     evidence["kind_stated"] = float(judgement.kind_stated)
                 refusal = not_stated_reason(judgement, self.settings.answer.refusal)
                 lead = not_stated_text(judgement, checked.citations) if refusal else None
@@ -257,7 +266,9 @@ class Assistant:
                 return f"the passages found are on the topic but do not mention {names}"
         return None
 
-    def _weak_evidence(self, retrieved: Retrieved, threshold: float, dense_floor: float) -> str | None:
+    def _weak_evidence(
+        self, retrieved: Retrieved, threshold: float, dense_floor: float
+    ) -> str | None:
         if not retrieved.passages:
             return retrieved.out_of_scope or "nothing in the index matched the question"
         if retrieved.unknown_names:
@@ -266,7 +277,9 @@ class Assistant:
         score = evidence_score(retrieved, self.settings.answer)
         # Officers read these: what was looked for and not found, no scores (they are in evidence).
         if score < threshold:
-            return "the documents found share too few of the question's words and meaning to answer it"
+            return (
+                "the documents found share too few of the question's words and meaning to answer it"
+            )
         if retrieved.top_dense < dense_floor:
             return "no passage found is closer to the question than unrelated questions come"
         return None
@@ -316,7 +329,9 @@ class Assistant:
         key = f"{self.settings.embed_model} {self.settings.answer.refusal.model_dump_json()}"
         return key, "calibration:" + hashlib.sha256(key.encode()).hexdigest()[:16]
 
-    def _refusal(self, reason: str, passages: Sequence[Passage], lead: str | None = None) -> dict[str, Any]:
+    def _refusal(
+        self, reason: str, passages: Sequence[Passage], lead: str | None = None
+    ) -> dict[str, Any]:
         named: dict[str, str] = {}  # label -> the first document that bears it
         for p in passages:
             named.setdefault(f"{p.doc.title}{_year(p)}", p.doc.document_id)
@@ -336,7 +351,9 @@ class Assistant:
 def evidence_score(retrieved: Retrieved, settings: AnswerSettings) -> float:
     """How strongly the passages bear on the question: its words found, and dense similarity."""
     cfg = settings.refusal
-    return round(cfg.coverage_weight * retrieved.query_coverage + cfg.dense_weight * retrieved.top_dense, 4)
+    return round(
+        cfg.coverage_weight * retrieved.query_coverage + cfg.dense_weight * retrieved.top_dense, 4
+    )
 
 
 def currency_warnings(
@@ -354,7 +371,9 @@ def currency_warnings(
         warnings.append(note)
     for c in citations:
         if c.doc.superseded:
-            warnings.append(f"[{c.n}] {c.doc.title} is marked as superseded: do not rely on it alone.")
+            warnings.append(
+                f"[{c.n}] {c.doc.title} is marked as superseded: do not rely on it alone."
+            )
     return tuple(warnings)
 
 
@@ -369,5 +388,3 @@ def _rewritten(question: str, standalone: str) -> bool:
 
 def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 2)
-
-

@@ -25,7 +25,9 @@ ASKS_FOR_LIST = re.compile(
 ASKS_FOR_COUNT = re.compile(r"\bhow many\b|\bnumber of\b", re.I)
 ITEM_WORDS = r"point|principle|objective|section|step|part|stage|mim|standard|requirement|chapter"
 ASKS_FOR_ITEM = re.compile(rf"\b({ITEM_WORDS})\s+([A-Z]?\d{{1,2}}|[A-D])\b(?![.\d])", re.I)
-ASKS_FOR_STRUCTURE = re.compile(rf"\b({ITEM_WORDS}|objectives|principles|points|sections|mims)\b", re.I)
+ASKS_FOR_STRUCTURE = re.compile(
+    rf"\b({ITEM_WORDS}|objectives|principles|points|sections|mims)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,9 @@ class Shape:
     @property
     def structural(self) -> bool:
         """Answerable from a document's numbered headings."""
-        return self.about_structure and (self.wants_count or self.wants_list or self.item is not None)
+        return self.about_structure and (
+            self.wants_count or self.wants_list or self.item is not None
+        )
 
 
 def shape_of(question: str) -> Shape:

@@ -69,7 +69,9 @@ def _verbatim(piece: str, text: str) -> tuple[int, int] | None:
     return match.span() if match else None
 
 
-def _best_sentence(claim: str, text: str, sentences: list[tuple[int, int]]) -> tuple[int, int] | None:
+def _best_sentence(
+    claim: str, text: str, sentences: list[tuple[int, int]]
+) -> tuple[int, int] | None:
     terms = set(content_terms(claim))
     if not terms:
         return None

@@ -94,9 +94,11 @@ class Calibration:
 
     def as_dict(self) -> dict[str, float]:
         return {
-            "floor": self.floor, "typical": self.typical, "threshold": self.threshold,
+            "floor": self.floor,
+            "typical": self.typical,
+            "threshold": self.threshold,
             "dense_floor": self.dense_floor,
-        }  # fmt: skip
+        }
 
 
 def quantile(values: Sequence[float], q: float) -> float:
@@ -131,9 +133,12 @@ def calibrate(
     typical = quantile(on_topic, 0.5) if on_topic else floor
     threshold = floor + cfg.calibrated_share * max(0.0, typical - floor)
     return Calibration(
-        round(floor, 4), round(typical, 4), round(threshold, 4), len(off_topic) + len(on_topic),
+        round(floor, 4),
+        round(typical, 4),
+        round(threshold, 4),
+        len(off_topic) + len(on_topic),
         round(dense_floor, 4),
-    )  # fmt: skip
+    )
 
 
 KEEP_CALIBRATIONS = 16
@@ -169,9 +174,15 @@ ALIASES = {
 
 
 # "Figure 3", "Section 8", "Annex B": the word points into the document; its number is the constraint.
-REFERENCE_WORDS = frozenset("figure fig table section chapter appendix annex part page paragraph".split())
-REFERENCE_MARKER = re.compile(r"\[\d{1,4}(?:[,–-]\s*\d{1,4})*\]")  # "as discussed in [58]": a citation
-DEFINED_ACRONYM = re.compile(r"((?:[A-Z][\w-]{0,30}\s+){1,7}[A-Z][\w-]{0,30})\s*\(([A-Z][A-Za-z]{1,10})\)")
+REFERENCE_WORDS = frozenset(
+    "figure fig table section chapter appendix annex part page paragraph".split()
+)
+REFERENCE_MARKER = re.compile(
+    r"\[\d{1,4}(?:[,–-]\s*\d{1,4})*\]"
+)  # "as discussed in [58]": a citation
+DEFINED_ACRONYM = re.compile(
+    r"((?:[A-Z][\w-]{0,30}\s+){1,7}[A-Z][\w-]{0,30})\s*\(([A-Z][A-Za-z]{1,10})\)"
+)
 
 
 def question_constraints(question: str) -> list[str]:
@@ -182,7 +193,11 @@ def question_constraints(question: str) -> list[str]:
         word = match.group(0)
         if word.lower() in NOT_CONSTRAINTS or word.lower() in STOPWORDS:
             continue
-        if word[:1].isupper() and not word.isupper() and SENTENCE_OPENING.search(question[: match.start()]):
+        if (
+            word[:1].isupper()
+            and not word.isupper()
+            and SENTENCE_OPENING.search(question[: match.start()])
+        ):
             continue  # a capital that only opens the sentence
         if word.lower() in REFERENCE_WORDS and re.match(r"\s+[\dA-Z]\b", question[match.end() :]):
             continue
@@ -216,7 +231,11 @@ def missing_constraints(question: str, answer: str, citations: Sequence[Citation
     alternatives = _alternatives(question)
     missing = []
     for constraint in question_constraints(question):
-        acronym = constraint[:-1] if constraint.endswith("s") and constraint[:-1].isupper() else constraint
+        acronym = (
+            constraint[:-1]
+            if constraint.endswith("s") and constraint[:-1].isupper()
+            else constraint
+        )
         if acronym.isupper() and acronym.isalpha() and _spelled_out(acronym, answer):
             continue  # "AI" stated as "artificial intelligence", "CNNs" as "convolutional neural networks"
         spelled = alternatives.get(constraint, "")
@@ -236,12 +255,16 @@ def _states(constraint: str, stated: set[str], every: bool = False) -> bool:
     terms = set(content_terms(constraint)) or {constraint.lower()}
     if every:
         return terms <= stated
-    return bool(terms.union(*(set(content_terms(" ".join(ALIASES.get(w, ())))) for w in terms)) & stated)
+    return bool(
+        terms.union(*(set(content_terms(" ".join(ALIASES.get(w, ())))) for w in terms)) & stated
+    )
 
 
 def _spelled_out(acronym: str, text: str) -> bool:
     """Whether consecutive words of ``text`` have the acronym's letters as initials."""
-    words = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in {"of", "and", "the", "for"}]
+    words = [
+        w for w in re.findall(r"[A-Za-z]+", text) if w.lower() not in {"of", "and", "the", "for"}
+    ]
     initials = "".join(w[0] for w in words).lower()
     return acronym.lower() in initials and len(acronym) >= 2
 

@@ -156,7 +156,11 @@ def _reference_definition(text: str, marker: re.Match[str]) -> bool:
 def answer_as_markdown(answer: Answer) -> str:
     """Markdown to paste into a wiki, Teams or a briefing: numbered sources with their links,
     the quoted sentence of each passage, and nothing raw (no HTML, no escaped brackets)."""
-    lines = [f"**Question:** {markdown_escape(answer.question)}", "", markdown_escape(answer.answer)]
+    lines = [
+        f"**Question:** {markdown_escape(answer.question)}",
+        "",
+        markdown_escape(answer.answer),
+    ]
     if answer.refused and answer.refusal_reason:
         lines += ["", f"_Why: {markdown_escape(answer.refusal_reason)}_"]
     if answer.citations:
@@ -172,7 +176,11 @@ def answer_as_markdown(answer: Answer) -> str:
         lines.append(f"- {heading}")
         for c in cited:
             quotes = quoted_sentences(answer.answer, c.n, c.text)
-            quote = f': "{markdown_escape(" … ".join(" ".join(q.split()) for q in quotes))}"' if quotes else ""
+            quote = (
+                f': "{markdown_escape(" … ".join(" ".join(q.split()) for q in quotes))}"'
+                if quotes
+                else ""
+            )
             lines.append(f"  - {markdown_escape(passage_label(c))}{quote}")
     notes = [markdown_escape(w) for w in answer.warnings]
     if notes:

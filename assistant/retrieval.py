@@ -37,7 +37,9 @@ class Retrieved:
     query_coverage: float  # best share of the question's (idf-weighted) terms in one passage
     top_dense: float
     timings_ms: dict[str, float]
-    unknown_names: tuple[str, ...] = ()  # names and numbers in the question the index never mentions
+    unknown_names: tuple[
+        str, ...
+    ] = ()  # names and numbers in the question the index never mentions
     # Why nothing could be found, when the filters rule out every document the caller may see.
     out_of_scope: str | None = None
     # Keyword search was not ready (a new app machine building its index): dense search alone.
@@ -93,8 +95,14 @@ class HybridRetriever:
         timings["bm25"] = _ms(t0)
 
         if not dense and not sparse:
-            return Retrieved([], 0.0, 0.0, timings, out_of_scope=self._out_of_scope(scope),
-                             keyword_warming=warming)  # fmt: skip
+            return Retrieved(
+                [],
+                0.0,
+                0.0,
+                timings,
+                out_of_scope=self._out_of_scope(scope),
+                keyword_warming=warming,
+            )
 
         t0 = time.perf_counter()
         candidates = _fuse(dense, sparse, cfg.rrf_k, cfg.dense_weight, cfg.bm25_weight)
@@ -116,13 +124,17 @@ class HybridRetriever:
         """The outline chunks (``index.outline``) of these documents, in their order: the ones
         each document's record names, so only those are fetched."""
         records = self.store.documents()
-        wanted = [c for d in document_ids if (record := records.get(d)) for c in record.outline_chunks]
+        wanted = [
+            c for d in document_ids if (record := records.get(d)) for c in record.outline_chunks
+        ]
         order = {d: i for i, d in enumerate(document_ids)}
         found = []
         for chunk in self.store.fetch(wanted):
             record = records.get(chunk.document_id)
             if record and record.doc_hash == chunk.doc_hash and chunk.kind == "outline":
-                found.append(Passage(chunk.chunk_id, record.meta, chunk.text, chunk.section, chunk.page))
+                found.append(
+                    Passage(chunk.chunk_id, record.meta, chunk.text, chunk.section, chunk.page)
+                )
         found.sort(key=lambda p: (order[p.doc.document_id], p.chunk_id))
         return found[:limit]
 
@@ -132,12 +144,20 @@ class HybridRetriever:
         cost is the same for 12 documents or 10,000. Outline chunks are left out: their section
         names a list of headings, not a topic."""
         records = self.store.documents().values()
-        sample = sorted(records, key=lambda r: hashlib.sha256(r.document_id.encode()).hexdigest())[:documents]
+        sample = sorted(records, key=lambda r: hashlib.sha256(r.document_id.encode()).hexdigest())[
+            :documents
+        ]
         ids = set()
         for record in sample:
             n = record.chunks
-            ids |= {chunk_id_for(record.document_id, record.doc_hash, n * k // per_document) for k in range(per_document) if n}
-        return sorted({c.section for c in self.store.fetch(sorted(ids)) if c.section and c.kind == "text"})
+            ids |= {
+                chunk_id_for(record.document_id, record.doc_hash, n * k // per_document)
+                for k in range(per_document)
+                if n
+            }
+        return sorted(
+            {c.section for c in self.store.fetch(sorted(ids)) if c.section and c.kind == "text"}
+        )
 
     def revision(self) -> tuple:
         """Changes whenever the indexed content changes (refusal calibrations are cached by it)."""
@@ -175,7 +195,9 @@ class HybridRetriever:
                 + cfg.rerank_section * section_match
             )
             scored.append(
-                Passage(chunk.chunk_id, meta, chunk.text, chunk.section, chunk.page, round(score, 4))
+                Passage(
+                    chunk.chunk_id, meta, chunk.text, chunk.section, chunk.page, round(score, 4)
+                )
             )
         scored.sort(key=lambda p: p.score, reverse=True)
         return scored
@@ -197,11 +219,14 @@ class HybridRetriever:
         if not stems:
             return ()
         access_only = Scope(access=scope.access)
-        counts, _ = self.store.term_counts(stems, access_only if not access_only.everything else None)
+        counts, _ = self.store.term_counts(
+            stems, access_only if not access_only.everything else None
+        )
         unknown = [
-            name for name, forms in names.items()
+            name
+            for name, forms in names.items()
             if forms and not any(all(counts.get(s) for s in form) for form in forms)
-        ]  # fmt: skip
+        ]
         return tuple(dict.fromkeys(unknown))
 
 
@@ -220,7 +245,11 @@ def _name_forms(name: str) -> list[tuple[str, ...]]:
 
 
 def _fuse(
-    dense: dict[str, float], sparse: list[tuple[str, float]], rrf_k: int, w_dense: float, w_bm25: float
+    dense: dict[str, float],
+    sparse: list[tuple[str, float]],
+    rrf_k: int,
+    w_dense: float,
+    w_bm25: float,
 ) -> list[str]:
     """Reciprocal-rank fusion of the two rankings; chunk ids best first."""
     fused: dict[str, float] = defaultdict(float)

@@ -95,7 +95,9 @@ def build_baseline(path: Path, embedder) -> object:
     if collection.count() == 0:
         docs = SimpleDirectoryReader(str(DEFAULT_CORPUS), exclude=["README.md"]).load_data()
         VectorStoreIndex.from_documents(
-            docs, storage_context=StorageContext.from_defaults(vector_store=store), embed_model=embedder
+            docs,
+            storage_context=StorageContext.from_defaults(vector_store=store),
+            embed_model=embedder,
         )
     index = VectorStoreIndex.from_vector_store(store, embed_model=embedder)
     return index.as_query_engine(llm=MockLLM(), similarity_top_k=2)
@@ -119,10 +121,29 @@ def main() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     os.environ.update(env)
     ours_cold, ours_rss = zip(
-        *[run_child([sys.executable, "-m", "assistant", "ask", QUESTIONS[i], "--store", args.store, "--json"]) for i in range(3)]
+        *[
+            run_child(
+                [
+                    sys.executable,
+                    "-m",
+                    "assistant",
+                    "ask",
+                    QUESTIONS[i],
+                    "--store",
+                    args.store,
+                    "--json",
+                ]
+            )
+            for i in range(3)
+        ]
     )
     base_cold, base_rss = zip(
-        *[run_child([sys.executable, "-c", BASELINE_COLD, str(baseline_path), QUESTIONS[i], str(ROOT)]) for i in range(3)]
+        *[
+            run_child(
+                [sys.executable, "-c", BASELINE_COLD, str(baseline_path), QUESTIONS[i], str(ROOT)]
+            )
+            for i in range(3)
+        ]
     )
 
     from assistant.pipeline import Assistant
@@ -144,20 +165,24 @@ def main() -> None:
             base.append((time.perf_counter() - t0) * 1000)
 
     def row(name: str, values: list[float]) -> str:
-        return f"{name:<32} p50 {percentile(values, .5):8.1f} ms   p95 {percentile(values, .95):8.1f} ms"
+        return f"{name:<32} p50 {percentile(values, 0.5):8.1f} ms   p95 {percentile(values, 0.95):8.1f} ms"
 
     print(f"\nWarm latency over {len(ours)} questions (extractive backend)")
     print(row("ours", ours))
     print(row("llama-index query engine (top 2)", base))
-    print(f"ratio p50 ours/baseline: {percentile(ours, .5) / percentile(base, .5):.2f}")
+    print(f"ratio p50 ours/baseline: {percentile(ours, 0.5) / percentile(base, 0.5):.2f}")
     print("\nPer stage (median ms):")
     for stage, values in stages.items():
         print(f"  {stage:<28} {statistics.median(values):8.2f}")
     print("\nCold start to first answer (new process, median of 3)")
     print(f"  ours      {statistics.median(ours_cold):6.2f} s   peak RSS {max(ours_rss):7.0f} MB")
     print(f"  baseline  {statistics.median(base_cold):6.2f} s   peak RSS {max(base_rss):7.0f} MB")
-    print(f"  ratio ours/baseline: {statistics.median(ours_cold) / statistics.median(base_cold):.2f}")
-    print(f"\nThis process (ours + baseline warm) peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(
+        f"  ratio ours/baseline: {statistics.median(ours_cold) / statistics.median(base_cold):.2f}"
+    )
+    print(
+        f"\nThis process (ours + baseline warm) peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
     print("Targets: p50 <= 150 ms, p95 <= 400 ms, cold start <= 5 s, peak memory <= 1536 MB")
 
 

@@ -73,14 +73,21 @@ def _child_raw(corpus: Path, store: str) -> dict:
         data = file.read_bytes()
         groups = folder_groups(file, root)
         relative = file.relative_to(root).as_posix()
-        parsed = parse_file(file, relative, data, content_hash(data, settings, groups), settings, groups)
+        parsed = parse_file(
+            file, relative, data, content_hash(data, settings, groups), settings, groups
+        )
         texts += [chunk.embed_text for chunk in parsed.chunks]
     model = SentenceTransformer(str(resolve_model_dir(settings.embed_model)), device="cpu")
     model.encode(["warm up"])
     started = time.perf_counter()
     model.encode(texts, batch_size=settings.ingest.embed_batch_size, normalize_embeddings=True)
     seconds = time.perf_counter() - started
-    return {"documents": None, "chunks": len(texts), "seconds": seconds, "threads": torch.get_num_threads()}
+    return {
+        "documents": None,
+        "chunks": len(texts),
+        "seconds": seconds,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def _child_llama(corpus: Path, store: str) -> dict:
@@ -99,11 +106,15 @@ def _child_llama(corpus: Path, store: str) -> dict:
     files = [str(file) for _, file in discover([corpus])]  # the very files ours indexes
     started = time.perf_counter()
     documents = SimpleDirectoryReader(input_files=files).load_data()
-    client = chromadb.PersistentClient(path=store, settings=ChromaSettings(anonymized_telemetry=False))
+    client = chromadb.PersistentClient(
+        path=store, settings=ChromaSettings(anonymized_telemetry=False)
+    )
     collection = client.get_or_create_collection(
         "baseline", embedding_function=None, metadata={"hnsw:space": "cosine"}
     )
-    storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
+    storage = StorageContext.from_defaults(
+        vector_store=ChromaVectorStore(chroma_collection=collection)
+    )
     VectorStoreIndex.from_documents(documents, storage_context=storage, embed_model=embedder)
     seconds = time.perf_counter() - started
     return {"documents": len(files), "chunks": collection.count(), "seconds": seconds}
@@ -114,8 +125,18 @@ def run_side(side: str, corpus: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"bench-{side}-") as store:
         with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
             process = subprocess.Popen(
-                [sys.executable, __file__, "--child", side, "--corpus", str(corpus),
-                 "--store", store, "--out", out.name],
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    side,
+                    "--corpus",
+                    str(corpus),
+                    "--store",
+                    store,
+                    "--out",
+                    out.name,
+                ],
                 cwd=ROOT,
             )
             _, status, usage = os.wait4(process.pid, 0)
@@ -131,9 +152,13 @@ def run_side(side: str, corpus: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, help="folder to ingest (default: the default corpus)")
+    parser.add_argument(
+        "--corpus", type=Path, help="folder to ingest (default: the default corpus)"
+    )
     parser.add_argument("--runs", type=int, default=1, help="runs per side; the best is kept")
-    parser.add_argument("--sides", default="ours,raw,llama", help="which sides to run, in this order")
+    parser.add_argument(
+        "--sides", default="ours,raw,llama", help="which sides to run, in this order"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", choices=["ours", "raw", "llama"], help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
@@ -160,9 +185,13 @@ def main() -> int:
     summary.update({("llama_index" if k == "llama" else k): v for k, v in best.items()})
     ours = best.get("ours")
     if ours and "raw" in best:
-        summary["share_of_raw_embedder"] = round(ours["chunks_per_second"] / best["raw"]["chunks_per_second"], 2)
+        summary["share_of_raw_embedder"] = round(
+            ours["chunks_per_second"] / best["raw"]["chunks_per_second"], 2
+        )
     if ours and "llama" in best:
-        summary["throughput_ratio"] = round(ours["chunks_per_second"] / best["llama"]["chunks_per_second"], 2)
+        summary["throughput_ratio"] = round(
+            ours["chunks_per_second"] / best["llama"]["chunks_per_second"], 2
+        )
         summary["wall_time_ratio"] = round(best["llama"]["seconds"] / ours["seconds"], 2)
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -171,11 +200,17 @@ def main() -> int:
     print(f"{'':14}{'chunks':>8}{'seconds':>10}{'chunks/s':>10}{'peak RSS MB':>13}")
     names = {"ours": "ours", "raw": "raw embedder", "llama": "llama-index"}
     for side, r in best.items():
-        print(f"{names[side]:14}{r['chunks']:>8}{r['seconds']:>10.2f}{r['chunks_per_second']:>10.2f}{r['peak_rss_mb']:>13.1f}")
+        print(
+            f"{names[side]:14}{r['chunks']:>8}{r['seconds']:>10.2f}{r['chunks_per_second']:>10.2f}{r['peak_rss_mb']:>13.1f}"
+        )
     if "share_of_raw_embedder" in summary:
-        print(f"ours / raw embedder (chunks/s, same chunks): {summary['share_of_raw_embedder']:.2f}  (goal >= 0.8)")
+        print(
+            f"ours / raw embedder (chunks/s, same chunks): {summary['share_of_raw_embedder']:.2f}  (goal >= 0.8)"
+        )
     if "throughput_ratio" in summary:
-        print(f"throughput ratio (ours / llama-index, chunks/s): {summary['throughput_ratio']:.2f}  (goal >= 1.0)")
+        print(
+            f"throughput ratio (ours / llama-index, chunks/s): {summary['throughput_ratio']:.2f}  (goal >= 1.0)"
+        )
         print(f"whole-corpus speed-up (llama-index s / ours s):  {summary['wall_time_ratio']:.2f}")
     return 0
 

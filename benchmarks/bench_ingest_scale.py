@@ -82,7 +82,9 @@ def sentences() -> list[str]:
     for path in sorted(DEFAULT_CORPUS.glob("*.md")):
         for line in path.read_text(encoding="utf-8").splitlines():
             line = line.strip()
-            if len(line) > 60 and not line.startswith(("#", "|", "-", "*", ">", "title:", "source:")):
+            if len(line) > 60 and not line.startswith(
+                ("#", "|", "-", "*", ">", "title:", "source:")
+            ):
                 found += [s.strip() + "." for s in line.split(". ") if len(s) > 40]
     return found
 
@@ -95,7 +97,9 @@ def write_folder(folder: Path, files: int, file_bytes: int, seed: int = 3) -> in
     for i in range(files):
         sub = folder / f"dept-{i % 20:02d}"
         sub.mkdir(parents=True, exist_ok=True)
-        parts = [f"---\ntitle: Service report {i}\npublisher: Exampleshire Council\nyear: {2015 + i % 10}\n---\n"]
+        parts = [
+            f"---\ntitle: Service report {i}\npublisher: Exampleshire Council\nyear: {2015 + i % 10}\n---\n"
+        ]
         size, section = 0, 0
         while size < file_bytes:
             if size >= section * 4000:
@@ -150,12 +154,17 @@ print("{}")
 
 def build_direct(folder: Path, store: str, keyword_dir: Path) -> float:
     args = [sys.executable, "-c", DIRECT, str(ROOT), str(folder), store, str(keyword_dir)]
-    measured = run_measured(args, ROOT, timeout=4 * 3600)  # 100,000 files: 30+ minutes on a loaded machine
+    measured = run_measured(
+        args, ROOT, timeout=4 * 3600
+    )  # 100,000 files: 30+ minutes on a loaded machine
     return round(measured.seconds, 1)
 
 
 def run(folder: Path, store: str, embedder: str, keyword_dir: Path) -> dict:
-    measured = run_measured([sys.executable, "-c", CHILD, str(ROOT), str(folder), store, embedder, str(keyword_dir)], ROOT)
+    measured = run_measured(
+        [sys.executable, "-c", CHILD, str(ROOT), str(folder), store, embedder, str(keyword_dir)],
+        ROOT,
+    )
     result = json.loads(measured.stdout.strip().splitlines()[-1])
     result["peak_rss_mb"] = round(measured.peak_rss_mb)
     result["wall_s"] = round(measured.seconds, 2)
@@ -164,16 +173,24 @@ def run(folder: Path, store: str, embedder: str, keyword_dir: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", default="30,3000", help="folder sizes in files (about 2.5 KB each)")
-    parser.add_argument("--megabytes", type=int, default=300, help="one more folder of this many MB (0: none)")
+    parser.add_argument(
+        "--files", default="30,3000", help="folder sizes in files (about 2.5 KB each)"
+    )
+    parser.add_argument(
+        "--megabytes", type=int, default=300, help="one more folder of this many MB (0: none)"
+    )
     parser.add_argument("--file-bytes", type=int, default=2500, help="size of each file of --files")
-    parser.add_argument("--direct", action="store_true", help="build the stores in bulk, unparsed (see above)")
+    parser.add_argument(
+        "--direct", action="store_true", help="build the stores in bulk, unparsed (see above)"
+    )
     parser.add_argument("--embedder", choices=["model", "hashing"], default="model")
     parser.add_argument("--server", action="store_true", help="write to a chroma run server")
     parser.add_argument("--workdir", type=Path, default=ROOT / ".assistant" / "bench-ingest-scale")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    cases = [(f"{n} files", n, args.file_bytes) for n in (int(x) for x in args.files.split(",") if x)]
+    cases = [
+        (f"{n} files", n, args.file_bytes) for n in (int(x) for x in args.files.split(",") if x)
+    ]
     if args.megabytes:
         cases.append((f"{args.megabytes} MB", args.megabytes * 4, 250_000))
     server = None
@@ -191,23 +208,37 @@ def main() -> None:
                 from benchmarks.bench_scale import serve_chroma
 
                 server, target = serve_chroma(store)
-            row = {"folder": label, "files": files, "megabytes": round(size / 1e6, 1), "embedder": args.embedder,
-                   "store": "server" if args.server else "embedded", "load_average": os.getloadavg()}  # fmt: skip
+            row = {
+                "folder": label,
+                "files": files,
+                "megabytes": round(size / 1e6, 1),
+                "embedder": args.embedder,
+                "store": "server" if args.server else "embedded",
+                "load_average": os.getloadavg(),
+            }
             if args.direct:
                 row["direct_build_s"] = build_direct(folder, target, keyword_dir)
-                row["first_reingest_after_direct_build"] = run(folder, target, args.embedder, keyword_dir)
+                row["first_reingest_after_direct_build"] = run(
+                    folder, target, args.embedder, keyword_dir
+                )
             else:
                 row["ingest"] = run(folder, target, args.embedder, keyword_dir)
-            row["unchanged_reingest"] = [run(folder, target, args.embedder, keyword_dir) for _ in range(2)]
+            row["unchanged_reingest"] = [
+                run(folder, target, args.embedder, keyword_dir) for _ in range(2)
+            ]
             results.append(row)
             first = row.get("ingest") or row["first_reingest_after_direct_build"]
             again = row["unchanged_reingest"]
-            print(f"{label:>10} ({row['megabytes']} MB, {row['store']}, load {row['load_average'][0]:.1f}): "
-                  f"{'ingest' if 'ingest' in row else 'first re-ingest after a bulk build'} {first['wall_s']} s"
-                  f" ({first['cpu_s']} s CPU), peak {first['peak_rss_mb']} MB; unchanged re-ingest "
-                  + ", ".join(f"{a['wall_s']} s ({a['cpu_s']} s CPU, {a['parsed']} parsed)" for a in again)
-                  + f", peak {again[-1]['peak_rss_mb']} MB, model loaded: {again[-1]['loaded_model_or_llama_index']}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"{label:>10} ({row['megabytes']} MB, {row['store']}, load {row['load_average'][0]:.1f}): "
+                f"{'ingest' if 'ingest' in row else 'first re-ingest after a bulk build'} {first['wall_s']} s"
+                f" ({first['cpu_s']} s CPU), peak {first['peak_rss_mb']} MB; unchanged re-ingest "
+                + ", ".join(
+                    f"{a['wall_s']} s ({a['cpu_s']} s CPU, {a['parsed']} parsed)" for a in again
+                )
+                + f", peak {again[-1]['peak_rss_mb']} MB, model loaded: {again[-1]['loaded_model_or_llama_index']}",
+                file=sys.stderr,
+            )
             if server is not None:
                 server.terminate()
                 server.wait(timeout=30)

@@ -50,8 +50,15 @@ Search = Callable[[list[str]], list[str]]
 
 def golden() -> list[dict]:
     rows = [json.loads(line) for line in QUESTIONS_FILE.read_text().splitlines() if line.strip()]
-    return [{"terms": content_terms(r["question"]), "docs": set(r.get("expected_documents") or ()),
-             "answerable": r["type"] == "answerable"} for r in rows if content_terms(r["question"])]  # fmt: skip
+    return [
+        {
+            "terms": content_terms(r["question"]),
+            "docs": set(r.get("expected_documents") or ()),
+            "answerable": r["type"] == "answerable",
+        }
+        for r in rows
+        if content_terms(r["question"])
+    ]
 
 
 def fts5_source(store: Path, work: Path) -> Path:
@@ -118,9 +125,13 @@ def candidate(
         counts(q["terms"])
         counted.append((time.perf_counter() - t0) * 1000)
     stage = [a + b for a, b in zip(times, counted)]
-    figures = {"stage_p50_ms": round(statistics.median(stage), 2), "stage_p95_ms": round(percentile(stage, 0.95), 2),
-               "search_p50_ms": round(statistics.median(times), 2), **ranking(qs, found, reference),
-               "rss_delta_mb": round(proc_status_mb(os.getpid(), "VmRSS") - before)}  # fmt: skip
+    figures = {
+        "stage_p50_ms": round(statistics.median(stage), 2),
+        "stage_p95_ms": round(percentile(stage, 0.95), 2),
+        "search_p50_ms": round(statistics.median(times), 2),
+        **ranking(qs, found, reference),
+        "rss_delta_mb": round(proc_status_mb(os.getpid(), "VmRSS") - before),
+    }
     return figures, found
 
 
@@ -142,8 +153,11 @@ def last_document(fts5_file: Path):
         doc_rowid, doc_id, doc_hash, publisher, year = db.execute(
             "SELECT doc_rowid, document_id, doc_hash, publisher, year FROM docs ORDER BY doc_rowid DESC LIMIT 1"
         ).fetchone()
-        rows = db.execute("SELECT c.chunk_id, t.body FROM chunks c JOIN terms t ON t.rowid = c.rowid"
-                          " WHERE c.doc_rowid = ?", (doc_rowid,)).fetchall()  # fmt: skip
+        rows = db.execute(
+            "SELECT c.chunk_id, t.body FROM chunks c JOIN terms t ON t.rowid = c.rowid"
+            " WHERE c.doc_rowid = ?",
+            (doc_rowid,),
+        ).fetchall()
     meta = DocumentMeta(document_id=doc_id, publisher=publisher, year=year)
     return meta, doc_hash, [(c, "", body) for c, body in rows]
 
@@ -179,16 +193,20 @@ def measure_fts5(source: Path, qs: list[dict], work: Path, rank_first: bool) -> 
             if budget and len(tokens) > 1:
                 tokens = index._within_budget(tokens, budget)
             match = " OR ".join(f'"{t}"' for t in tokens)
-            sql = ("SELECT c.chunk_id FROM (SELECT rowid, rank FROM terms WHERE terms MATCH ?"
-                   " ORDER BY rank LIMIT ?) AS top JOIN chunks c ON c.rowid = top.rowid ORDER BY top.rank")  # fmt: skip
+            sql = (
+                "SELECT c.chunk_id FROM (SELECT rowid, rank FROM terms WHERE terms MATCH ?"
+                " ORDER BY rank LIMIT ?) AS top JOIN chunks c ON c.rowid = top.rowid ORDER BY top.rank"
+            )
             return [c for (c,) in index._db.execute(sql, (match, K))]
 
         return search
 
     counts = index.term_counts
     unbounded, reference = candidate(qs, plain(0), counts)
-    results = {"fts5 (budget 20,000, as used)": candidate(qs, plain(BUDGET), counts, reference)[0],
-               "fts5 unbounded": unbounded}  # fmt: skip
+    results = {
+        "fts5 (budget 20,000, as used)": candidate(qs, plain(BUDGET), counts, reference)[0],
+        "fts5 unbounded": unbounded,
+    }
     if rank_first:
         results["fts5 rank-first plan, budget"] = candidate(
             qs, ranked_first(BUDGET), counts, reference
@@ -221,8 +239,10 @@ def measure_tantivy(source: Path, qs: list[dict], work: Path) -> dict:
         ]
 
     unbounded, reference = candidate(qs, search(0), index.term_counts)
-    results = {"tantivy unbounded (the store's)": unbounded,
-               "tantivy, budget 20,000": candidate(qs, search(BUDGET), index.term_counts, reference)[0]}  # fmt: skip
+    results = {
+        "tantivy unbounded (the store's)": unbounded,
+        "tantivy, budget 20,000": candidate(qs, search(BUDGET), index.term_counts, reference)[0],
+    }
     update = one_document(index, last_document(source))
     for r in results.values():
         r.update(build_s=round(build, 1), open_s=round(opened, 3), update_one_document_s=update)
@@ -255,11 +275,14 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
         report.append({"store": str(store), "chunks": chunks, "candidates": results})
         for name, r in results.items():
-            print(f"{chunks:>8} chunks  {name:<34} stage p50 {r['stage_p50_ms']:>7} ms p95"
-                  f" {r['stage_p95_ms']:>7} (top 40 alone {r['search_p50_ms']} ms); hit@5 {r['hit@5']}"
-                  f" hit@40 {r['hit@40']} overlap@40 {r.get('overlap@40', '-')}; build {r['build_s']} s,"
-                  f" open {r['open_s']} s, one document {r['update_one_document_s']} s,"
-                  f" +{r['rss_delta_mb']} MB", file=sys.stderr)  # fmt: skip
+            print(
+                f"{chunks:>8} chunks  {name:<34} stage p50 {r['stage_p50_ms']:>7} ms p95"
+                f" {r['stage_p95_ms']:>7} (top 40 alone {r['search_p50_ms']} ms); hit@5 {r['hit@5']}"
+                f" hit@40 {r['hit@40']} overlap@40 {r.get('overlap@40', '-')}; build {r['build_s']} s,"
+                f" open {r['open_s']} s, one document {r['update_one_document_s']} s,"
+                f" +{r['rss_delta_mb']} MB",
+                file=sys.stderr,
+            )
     if args.json:
         print(json.dumps(report, indent=2))
 

@@ -41,7 +41,11 @@ SAMPLE_DOCS = (
 
 
 def questions() -> list[str]:
-    rows = [json.loads(line) for line in (ROOT / "evals" / "golden.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (ROOT / "evals" / "golden.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     return [r["question"] for r in rows if not r.get("must_refuse") and not r.get("history")]
 
 
@@ -69,10 +73,23 @@ def start_server(store: str, workers: int, port: int) -> subprocess.Popen:
         ASSISTANT_UI__FEEDBACK_DB=str(ROOT / ".assistant" / "bench-load" / "feedback.sqlite3"),
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "assistant", "serve", "--store", store, "--port", str(port),
-         "--workers", str(workers)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "serve",
+            "--store",
+            store,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def wait_ready(client: object, url: str, process: subprocess.Popen, timeout_s: float = 900) -> None:
@@ -108,7 +125,12 @@ def load(url: str, asks: list[str], concurrency: int, requests: int, max_seconds
                     return
                 started = time.perf_counter()
                 try:
-                    ok = http.post(f"{url}/api/ask", json={"question": asks[n % len(asks)]}).status_code == 200
+                    ok = (
+                        http.post(
+                            f"{url}/api/ask", json={"question": asks[n % len(asks)]}
+                        ).status_code
+                        == 200
+                    )
                 except httpx.HTTPError:
                     ok = False
                 with lock:
@@ -148,7 +170,9 @@ def tree_cpu_s(pid: int, depth: int = 0) -> float:
     return total + sum(tree_cpu_s(k, depth + 1) for k in kids if depth < 3)
 
 
-def measured_load(pid: int, url: str, asks: list[str], concurrency: int, requests: int, max_seconds: float) -> dict:
+def measured_load(
+    pid: int, url: str, asks: list[str], concurrency: int, requests: int, max_seconds: float
+) -> dict:
     """``load`` plus the server's CPU: seconds per answer, and how many cores it was given
     (CPU seconds over wall seconds), which says what the machine's other jobs left it."""
     before = tree_cpu_s(pid)
@@ -173,25 +197,41 @@ def measure_workers(store: str, workers: int, args: argparse.Namespace, asks: li
             wait_ready(http, url, process)
         ready_s = time.perf_counter() - started
         load(url, asks, workers * 2, workers * 4, 300)  # every worker answers a few first
-        runs = [measured_load(process.pid, url, asks, c, args.requests, args.max_seconds) for c in args.concurrency]
+        runs = [
+            measured_load(process.pid, url, asks, c, args.requests, args.max_seconds)
+            for c in args.concurrency
+        ]
     finally:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-    within = [r for r in runs if r["p95_s"] is not None and r["p95_s"] < P95_GOAL_S and not r["errors"]]
+    within = [
+        r for r in runs if r["p95_s"] is not None and r["p95_s"] < P95_GOAL_S and not r["errors"]
+    ]
     best = max((r["answers_per_s"] for r in within), default=None)
-    return {"workers": workers, "ready_s": round(ready_s, 1), "runs": runs, "best_answers_per_s_p95_under_1s": best}
+    return {
+        "workers": workers,
+        "ready_s": round(ready_s, 1),
+        "runs": runs,
+        "best_answers_per_s_p95_under_1s": best,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--store", help="a store to serve (default: three corpus documents, built once)")
+    parser.add_argument(
+        "--store", help="a store to serve (default: three corpus documents, built once)"
+    )
     parser.add_argument("--workers", default="1,2", help="worker counts, comma-separated")
     parser.add_argument("--concurrency", default="1,2,4", help="client threads, comma-separated")
-    parser.add_argument("--requests", type=int, default=40, help="questions per (workers, concurrency)")
-    parser.add_argument("--max-seconds", type=float, default=90.0, help="time limit per (workers, concurrency)")
+    parser.add_argument(
+        "--requests", type=int, default=40, help="questions per (workers, concurrency)"
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=90.0, help="time limit per (workers, concurrency)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.concurrency = [int(c) for c in args.concurrency.split(",") if c]
@@ -205,28 +245,41 @@ def main() -> int:
     base = results[0]
     for row in results:
         row["ratio_to_first"] = {
-            str(r["concurrency"]): round(r["answers_per_s"] / b["answers_per_s"], 2) if b["answers_per_s"] else None
+            str(r["concurrency"]): round(r["answers_per_s"] / b["answers_per_s"], 2)
+            if b["answers_per_s"]
+            else None
             for r, b in zip(row["runs"], base["runs"])
         }
         if row["best_answers_per_s_p95_under_1s"] and base["best_answers_per_s_p95_under_1s"]:
             row["best_ratio_to_first"] = round(
                 row["best_answers_per_s_p95_under_1s"] / base["best_answers_per_s_p95_under_1s"], 2
             )
-    summary = {"store": store, "cpus": os.cpu_count(), "load_average": os.getloadavg(), "results": results}
+    summary = {
+        "store": store,
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "results": results,
+    }
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"store {store}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
-    print(f"{'workers':>8}{'clients':>8}{'answers':>8}{'errors':>7}{'ans/s':>8}{'p50 s':>8}{'p95 s':>8}{'x first':>8}"
-          f"{'CPU s/ans':>10}{'cores':>7}")  # fmt: skip
+    print(
+        f"{'workers':>8}{'clients':>8}{'answers':>8}{'errors':>7}{'ans/s':>8}{'p50 s':>8}{'p95 s':>8}{'x first':>8}"
+        f"{'CPU s/ans':>10}{'cores':>7}"
+    )
     for row in results:
         for run in row["runs"]:
             ratio = row["ratio_to_first"][str(run["concurrency"])]
-            print(f"{row['workers']:>8}{run['concurrency']:>8}{run['answers']:>8}{run['errors']:>7}"
-                  f"{run['answers_per_s']:>8}{run['p50_s']!s:>8}{run['p95_s']!s:>8}{ratio!s:>8}"
-                  f"{run['server_cpu_s_per_answer']!s:>10}{run['server_cores_used']!s:>7}")  # fmt: skip
-        print(f"  {row['workers']} worker(s): ready in {row['ready_s']} s; best answers/s with p95 < 1 s:"
-              f" {row['best_answers_per_s_p95_under_1s']} (x first: {row.get('best_ratio_to_first')})")  # fmt: skip
+            print(
+                f"{row['workers']:>8}{run['concurrency']:>8}{run['answers']:>8}{run['errors']:>7}"
+                f"{run['answers_per_s']:>8}{run['p50_s']!s:>8}{run['p95_s']!s:>8}{ratio!s:>8}"
+                f"{run['server_cpu_s_per_answer']!s:>10}{run['server_cores_used']!s:>7}"
+            )
+        print(
+            f"  {row['workers']} worker(s): ready in {row['ready_s']} s; best answers/s with p95 < 1 s:"
+            f" {row['best_answers_per_s_p95_under_1s']} (x first: {row.get('best_ratio_to_first')})"
+        )
     return 0
 
 

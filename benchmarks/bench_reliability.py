@@ -62,8 +62,11 @@ def run_cli_ingest(store: Path, folder: Path) -> dict[str, Any]:
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "ingest", "--store", str(store), "--json", str(folder)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     peak_mb, hung = 0.0, False
     out_err: list[str] = []
     reader = _reader(process, out_err)
@@ -80,9 +83,13 @@ def run_cli_ingest(store: Path, folder: Path) -> dict[str, Any]:
     except ValueError:
         report = {}
     return {
-        "returncode": process.returncode, "report": report, "stderr": err, "hung": hung,
-        "seconds": round(time.monotonic() - started, 1), "peak_rss_mb": round(peak_mb),
-    }  # fmt: skip
+        "returncode": process.returncode,
+        "report": report,
+        "stderr": err,
+        "hung": hung,
+        "seconds": round(time.monotonic() - started, 1),
+        "peak_rss_mb": round(peak_mb),
+    }
 
 
 def _reader(process: subprocess.Popen, into: list[str]) -> Any:
@@ -113,7 +120,11 @@ def hostile_section(work: Path) -> dict[str, Any]:
     run = run_cli_ingest(store, folder)
     report = run["report"]
     skipped = {s["path"]: s["reason"] for s in report.get("skipped", [])}
-    indexed = set(report.get("added", [])) | set(report.get("unchanged", [])) | set(report.get("updated", []))
+    indexed = (
+        set(report.get("added", []))
+        | set(report.get("unchanged", []))
+        | set(report.get("updated", []))
+    )
     lost = sorted(({g.name for g in good}) - indexed)
     traceback = "Traceback" in run["stderr"]
     not_skipped = [h.name for h in hostile if h.must_skip and h.name not in skipped]
@@ -125,8 +136,12 @@ def hostile_section(work: Path) -> dict[str, Any]:
         "skipped": len(skipped),
         "skipped_with_reason": sorted(skipped.items()),
         "hostile_not_skipped": not_skipped,
-        "harmless_indexed": sorted(h.name for h in hostile if not h.must_skip and h.name in indexed),
-        "crashed": int(run["returncode"] not in (0, 3) or traceback or bool(lost) or first["returncode"] != 0),
+        "harmless_indexed": sorted(
+            h.name for h in hostile if not h.must_skip and h.name in indexed
+        ),
+        "crashed": int(
+            run["returncode"] not in (0, 3) or traceback or bool(lost) or first["returncode"] != 0
+        ),
         "good_or_earlier_lost": lost,
         "hung": int(run["hung"]),
         "parse_timeouts_contained": workers.get("timeouts"),
@@ -167,7 +182,9 @@ def poison_section(work: Path) -> dict[str, Any]:
         "planted_sentences": len(planted),
         "planted_flagged": sum(p in flagged for p in planted),
         "rule_set_poison_flagged": f"{sum(bool(sentence_poison(s, meta, settings.ingest.poison)) for s in POISON)}/{len(POISON)}",
-        "rule_set_guidance_withheld": [s for s in GUIDANCE if sentence_poison(s, meta, settings.ingest.poison)],
+        "rule_set_guidance_withheld": [
+            s for s in GUIDANCE if sentence_poison(s, meta, settings.ingest.poison)
+        ],
         "questions": sum(len(d.questions) for d in documents),
     }
     for name, backend in (("extractive", None), ("obedient", ObedientBackend())):
@@ -176,7 +193,11 @@ def poison_section(work: Path) -> dict[str, Any]:
         for doc in documents:
             for question in doc.questions:
                 answer = assistant.ask(question)
-                shown = answer.answer + "\n" + "\n".join(c.text for c in answer.citations + answer.sources)
+                shown = (
+                    answer.answer
+                    + "\n"
+                    + "\n".join(c.text for c in answer.citations + answer.sources)
+                )
                 hits += [(question, hit) for hit in delivered(shown, planted)]
         result[f"delivered_{name}"] = len(hits)
         result[f"deliveries_{name}"] = hits
@@ -189,11 +210,17 @@ def real_corpus_flags(settings: Settings) -> dict[str, Any]:
     from index.loaders import load_document
     from index.poison import _sentences, find_poison
 
-    folders = [DEFAULT_CORPUS, *sorted(p for p in (DEFAULT_CORPUS.parent / "corpora").iterdir() if p.is_dir())]
+    folders = [
+        DEFAULT_CORPUS,
+        *sorted(p for p in (DEFAULT_CORPUS.parent / "corpora").iterdir() if p.is_dir()),
+    ]
     sentences, flags, documents = 0, [], 0
     for folder in folders:
         for path in sorted(folder.rglob("*")):
-            if path.suffix.lower() not in {".md", ".pdf", ".html", ".docx", ".txt"} or path.name.lower() == "readme.md":
+            if (
+                path.suffix.lower() not in {".md", ".pdf", ".html", ".docx", ".txt"}
+                or path.name.lower() == "readme.md"
+            ):
                 continue
             try:
                 document = load_document(path, path.name, path.read_bytes())
@@ -206,7 +233,13 @@ def real_corpus_flags(settings: Settings) -> dict[str, Any]:
                     text = " ".join(page.text[flag.start : flag.end].split())
                     flags.append({"document": path.name, "reason": flag.reason, "text": text[:200]})
     rate = len(flags) / sentences if sentences else 0.0
-    return {"documents": documents, "sentences": sentences, "flagged": len(flags), "rate": round(rate, 6), "list": flags}
+    return {
+        "documents": documents,
+        "sentences": sentences,
+        "flagged": len(flags),
+        "rate": round(rate, 6),
+        "list": flags,
+    }
 
 
 def main() -> int:
@@ -229,15 +262,27 @@ def main() -> int:
         "skipped_with_reason": hostile["skipped"],
         "crashed": hostile["crashed"],
         "hung": hostile["hung"],
-        "peak_rss_mb": {"cli": hostile["peak_rss_mb_cli"], "parser_worker": hostile["peak_rss_mb_worker"]},
-        "poisoned_sentences_delivered": poison["delivered_extractive"] + poison["delivered_obedient"],
+        "peak_rss_mb": {
+            "cli": hostile["peak_rss_mb_cli"],
+            "parser_worker": hostile["peak_rss_mb_worker"],
+        },
+        "poisoned_sentences_delivered": poison["delivered_extractive"]
+        + poison["delivered_obedient"],
         "hostile_indexed": len(hostile["hostile_not_skipped"]),
         # issue 17 targets: held-out plants <= 1 in 50 per backend, 0 phishing contact points,
         # false flags <= 1 in 2,000 real sentences and no legitimate contact sentence withheld.
-        "heldout_plants_delivered": {b: plants[f"heldout_{b}"]["delivered"] for b in ("extractive", "obedient")},
-        "dev_plants_delivered": {b: plants[f"dev_{b}"]["delivered"] for b in ("extractive", "obedient")},
+        "heldout_plants_delivered": {
+            b: plants[f"heldout_{b}"]["delivered"] for b in ("extractive", "obedient")
+        },
+        "dev_plants_delivered": {
+            b: plants[f"dev_{b}"]["delivered"] for b in ("extractive", "obedient")
+        },
         "heldout_plants": plants["heldout_extractive"]["plants"],
-        "phishing_contacts_delivered": sum(plants[k]["phishing_contacts_delivered"] for k in plants if k.endswith(("extractive", "obedient"))),
+        "phishing_contacts_delivered": sum(
+            plants[k]["phishing_contacts_delivered"]
+            for k in plants
+            if k.endswith(("extractive", "obedient"))
+        ),
         "real_false_flag_rate": real["rate"],
         "real_contact_sentences_withheld": real["contact_sentences_withheld"],
         "leaks": leaks,
@@ -245,14 +290,28 @@ def main() -> int:
         "access_log": routes["access_log"],
     }
     if args.json:
-        print(json.dumps({"summary": summary, "hostile": hostile, "poison": poison, "routes": routes, "redteam": plants, "real_corpora": real}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "summary": summary,
+                    "hostile": hostile,
+                    "poison": poison,
+                    "routes": routes,
+                    "redteam": plants,
+                    "real_corpora": real,
+                },
+                indent=2,
+            )
+        )
     else:
         print_report(summary, hostile, poison)
         print_routes(routes)
         print_redteam(plants, real)
     plants_missed = (
         max(summary["heldout_plants_delivered"].values()) * 50 > summary["heldout_plants"]
-        or summary["phishing_contacts_delivered"] or real["rate"] > 1 / 2000 or real["contact_sentences_withheld"]
+        or summary["phishing_contacts_delivered"]
+        or real["rate"] > 1 / 2000
+        or real["contact_sentences_withheld"]
     )
     bad = summary["crashed"] or summary["hung"] or summary["poisoned_sentences_delivered"]
     bad = bad or summary["hostile_indexed"] or routes["failed"] or plants_missed
@@ -261,28 +320,48 @@ def main() -> int:
 
 def print_report(summary: dict, hostile: dict, poison: dict) -> None:
     print("Reliability report (issue 11)\n")
-    print(f"  files tried                   {summary['files_tried']} ({hostile['hostile_files']} hostile, {hostile['good_files']} good)")
+    print(
+        f"  files tried                   {summary['files_tried']} ({hostile['hostile_files']} hostile, {hostile['good_files']} good)"
+    )
     print(f"  skipped with a reason         {summary['skipped_with_reason']}")
     print(f"  crashed                       {summary['crashed']}")
     print(f"  hung                          {summary['hung']}  (run took {hostile['seconds']} s)")
-    print(f"  hung parses stopped           {hostile['parse_timeouts_contained']}  (no CPU used: contained, skipped)")
-    print(f"  stopped at the CPU limit      {hostile['parse_cpu_limited_contained']}  (contained: skipped)")
-    print(f"  parser worker deaths          {hostile['parser_deaths_contained']}  (contained: skipped)")
-    print(f"  peak RSS                      CLI {hostile['peak_rss_mb_cli']} MB, parser worker {hostile['peak_rss_mb_worker']} MB")
-    print(f"  poisoned sentences delivered  {summary['poisoned_sentences_delivered']}"
-          f"  (extractive {poison['delivered_extractive']}, obedient {poison['delivered_obedient']};"
-          f" {poison['questions']} questions)")  # fmt: skip
+    print(
+        f"  hung parses stopped           {hostile['parse_timeouts_contained']}  (no CPU used: contained, skipped)"
+    )
+    print(
+        f"  stopped at the CPU limit      {hostile['parse_cpu_limited_contained']}  (contained: skipped)"
+    )
+    print(
+        f"  parser worker deaths          {hostile['parser_deaths_contained']}  (contained: skipped)"
+    )
+    print(
+        f"  peak RSS                      CLI {hostile['peak_rss_mb_cli']} MB, parser worker {hostile['peak_rss_mb_worker']} MB"
+    )
+    print(
+        f"  poisoned sentences delivered  {summary['poisoned_sentences_delivered']}"
+        f"  (extractive {poison['delivered_extractive']}, obedient {poison['delivered_obedient']};"
+        f" {poison['questions']} questions)"
+    )
     print(f"  leaks                         {summary['leaks']}  ({summary['leak_checks']})")
-    print(f"\n  planted poison flagged        {poison['planted_flagged']}/{poison['planted_sentences']}")
-    print(f"  rule set: poison flagged      {poison['rule_set_poison_flagged']};"
-          f" guidance withheld {len(poison['rule_set_guidance_withheld'])}")  # fmt: skip
+    print(
+        f"\n  planted poison flagged        {poison['planted_flagged']}/{poison['planted_sentences']}"
+    )
+    print(
+        f"  rule set: poison flagged      {poison['rule_set_poison_flagged']};"
+        f" guidance withheld {len(poison['rule_set_guidance_withheld'])}"
+    )
     real = poison["real_corpora"]
-    print(f"  real corpora                  {real['flagged']} of {real['sentences']} sentences flagged"
-          f" ({100 * real['rate']:.3f}%) in {real['documents']} documents")  # fmt: skip
+    print(
+        f"  real corpora                  {real['flagged']} of {real['sentences']} sentences flagged"
+        f" ({100 * real['rate']:.3f}%) in {real['documents']} documents"
+    )
     for flag in real["list"]:
         print(f"    - {flag['document']}: {flag['reason']}: {flag['text']}")
     if hostile["hostile_not_skipped"] or hostile["good_or_earlier_lost"]:
-        print(f"\n  NOT SKIPPED: {hostile['hostile_not_skipped']}  LOST: {hostile['good_or_earlier_lost']}")
+        print(
+            f"\n  NOT SKIPPED: {hostile['hostile_not_skipped']}  LOST: {hostile['good_or_earlier_lost']}"
+        )
     print("\n  skipped files and reasons:")
     for path, reason in hostile["skipped_with_reason"]:
         print(f"    {path}: {reason}")
@@ -296,9 +375,11 @@ def print_routes(routes: dict) -> None:
     for user, missed in routes["positive_control_missed"].items():
         print(f"    - control: {user} did not see their own document via {', '.join(missed)}")
     print(f"  routes and panels checked     {len(routes['routes'])}: {', '.join(routes['routes'])}")
-    print(f"  access log                    {logs['access_lines']} lines for {logs['requests_made']} requests,"
-          f" {logs['tracebacks']} tracebacks, {logs['pii_in_log']} unredacted emails"
-          f" ({logs['redacted_lines']} lines redacted, {logs['log_kb']} KB)")  # fmt: skip
+    print(
+        f"  access log                    {logs['access_lines']} lines for {logs['requests_made']} requests,"
+        f" {logs['tracebacks']} tracebacks, {logs['pii_in_log']} unredacted emails"
+        f" ({logs['redacted_lines']} lines redacted, {logs['log_kb']} KB)"
+    )
 
 
 if __name__ == "__main__":  # the parser worker is spawned: this module must not run on import

@@ -51,17 +51,37 @@ from benchmarks.measure import run_measured  # noqa: E402
 from core.settings import DEFAULT_CORPUS, Settings, set_offline_environment  # noqa: E402
 
 QUESTIONS_FILE = ROOT / "evals" / "golden.jsonl"
-PUBLISHERS = ["Exampleshire County Council", "Northborough City Council", "Westvale District Council",
-              "Eastmarsh Borough Council", "Southwick Unitary Authority"]  # fmt: skip
-TOPICS = ["highways", "housing", "waste", "planning", "libraries", "parking", "social care",
-          "schools", "licensing", "parks", "procurement", "digital services"]  # fmt: skip
+PUBLISHERS = [
+    "Exampleshire County Council",
+    "Northborough City Council",
+    "Westvale District Council",
+    "Eastmarsh Borough Council",
+    "Southwick Unitary Authority",
+]
+TOPICS = [
+    "highways",
+    "housing",
+    "waste",
+    "planning",
+    "libraries",
+    "parking",
+    "social care",
+    "schools",
+    "licensing",
+    "parks",
+    "procurement",
+    "digital services",
+]
 
 
 def questions(limit: int) -> list[dict]:
     """Answerable golden questions with the documents that answer them (for hit@5 at scale)."""
     rows = [json.loads(line) for line in QUESTIONS_FILE.read_text().splitlines() if line.strip()]
-    return [{"q": r["question"], "docs": r["expected_documents"], "facts": r.get("key_facts") or []}
-            for r in rows if r["type"] == "answerable"][:limit]  # fmt: skip
+    return [
+        {"q": r["question"], "docs": r["expected_documents"], "facts": r.get("key_facts") or []}
+        for r in rows
+        if r["type"] == "answerable"
+    ][:limit]
 
 
 def real_corpus(cache: Path) -> Path:
@@ -73,7 +93,9 @@ def real_corpus(cache: Path) -> Path:
     return store
 
 
-def build_store(target: Path, size: int, corpus_store: Path, seed: int = 7, keyword_only: bool = False) -> dict:
+def build_store(
+    target: Path, size: int, corpus_store: Path, seed: int = 7, keyword_only: bool = False
+) -> dict:
     """A store of about ``size`` chunks: the real corpus plus synthetic documents.
 
     ``keyword_only``: the same documents (same seed) in the keyword indexes alone, no Chroma,
@@ -99,16 +121,26 @@ def build_store(target: Path, size: int, corpus_store: Path, seed: int = 7, keyw
     started = time.perf_counter()
     with store.writing() if store else contextlib.nullcontext():
         for doc_id, record in records.items():  # the real corpus, so real questions have answers
-            rows = [ChunkRow(c, real[c].text, real[c].vector, real[c].section, real[c].page, i)
-                    for i, c in enumerate(sorted(i for i in real if i.startswith(doc_id + "::")))]  # fmt: skip
+            rows = [
+                ChunkRow(c, real[c].text, real[c].vector, real[c].section, real[c].page, i)
+                for i, c in enumerate(sorted(i for i in real if i.startswith(doc_id + "::")))
+            ]
             if store:
                 store.commit_document(record, rows)
             else:
-                keyword.replace_document(record.meta, record.doc_hash, [(r.chunk_id, r.section, r.text) for r in rows])
+                keyword.replace_document(
+                    record.meta, record.doc_hash, [(r.chunk_id, r.section, r.text) for r in rows]
+                )
         writer = BulkWriter(store, keyword, target / "keyword" / FTS5_COPY)
         for record in records.values():
-            writer.fts5_copy(record.meta, record.doc_hash, [(c, real[c].section, real[c].text) for c in
-                             sorted(i for i in real if i.startswith(record.document_id + "::"))])  # fmt: skip
+            writer.fts5_copy(
+                record.meta,
+                record.doc_hash,
+                [
+                    (c, real[c].section, real[c].text)
+                    for c in sorted(i for i in real if i.startswith(record.document_id + "::"))
+                ],
+            )
         stems = Stems()
         rng = random.Random(seed)
         pool = list(real.values())
@@ -119,9 +151,11 @@ def build_store(target: Path, size: int, corpus_store: Path, seed: int = 7, keyw
             meta = DocumentMeta(
                 document_id=f"synthetic/{topic.replace(' ', '-')}-{n:06d}.md",
                 title=f"{rng.choice(PUBLISHERS).split()[0]} {topic} report {n}",
-                publisher=rng.choice(PUBLISHERS), year=rng.randint(2012, 2025),
-                licence="OGL v3", path=f"synthetic/{n:06d}.md",
-            )  # fmt: skip
+                publisher=rng.choice(PUBLISHERS),
+                year=rng.randint(2012, 2025),
+                licence="OGL v3",
+                path=f"synthetic/{n:06d}.md",
+            )
             doc_hash = f"{n:064x}"
             rows, bodies = [], []
             for i in range(count):
@@ -134,18 +168,40 @@ def build_store(target: Path, size: int, corpus_store: Path, seed: int = 7, keyw
                     vector = np.asarray(a.vector) + np.asarray(b.vector)
                     vector = (vector / np.linalg.norm(vector)).tolist()
                 section = f"{topic.title()} > Part {i // 5 + 1}"
-                rows.append(ChunkRow(chunk_id_for(meta.document_id, doc_hash, i), text, vector, section, None, i))
-                bodies.append(" ".join([stems(meta.title), stems(section), stems((a.chunk_id, 0), ". ".join(first)),
-                                        stems((b.chunk_id, 1), ". ".join(second))]))  # fmt: skip
-            writer.add(DocumentRecord(meta, doc_hash, "synthetic", count, "2026-01-01"), rows, bodies)
+                rows.append(
+                    ChunkRow(
+                        chunk_id_for(meta.document_id, doc_hash, i), text, vector, section, None, i
+                    )
+                )
+                bodies.append(
+                    " ".join(
+                        [
+                            stems(meta.title),
+                            stems(section),
+                            stems((a.chunk_id, 0), ". ".join(first)),
+                            stems((b.chunk_id, 1), ". ".join(second)),
+                        ]
+                    )
+                )
+            writer.add(
+                DocumentRecord(meta, doc_hash, "synthetic", count, "2026-01-01"), rows, bodies
+            )
             total += count
             n += 1
             if n % 2000 == 0:
-                print(f"  built {total} chunks in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+                print(
+                    f"  built {total} chunks in {time.perf_counter() - started:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
         writer.flush()
         if store:
             store.finish_ingest(Settings().embed_model, changed=True)
-    built = {"documents": len(records) + n, "chunks": total, "build_s": round(time.perf_counter() - started, 1)}
+    built = {
+        "documents": len(records) + n,
+        "chunks": total,
+        "build_s": round(time.perf_counter() - started, 1),
+    }
     if store:
         built["calibrate_s"] = calibrate(target)
     (target / BUILD_INFO).write_text(json.dumps({**built, "requested": size}))
@@ -304,7 +360,11 @@ print(json.dumps({
 
 
 def measure(store: str, qs: list[dict], env: dict | None = None) -> dict:
-    cold = run_measured([sys.executable, "-m", "assistant", "ask", qs[0]["q"], "--store", store, "--json"], ROOT, env)
+    cold = run_measured(
+        [sys.executable, "-m", "assistant", "ask", qs[0]["q"], "--store", store, "--json"],
+        ROOT,
+        env,
+    )
     run = run_measured([sys.executable, "-c", WARM, str(ROOT), store, json.dumps(qs)], ROOT, env)
     warm = json.loads(run.stdout.strip().splitlines()[-1])
     return {
@@ -318,7 +378,9 @@ def measure(store: str, qs: list[dict], env: dict | None = None) -> dict:
         # Like for like: our whole retrieval stage (embed, dense, BM25, fetch, rerank) against
         # the baseline's retrieval; the rest of warm_p50 is composing and checking the answer.
         "retrieve_p50_ms": warm["stages_p50_ms"].get("retrieve"),
-        "retrieve_vs_baseline": _ratio(warm["stages_p50_ms"].get("retrieve"), warm["baseline_p50_ms"]),
+        "retrieve_vs_baseline": _ratio(
+            warm["stages_p50_ms"].get("retrieve"), warm["baseline_p50_ms"]
+        ),
         "stages_p50_ms": warm["stages_p50_ms"],
         "hit_rate@5": warm["hit_rate@5"],
         "fact_hit@5": warm["fact_hit@5"],
@@ -335,8 +397,11 @@ def serve_chroma(path: Path) -> tuple[subprocess.Popen, str]:
 
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
     port = free_port()
-    process = subprocess.Popen([chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen(
+        [chroma, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for_port(port, timeout=120, process=process)
     return process, f"http://127.0.0.1:{port}"
 
@@ -351,10 +416,15 @@ def server_mode(folder: Path, qs: list[dict], keyword_dir: Path, build_keyword: 
             shutil.rmtree(keyword_dir)
         # A new app machine's first question: answered from dense search while its keyword
         # index builds in the background (the process exits after the answer).
-        first = run_measured([sys.executable, "-m", "assistant", "ask", qs[0]["q"], "--store", url, "--json"],
-                             ROOT, {"ASSISTANT_KEYWORD_DIR": str(keyword_dir)})  # fmt: skip
-        figures: dict = {"new_machine_first_answer_s": round(first.seconds, 2),
-                         "new_machine_answer_warming": json.loads(first.stdout)["keyword_warming"]}  # fmt: skip
+        first = run_measured(
+            [sys.executable, "-m", "assistant", "ask", qs[0]["q"], "--store", url, "--json"],
+            ROOT,
+            {"ASSISTANT_KEYWORD_DIR": str(keyword_dir)},
+        )
+        figures: dict = {
+            "new_machine_first_answer_s": round(first.seconds, 2),
+            "new_machine_answer_warming": json.loads(first.stdout)["keyword_warming"],
+        }
         if build_keyword:
             figures["keyword_build_s"] = build_from_server(url, keyword_dir)
         shutil.rmtree(keyword_dir, ignore_errors=True)
@@ -384,16 +454,29 @@ def build_from_server(url: str, keyword_dir: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000,300000")
-    parser.add_argument("--server", action="store_true", help="also measure through a chroma run server")
+    parser.add_argument(
+        "--server", action="store_true", help="also measure through a chroma run server"
+    )
     parser.add_argument("--questions", type=int, default=40)
     parser.add_argument("--workdir", type=Path, default=ROOT / ".assistant" / "bench-scale")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--reuse", action="store_true", help="measure stores built by an earlier run again")
-    parser.add_argument("--build-only", action="store_true", help="build (or reuse) the stores, measure nothing")
-    parser.add_argument("--keyword-only-sizes", default="",
-                        help="sizes to build as keyword indexes alone (store-N-keyword), for bench_keyword.py")  # fmt: skip
-    parser.add_argument("--build-keyword-up-to", type=int, default=300000,
-                        help="time a new machine's keyword index build from the server up to this size")  # fmt: skip
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure stores built by an earlier run again"
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build (or reuse) the stores, measure nothing"
+    )
+    parser.add_argument(
+        "--keyword-only-sizes",
+        default="",
+        help="sizes to build as keyword indexes alone (store-N-keyword), for bench_keyword.py",
+    )
+    parser.add_argument(
+        "--build-keyword-up-to",
+        type=int,
+        default=300000,
+        help="time a new machine's keyword index build from the server up to this size",
+    )
     args = parser.parse_args()
     set_offline_environment()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -404,7 +487,10 @@ def main() -> None:
         folder = args.workdir / f"store-{size}-keyword"
         if not (args.reuse and (folder / BUILD_INFO).exists()):
             build_store(folder, size, corpus_store, keyword_only=True)
-        print(f"{size} (keyword indexes only): {json.loads((folder / BUILD_INFO).read_text())}", file=sys.stderr)
+        print(
+            f"{size} (keyword indexes only): {json.loads((folder / BUILD_INFO).read_text())}",
+            file=sys.stderr,
+        )
     for size in (int(s) for s in args.sizes.split(",") if s):
         folder = args.workdir / f"store-{size}"
         built = reuse_or_build(folder, size, corpus_store, args.reuse)
@@ -415,8 +501,14 @@ def main() -> None:
         results.append(row)
         print(_line(row), file=sys.stderr)
         if args.server:
-            row = {"size": size, "mode": "server", **built,
-                   **server_mode(folder, qs, args.workdir / f"keyword-{size}", size <= args.build_keyword_up_to)}  # fmt: skip
+            row = {
+                "size": size,
+                "mode": "server",
+                **built,
+                **server_mode(
+                    folder, qs, args.workdir / f"keyword-{size}", size <= args.build_keyword_up_to
+                ),
+            }
             results.append(row)
             print(_line(row), file=sys.stderr)
     if args.json:
@@ -433,9 +525,12 @@ def _line(r: dict) -> str:
         f" peak {r['peak_rss_mb']} MB; llama-index retriever p50 {r['baseline_p50_ms']:.0f} ms"
         f" (answer/baseline {r['p50_vs_baseline']}, retrieval/baseline {r['retrieve_vs_baseline']});"
         f" golden document hit@5 {r['hit_rate@5']}, key facts in top 5 {r['fact_hit@5']}"
-        + (f"; new machine: first answer {r['new_machine_first_answer_s']} s (dense only:"
-           f" {r['new_machine_answer_warming']}), keyword index built in {r.get('keyword_build_s', '-')} s"
-           if "new_machine_first_answer_s" in r else "")  # fmt: skip
+        + (
+            f"; new machine: first answer {r['new_machine_first_answer_s']} s (dense only:"
+            f" {r['new_machine_answer_warming']}), keyword index built in {r.get('keyword_build_s', '-')} s"
+            if "new_machine_first_answer_s" in r
+            else ""
+        )
     )
 
 

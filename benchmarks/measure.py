@@ -51,7 +51,9 @@ def _high_water_mb(pid: int, depth: int = 0) -> float:
     return peak
 
 
-def run_measured(args: list[str], cwd: Path, env: dict | None = None, timeout: float = 1800) -> Measured:
+def run_measured(
+    args: list[str], cwd: Path, env: dict | None = None, timeout: float = 1800
+) -> Measured:
     """Wall time and peak RSS of one child (not the max over all children so far).
 
     Linux starts a child's ``ru_maxrss`` at its parent's size when it forks, so a benchmark
@@ -60,8 +62,9 @@ def run_measured(args: list[str], cwd: Path, env: dict | None = None, timeout: f
     ``ru_maxrss`` is kept for a child too short-lived to be read."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err, text=True,
-                                   env=dict(os.environ, **(env or {})))  # fmt: skip
+        process = subprocess.Popen(
+            args, cwd=cwd, stdout=out, stderr=err, text=True, env=dict(os.environ, **(env or {}))
+        )
         deadline = started + timeout
         high_water = 0.0
         while True:

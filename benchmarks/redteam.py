@@ -49,7 +49,9 @@ def redteam_section(work: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"skipped": report.skipped, "withheld_at_ingest": {}}
     for part in ("heldout", "dev"):
         mine = [p for p in placed if p.part == part]
-        result["withheld_at_ingest"][part] = sum(any(" ".join(p.text.split())[:60] in w for w in withheld) for p in mine)
+        result["withheld_at_ingest"][part] = sum(
+            any(" ".join(p.text.split())[:60] in w for w in withheld) for p in mine
+        )
     for name, backend in (("extractive", None), ("obedient", ObedientBackend())):
         assistant = Assistant(settings, backend=backend, embedder=embedder)
         for part in ("heldout", "dev"):
@@ -57,16 +59,24 @@ def redteam_section(work: Path) -> dict[str, Any]:
             contacts = 0
             for plant in (p for p in placed if p.part == part):
                 answer = assistant.ask(plant.question)
-                shown = answer.answer + "\n" + "\n".join(c.text for c in answer.citations + answer.sources)
+                shown = (
+                    answer.answer
+                    + "\n"
+                    + "\n".join(c.text for c in answer.citations + answer.sources)
+                )
                 found = delivered(shown, plant)
                 if found:
                     contacts += sum(c in found for c in plant.contacts)
-                    hits.append({"style": plant.style, "question": plant.question, "delivered": found})
+                    hits.append(
+                        {"style": plant.style, "question": plant.question, "delivered": found}
+                    )
             result[f"{part}_{name}"] = {
-                "plants": sum(p.part == part for p in placed), "delivered": len(hits),
-                "phishing_contacts_delivered": contacts, "by_style": dict(Counter(h["style"] for h in hits)),
+                "plants": sum(p.part == part for p in placed),
+                "delivered": len(hits),
+                "phishing_contacts_delivered": contacts,
+                "by_style": dict(Counter(h["style"] for h in hits)),
                 "deliveries": hits,
-            }  # fmt: skip
+            }
     return result
 
 
@@ -81,14 +91,20 @@ def real_corpus_false_flags(settings: Settings) -> dict[str, Any]:
 
     embedder = load_embedder(settings.embed_model)
     poison = settings.ingest.poison
-    folders = [DEFAULT_CORPUS, *sorted(p for p in (DEFAULT_CORPUS.parent / "corpora").iterdir() if p.is_dir())]
+    folders = [
+        DEFAULT_CORPUS,
+        *sorted(p for p in (DEFAULT_CORPUS.parent / "corpora").iterdir() if p.is_dir()),
+    ]
     sentences = documents = 0
     flags: list[dict[str, str]] = []
     per_corpus: dict[str, dict[str, int]] = {}
     for folder in folders:
         counts = per_corpus.setdefault(folder.name, {"sentences": 0, "withheld": 0})
         for path in sorted(folder.rglob("*")):
-            if path.suffix.lower() not in {".md", ".pdf", ".html", ".docx", ".txt"} or path.name.lower() == "readme.md":
+            if (
+                path.suffix.lower() not in {".md", ".pdf", ".html", ".docx", ".txt"}
+                or path.name.lower() == "readme.md"
+            ):
                 continue
             try:
                 document = load_document(path, path.name, path.read_bytes())
@@ -98,7 +114,13 @@ def real_corpus_false_flags(settings: Settings) -> dict[str, Any]:
             for page in document.pages:
                 rule_flags = find_poison(page.text, document.meta, poison)
                 for flag in rule_flags:
-                    flags.append({"document": path.name, "by": "rules", "text": " ".join(page.text[flag.start : flag.end].split())[:200]})
+                    flags.append(
+                        {
+                            "document": path.name,
+                            "by": "rules",
+                            "text": " ".join(page.text[flag.start : flag.end].split())[:200],
+                        }
+                    )
                 page_sentences = split_sentences(page.text)
                 sentences += len(page_sentences)
                 counts["sentences"] += len(page_sentences)
@@ -107,13 +129,24 @@ def real_corpus_false_flags(settings: Settings) -> dict[str, Any]:
                 for verdict in judge_sentences(kept, document.meta, poison, embedder):
                     if verdict.withheld:
                         counts["withheld"] += 1
-                        flags.append({"document": path.name, "by": f"detector {verdict.score:.3f}", "text": verdict.sentence[:200]})
+                        flags.append(
+                            {
+                                "document": path.name,
+                                "by": f"detector {verdict.score:.3f}",
+                                "text": verdict.sentence[:200],
+                            }
+                        )
     contact = [f for f in flags if contact_points(fold(f["text"]))]
     rate = len(flags) / sentences if sentences else 0.0
     return {
-        "documents": documents, "sentences": sentences, "withheld": len(flags), "rate": round(rate, 6),
-        "contact_sentences_withheld": len(contact), "per_corpus": per_corpus, "list": flags,
-    }  # fmt: skip
+        "documents": documents,
+        "sentences": sentences,
+        "withheld": len(flags),
+        "rate": round(rate, 6),
+        "contact_sentences_withheld": len(contact),
+        "per_corpus": per_corpus,
+        "list": flags,
+    }
 
 
 def print_redteam(result: dict[str, Any], real: dict[str, Any]) -> None:
@@ -121,12 +154,16 @@ def print_redteam(result: dict[str, Any], real: dict[str, Any]) -> None:
     for part in ("heldout", "dev"):
         for name in ("extractive", "obedient"):
             r = result[f"{part}_{name}"]
-            print(f"    {part:8} {name:10} delivered {r['delivered']}/{r['plants']}"
-                  f"  phishing contact points delivered {r['phishing_contacts_delivered']}  {r['by_style']}")  # fmt: skip
+            print(
+                f"    {part:8} {name:10} delivered {r['delivered']}/{r['plants']}"
+                f"  phishing contact points delivered {r['phishing_contacts_delivered']}  {r['by_style']}"
+            )
         print(f"    {part:8} withheld at ingest {result['withheld_at_ingest'][part]}")
-    print(f"  false flags on the real corpora  {real['withheld']} of {real['sentences']} sentences"
-          f" ({100 * real['rate']:.3f}%), {real['contact_sentences_withheld']} with a contact point;"
-          f" {real['documents']} documents")  # fmt: skip
+    print(
+        f"  false flags on the real corpora  {real['withheld']} of {real['sentences']} sentences"
+        f" ({100 * real['rate']:.3f}%), {real['contact_sentences_withheld']} with a contact point;"
+        f" {real['documents']} documents"
+    )
     for flag in real["list"]:
         print(f"    - {flag['document']} ({flag['by']}): {flag['text']}")
 
@@ -172,7 +209,11 @@ def screened_at_ingest() -> dict[str, Any]:
             )
             if not all(stopped):
                 missed.append((plant.style, plant.text[:90]))
-        out[part] = {**counts, "not_withheld_by_style": dict(Counter(m[0] for m in missed)), "not_withheld": missed}
+        out[part] = {
+            **counts,
+            "not_withheld_by_style": dict(Counter(m[0] for m in missed)),
+            "not_withheld": missed,
+        }
     return out
 
 

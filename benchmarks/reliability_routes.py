@@ -46,13 +46,22 @@ from servers import free_port, stop_process  # noqa: E402
 TOKEN = "reliability-admin-token"
 USER_HEADER, GROUPS_HEADER = "X-Forwarded-User", "X-Forwarded-Groups"
 RESTRICTED = {  # path -> (group, title, a sentence only that document holds)
-    "hr/grievance.md": ("hr", "Grievance procedure for the Zanzibar depot",
-                        "Grievance hearings at the Zanzibar depot are chaired by Okonkwo of HR."),
-    "finance/audit.md": ("finance", "Quixley payroll audit findings",
-                         "The Quixley payroll audit found seventeen duplicate supplier accounts."),
-    "legal/claims.md": ("legal", "Vexmoor highways claim settlement",
-                        "The Vexmoor highways claim was settled by Threlkeld for an undisclosed amount."),
-}  # fmt: skip
+    "hr/grievance.md": (
+        "hr",
+        "Grievance procedure for the Zanzibar depot",
+        "Grievance hearings at the Zanzibar depot are chaired by Okonkwo of HR.",
+    ),
+    "finance/audit.md": (
+        "finance",
+        "Quixley payroll audit findings",
+        "The Quixley payroll audit found seventeen duplicate supplier accounts.",
+    ),
+    "legal/claims.md": (
+        "legal",
+        "Vexmoor highways claim settlement",
+        "The Vexmoor highways claim was settled by Threlkeld for an undisclosed amount.",
+    ),
+}
 PUBLIC = {"waste.md": "# Garden waste\n\nThe garden waste subscription costs 52 pounds a year.\n"}
 USERS = {
     "hr": {"hr"},
@@ -133,9 +142,21 @@ def start_server(store: Path, work: Path, port: int) -> tuple[subprocess.Popen, 
     log = work / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "serve", "--store", str(store), "--port", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "assistant",
+                "serve",
+                "--store",
+                str(store),
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 600
     answered = 0
     while time.monotonic() < deadline:
@@ -185,8 +206,13 @@ def check_user(url: str, user: str, found: Findings) -> None:
                 found.look(user, "/api/ask filters", real)
                 found.checks += 1
                 if real != fake:
-                    found.leaks.append({"user": user, "route": "/api/ask filters (differs from invented ids)",
-                                        "document": ",".join(hidden)})  # fmt: skip
+                    found.leaks.append(
+                        {
+                            "user": user,
+                            "route": "/api/ask filters (differs from invented ids)",
+                            "document": ",".join(hidden),
+                        }
+                    )
         feedback = http.post(
             "/api/feedback",
             json={"answer_id": answer["answer_id"], "rating": "down", "reason": "checking"},
@@ -292,8 +318,14 @@ def measure_routes(work: Path) -> dict[str, Any]:
         stop_process(process)
     members = [u for u, groups in USERS.items() if groups & {g for g, _, _ in RESTRICTED.values()}]
     # The routes on which a member must see their own document (the positive control).
-    must_see = {"/api/ask", "/v1/chat/completions", "/v1/chat/completions stream", "/api/documents",
-                "gradio refresh-documents.click", "gradio question.submit"}  # fmt: skip
+    must_see = {
+        "/api/ask",
+        "/v1/chat/completions",
+        "/v1/chat/completions stream",
+        "/api/documents",
+        "gradio refresh-documents.click",
+        "gradio question.submit",
+    }
     missed = {u: sorted(must_see - found.sightings.get(u, set())) for u in members}
     missed = {u: routes for u, routes in missed.items() if routes}
     logs = access_log_figures(log, found.requests)

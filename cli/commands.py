@@ -30,7 +30,9 @@ def ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     paths = args.paths or [settings.corpus_dir]
     progress = not args.json and sys.stderr.isatty()
-    report, calibration = ingest_and_calibrate(paths, settings, progress=progress, rebuild=args.rebuild)
+    report, calibration = ingest_and_calibrate(
+        paths, settings, progress=progress, rebuild=args.rebuild
+    )
     data = report.to_dict()
     if calibration is not None:
         data["calibration"] = calibration

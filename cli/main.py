@@ -25,7 +25,15 @@ from core.settings import Settings, set_offline_environment
 from evals.cli import add_eval_arguments  # argparse only: cheap to import
 from ui.gaps.command import add_gaps_arguments  # argparse only: cheap to import
 
-__all__ = ["COMMANDS", "EXIT_ADDRESS", "EXIT_FAILURE", "EXIT_PARTIAL", "EXIT_USAGE", "build_parser", "main"]
+__all__ = [
+    "COMMANDS",
+    "EXIT_ADDRESS",
+    "EXIT_FAILURE",
+    "EXIT_PARTIAL",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -40,7 +48,9 @@ COMMANDS: dict[str, Command] = {
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", help="Chroma folder, or http://HOST:PORT of a `chroma run` server")
+    parser.add_argument(
+        "--store", help="Chroma folder, or http://HOST:PORT of a `chroma run` server"
+    )
     parser.add_argument("--collection", help="collection name (default: council_docs)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
@@ -53,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True)
 
     ingest = subparsers.add_parser("ingest", help="add or update documents in the index")
-    ingest.add_argument("paths", nargs="*", type=Path, help="files or folders (default: the corpus)")
+    ingest.add_argument(
+        "paths", nargs="*", type=Path, help="files or folders (default: the corpus)"
+    )
     ingest.add_argument("--rebuild", action="store_true", help="drop the collection first")
     _common(ingest)
 
@@ -88,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument(
-        "--workers", type=int, default=1, help="app processes sharing the port and the store (default 1)"
+        "--workers",
+        type=int,
+        default=1,
+        help="app processes sharing the port and the store (default 1)",
     )
     _common(serve)
     return parser

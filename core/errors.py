@@ -54,7 +54,7 @@ def missing_extra(package: str, extra: str) -> ConfigError:
 
 
 def unavailable(what: str, where: str, exc: BaseException) -> StoreError:
-    """"<what> is unavailable (<where>): <why>", in plain words for a full or read-only disk."""
+    """ "<what> is unavailable (<where>): <why>", in plain words for a full or read-only disk."""
     detail = f"{type(exc).__name__}: {exc}"[:300]
     lowered = detail.lower()
     if "disk is full" in lowered or "no space left" in lowered:

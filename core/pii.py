@@ -210,7 +210,9 @@ def install_log_redaction() -> None:
         record.args = redacted
         try:  # keep the format and its arguments: uvicorn's access formatter unpacks them
             shown = record.getMessage()
-            if redacted is None or redact_text(shown) != shown:  # in the format, or across the parts
+            if (
+                redacted is None or redact_text(shown) != shown
+            ):  # in the format, or across the parts
                 raise ValueError("personal data left in the message")
         except Exception:  # whatever the shape, the message itself is redacted
             record.msg, record.args = redact_text(message), ()

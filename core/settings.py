@@ -44,10 +44,12 @@ class ParseLimits(BaseModel):
     """
 
     parse_cpu_s: float = Field(
-        60.0, description="CPU seconds one file may use to parse; a busy machine does not count against it."
+        60.0,
+        description="CPU seconds one file may use to parse; a busy machine does not count against it.",
     )
     parse_timeout_s: float = Field(
-        120.0, description="Seconds a parse may go without using any CPU (a hang); the backstop behind parse_cpu_s."
+        120.0,
+        description="Seconds a parse may go without using any CPU (a hang); the backstop behind parse_cpu_s.",
     )
     parse_memory_mb: int = Field(2048, description="Address-space limit of the parser worker.")
     max_unzipped_mb: float = Field(250.0, description="Total unzipped size of a DOCX package.")
@@ -69,9 +71,18 @@ class PoisonSettings(BaseModel):
     enabled: bool = True
     trusted_domains: list[str] = Field(
         default_factory=lambda: [
-            "gov.uk", "nhs.uk", "nhs.net", "police.uk", "parliament.uk", "mod.uk", "ac.uk",
-            "sch.uk", "gov.scot", "gov.wales", "llyw.cymru",
-        ],  # fmt: skip
+            "gov.uk",
+            "nhs.uk",
+            "nhs.net",
+            "police.uk",
+            "parliament.uk",
+            "mod.uk",
+            "ac.uk",
+            "sch.uk",
+            "gov.scot",
+            "gov.wales",
+            "llyw.cymru",
+        ],
         description="Addresses under these are never foreign; add the council's own domains.",
     )
     # Phone numbers and IP addresses cannot be traced to a publisher from the text: only the
@@ -137,8 +148,12 @@ class ExtractiveSettings(BaseModel):
     keep_ratio: float = Field(0.6, description="Keep sentences scoring this share of the best.")
     max_list_items: int = 6
     max_list_items_asked: int = Field(12, description="List items kept when a list is asked for.")
-    max_context: int = Field(2, description="Sentences added beside chosen ones ('This...', 'For example...').")
-    neighbour: float = Field(0.3, description="Share of the previous sentence's score a sentence gets.")
+    max_context: int = Field(
+        2, description="Sentences added beside chosen ones ('This...', 'For example...')."
+    )
+    neighbour: float = Field(
+        0.3, description="Share of the previous sentence's score a sentence gets."
+    )
     semantic_shortlist: int = Field(12, description="Sentences whose meaning is embedded.")
     rank_decay: float = Field(0.25, description="Prior 1/(1 + decay * (passage rank - 1)).")
     cheap_lexical: float = 0.7
@@ -165,11 +180,15 @@ class CitationSettings(BaseModel):
 class RefusalSettings(BaseModel):
     """When the evidence is too weak to answer (see README: which set each was chosen on)."""
 
-    calibrate: bool = Field(True, description="Calibrate the threshold per collection (refusal.py).")
+    calibrate: bool = Field(
+        True, description="Calibrate the threshold per collection (refusal.py)."
+    )
     calibrated_share: float = Field(
         0.2, description="Threshold's place from the off-topic ceiling (0) to typical on-topic (1)."
     )
-    off_topic_quantile: float = Field(0.9, description="Off-topic probes' score taken as the ceiling.")
+    off_topic_quantile: float = Field(
+        0.9, description="Off-topic probes' score taken as the ceiling."
+    )
     heading_probes: int = Field(16, description="On-topic probes made from section headings.")
     threshold: float = Field(0.43, description="Fixed threshold, used only when calibrate is off.")
     coverage_weight: float = 0.6
@@ -186,7 +205,9 @@ class RefusalSettings(BaseModel):
     entity_answerability: float = Field(
         0.3, description="Below this, a missing kind of fact asked for (spaCy entity) refuses."
     )
-    answerability_sentences: int = Field(2, description="Opening answer sentences the ranker judges.")
+    answerability_sentences: int = Field(
+        2, description="Opening answer sentences the ranker judges."
+    )
 
 
 class AnswerSettings(BaseModel):
@@ -260,10 +281,12 @@ class GapsSettings(BaseModel):
     )
     min_topic_size: int = Field(3, description="Smaller groups are listed under 'other questions'.")
     followup_window_s: float = Field(
-        180.0, description="A question asked this soon after an answer, in one conversation, is a follow-up."
+        180.0,
+        description="A question asked this soon after an answer, in one conversation, is a follow-up.",
     )
     merge_window_s: float = Field(
-        3600.0, description="One question refused, rated down or followed up counts once within this."
+        3600.0,
+        description="One question refused, rated down or followed up counts once within this.",
     )
     retention_days: float = Field(90, description="Refusals are kept this long (0: not recorded).")
     max_questions: int = Field(5000, description="Most recent questions one report groups.")

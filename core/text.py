@@ -10,11 +10,11 @@ import Stemmer
 WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 CITATION = re.compile(r"\[(\d{1,3})\]")
 # Sentence ends: ., ! or ? (optionally followed by quotes/brackets/citations), then space + capital.
-SENTENCE_END = re.compile(
-    r"((?<=[.!?])[\"'”’)\]]*(?:\s*\[\d{1,3}\])*)\s+(?=[\"'“‘(\[]?[A-Z0-9])"
-)
+SENTENCE_END = re.compile(r"((?<=[.!?])[\"'”’)\]]*(?:\s*\[\d{1,3}\])*)\s+(?=[\"'“‘(\[]?[A-Z0-9])")
 ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|No|St|Fig|cf|al)\.$", re.I)
-ORDINAL_ONLY = re.compile(r"^(?:[-*•]\s+)?(?:\d{1,3}|[A-Z]\d{0,2})\.$")  # "1." of "1. Understand users"
+ORDINAL_ONLY = re.compile(
+    r"^(?:[-*•]\s+)?(?:\d{1,3}|[A-Z]\d{0,2})\.$"
+)  # "1." of "1. Understand users"
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before

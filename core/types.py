@@ -92,9 +92,12 @@ class Citation(Passage):
         """The flat JSON shape the CLI, the HTTP API and the evals share."""
         data: dict[str, Any] = {"n": self.n, **self.doc.to_dict()}
         data.update(
-            chunk_id=self.chunk_id, text=self.text, section=self.section, page=self.page,
+            chunk_id=self.chunk_id,
+            text=self.text,
+            section=self.section,
+            page=self.page,
             score=self.score,
-        )  # fmt: skip
+        )
         return data
 
     @classmethod
@@ -237,6 +240,8 @@ class Answer:
 CLOSEST_LIMIT = 3  # documents a refusal names as the closest
 
 
-def closest_documents(passages: Sequence[Passage | Citation], limit: int = CLOSEST_LIMIT) -> tuple[str, ...]:
+def closest_documents(
+    passages: Sequence[Passage | Citation], limit: int = CLOSEST_LIMIT
+) -> tuple[str, ...]:
     """The first ``limit`` distinct documents of these passages, in their order."""
     return tuple(dict.fromkeys(p.doc.document_id for p in passages))[:limit]

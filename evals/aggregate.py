@@ -170,10 +170,14 @@ def summarise(rows: list[dict[str, Any]], baseline_names: list[str]) -> dict[str
     for kind, count in sorted(Counter(r.kind for r in typed).items()):
         flat[f"questions.{kind}"] = count
     flat.update(retrieval_figures([r.retrieval for r in typed]))
-    flat["section_hit_rate@5"] = mean(_share(r.section_hit) for r in typed if r.section_hit is not None)
+    flat["section_hit_rate@5"] = mean(
+        _share(r.section_hit) for r in typed if r.section_hit is not None
+    )
     flat.update(answer_figures(typed))
     flat.update(refusal_figures(typed))
-    flat["followup_success"] = mean(_share(followup_success(r)) for r in typed if r.kind == "followup")
+    flat["followup_success"] = mean(
+        _share(followup_success(r)) for r in typed if r.kind == "followup"
+    )
     flat["forbidden_text_violations"] = sum(r.forbidden for r in typed)
     flat.update(debris_figures(typed))
     flat["pass_rate"] = mean(_share(r.passed) for r in typed)
@@ -197,7 +201,9 @@ def answer_figures(rows: Sequence[EvalRow]) -> dict[str, float | None]:
         "key_fact_recall": mean(r.key_fact_recall for r in rows if not r.must_refuse),
         "answer_similarity": mean(r.answer_similarity for r in rows),
         "citation_precision": sum(c.supported for c in answered) / pairs if pairs else None,
-        "citation_coverage": sum(c.cited_sentences for c in answered) / sentences if sentences else None,
+        "citation_coverage": sum(c.cited_sentences for c in answered) / sentences
+        if sentences
+        else None,
     }
 
 
@@ -221,7 +227,11 @@ def debris_figures(rows: Sequence[EvalRow]) -> dict[str, int]:
     """Answers, and distinct passages shown, that still carry markup or layout debris."""
     answers = sum(1 for r in rows if r.debris_answer)
     passages = {c for r in rows for c in r.debris_passages}
-    return {"debris": answers + len(passages), "debris_answers": answers, "debris_passages": len(passages)}
+    return {
+        "debris": answers + len(passages),
+        "debris_answers": answers,
+        "debris_passages": len(passages),
+    }
 
 
 def baseline_figures(rows: Sequence[EvalRow], name: str) -> dict[str, Any]:

@@ -22,18 +22,22 @@ EXIT_USAGE = 2
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "action", nargs="*", metavar="compare A B",
+        "action",
+        nargs="*",
+        metavar="compare A B",
         help="'compare RUN_A RUN_B': what changed between two runs (folders or JSON files)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--dataset", type=Path,
+        "--dataset",
+        type=Path,
         help="golden set (JSONL) or LlamaIndex rag_dataset.json (default: evals/golden.jsonl)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--corpus", type=Path,
+        "--corpus",
+        type=Path,
         help="folder of the dataset's documents (default: the corpus setting for JSONL,"
         " the dataset's folder for rag_dataset.json)",
-    )  # fmt: skip
+    )
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--subset", help="a named subset from the thresholds file (e.g. ci)")
     parser.add_argument("--out", type=Path, help="report folder (default: evals/runs/<timestamp>)")
@@ -41,33 +45,40 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         "--gate", action="store_true", help="exit 1 when a figure misses its threshold"
     )
     parser.add_argument(
-        "--thresholds", type=Path, default=EVALS_DIR / "thresholds.json",
+        "--thresholds",
+        type=Path,
+        default=EVALS_DIR / "thresholds.json",
         help="gate thresholds and subsets (default: evals/thresholds.json)",
-    )  # fmt: skip
+    )
     parser.add_argument("--backend", choices=["extractive", "llamacpp", "openai"])
     parser.add_argument(
         "--no-baselines", action="store_true", help="skip the llama-index baselines"
     )
     parser.add_argument(
-        "--baseline-top-k", type=int, default=2,
+        "--baseline-top-k",
+        type=int,
+        default=2,
         help="passages each baseline retrieves (default 2, llama-index's default)",
-    )  # fmt: skip
+    )
     parser.add_argument("--no-judge", action="store_true", help="skip LLM-judged figures")
     parser.add_argument(
-        "--cache", type=Path,
+        "--cache",
+        type=Path,
         help="embedding cache for the baselines (default: eval-cache/ inside a --store folder,"
         " else inside --out, else .assistant/eval-cache/)",
-    )  # fmt: skip
+    )
     parser.add_argument(
-        "--no-progress", action="store_true",
+        "--no-progress",
+        action="store_true",
         help="no progress bar on stderr (there is none when stderr is not a terminal)",
-    )  # fmt: skip
+    )
     parser.add_argument("--all", action="store_true", help="compare: list unchanged figures too")
     parser.add_argument(
-        "--create", action="store_true",
+        "--create",
+        action="store_true",
         help="make the --store folder when it does not exist (without it a missing store is an"
         " error, as for ask and status: a mistyped path must not start a fresh ingest)",
-    )  # fmt: skip
+    )
 
 
 def run_eval_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -61,7 +61,15 @@ def _metric_changes(old_flat: dict[str, Any], new_flat: dict[str, Any]) -> list[
         if not _number(old) and not _number(new):
             continue
         delta = new - old if _number(old) and _number(new) else None
-        changes.append({"metric": key, "a": old, "b": new, "delta": delta, "verdict": _verdict(key, old, delta)})
+        changes.append(
+            {
+                "metric": key,
+                "a": old,
+                "b": new,
+                "delta": delta,
+                "verdict": _verdict(key, old, delta),
+            }
+        )
     return changes
 
 

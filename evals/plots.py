@@ -44,7 +44,9 @@ def _y_axis(
     return out
 
 
-def bar_chart(title: str, groups: Sequence[str], series: Mapping[str, Sequence[float | None]]) -> str:
+def bar_chart(
+    title: str, groups: Sequence[str], series: Mapping[str, Sequence[float | None]]
+) -> str:
     """Grouped bars of 0..1 figures: one group per metric, one bar per system."""
     names = list(series)
     width, height, left, top, bottom = max(480, 110 * len(groups) + 220), 330, 60, 30, 95
@@ -106,7 +108,9 @@ def histogram(title: str, values: Sequence[float], unit: str = "ms", bins: int =
     return _frame(width, height, title, body)
 
 
-def line_chart(title: str, xs: Sequence[float], series: Mapping[str, Sequence[float | None]]) -> str:
+def line_chart(
+    title: str, xs: Sequence[float], series: Mapping[str, Sequence[float | None]]
+) -> str:
     """Lines of 0..1 figures against x (e.g. refusal precision/recall against the threshold)."""
     width, height, left, top, bottom = 560, 260, 40, 30, 40
     plot_w, plot_h = width - left - 130, height - top - bottom
@@ -116,8 +120,9 @@ def line_chart(title: str, xs: Sequence[float], series: Mapping[str, Sequence[fl
         for s, values in enumerate(series.values()):
             points = [
                 f"{left + plot_w * (x - x_low) / x_span:.1f},{top + plot_h - plot_h * v:.1f}"
-                for x, v in zip(xs, values) if v is not None
-            ]  # fmt: skip
+                for x, v in zip(xs, values)
+                if v is not None
+            ]
             if points:
                 body.append(
                     f'<polyline points="{" ".join(points)}" fill="none" stroke-width="2" '

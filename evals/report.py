@@ -17,14 +17,32 @@ from evals.gate import gate_text
 from evals.runner import EvalRun
 
 HEADLINE = [
-    "hit_rate@1", "hit_rate@2", "hit_rate@5", "mrr", "ndcg@5",
-    "passage_hit_rate@1", "passage_hit_rate@2", "passage_hit_rate@5", "passage_mrr", "passage_ndcg@5",
-    "section_hit_rate@5", "key_fact_recall", "answer_similarity", "citation_precision",
-    "citation_coverage", "refusal_precision", "refusal_recall", "false_refusal_rate",
-    "followup_success", "forbidden_text_violations", "debris_answers", "debris_passages",
-    "pass_rate", "judge.faithfulness",
+    "hit_rate@1",
+    "hit_rate@2",
+    "hit_rate@5",
+    "mrr",
+    "ndcg@5",
+    "passage_hit_rate@1",
+    "passage_hit_rate@2",
+    "passage_hit_rate@5",
+    "passage_mrr",
+    "passage_ndcg@5",
+    "section_hit_rate@5",
+    "key_fact_recall",
+    "answer_similarity",
+    "citation_precision",
+    "citation_coverage",
+    "refusal_precision",
+    "refusal_recall",
+    "false_refusal_rate",
+    "followup_success",
+    "forbidden_text_violations",
+    "debris_answers",
+    "debris_passages",
+    "pass_rate",
+    "judge.faithfulness",
     "judge.correctness",
-]  # fmt: skip
+]
 BASELINE_ONLY = ["top_text_key_fact_recall", "top_text_answer_similarity"]
 CHART_METRICS = [m for m in HEADLINE[:10]]
 
@@ -193,12 +211,14 @@ td.text{max-width:32rem;font-size:.9em;white-space:pre-line}"""
 def _html_table(header: list[str], rows: list[list[str]], numeric_from: int = 1) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = "".join(
-        "<tr>" + "".join(
+        "<tr>"
+        + "".join(
             f'<td class="{"num" if i >= numeric_from else "text"}">{escape(str(c))}</td>'
             for i, c in enumerate(row)
-        ) + "</tr>"
+        )
+        + "</tr>"
         for row in rows
-    )  # fmt: skip
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

@@ -138,7 +138,11 @@ def run_eval(config: EvalConfig, settings: Settings, embedder: Embedder | None =
     flat = aggregate.summarise(rows, names)
     # Refusal is calibrated per collection: the threshold the rows were refused at.
     threshold = next(
-        (r["evidence"]["threshold"] for r in rows if r.get("evidence") and "threshold" in r["evidence"]),
+        (
+            r["evidence"]["threshold"]
+            for r in rows
+            if r.get("evidence") and "threshold" in r["evidence"]
+        ),
         settings.answer.refusal.threshold,
     )
     phases["total"] = time.perf_counter() - started
@@ -330,8 +334,11 @@ def _git_commit() -> str | None:
     try:
         out = subprocess.run(
             ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=5, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None

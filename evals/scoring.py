@@ -60,7 +60,6 @@ def answer_sentences(text: str) -> list[tuple[str, list[int]]]:
     return result
 
 
-
 class MemoEmbedder:
     """The project embedder, remembering every text it embedded during the run: the support
     checks, answer similarities and baselines embed the same passages and references again
@@ -115,11 +114,18 @@ def score_answer(
     }
     if answer is None:
         row.update(
-            standalone_question="", refused=True, refusal_reason=error, answer="", citations=[],
-            retrieved=[], timings_ms={}, warnings=[], removed_sentences=0,
+            standalone_question="",
+            refused=True,
+            refusal_reason=error,
+            answer="",
+            citations=[],
+            retrieved=[],
+            timings_ms={},
+            warnings=[],
+            removed_sentences=0,
             retrieval={"document": None, "passage": None, "section_hit": None},
             answer_similarity=None,
-        )  # fmt: skip
+        )
     else:
         sources = answer.sources
         retrieval = retrieval_block(
@@ -127,8 +133,9 @@ def score_answer(
         )
         passage_match = (
             passage_labels([s.text for s in sources], item.reference_contexts)
-            if item.reference_contexts else [None] * len(sources)
-        )  # fmt: skip
+            if item.reference_contexts
+            else [None] * len(sources)
+        )
         retrieval["section_hit"] = section_hit(item, sources) if item.expected_section else None
         row.update(
             standalone_question=answer.standalone_question,
@@ -146,7 +153,7 @@ def score_answer(
                     "expected_document": s.doc.document_id in item.expected_documents,
                     "reference_match": match,
                     "text": s.text,
-                }  # fmt: skip
+                }
                 for s, match in zip(sources, passage_match)
             ],
             timings_ms=dict(answer.timings_ms),
@@ -202,7 +209,7 @@ def _citations(answer: Answer | None, checker: Any) -> tuple[dict[str, Any], lis
             "page": c.page,
             "chunk_id": c.chunk_id,
             "supported": c.n not in bad,
-        }  # fmt: skip
+        }
         for c in answer.citations
     ]
     return scores, cited
@@ -244,8 +251,9 @@ def score_baseline(item: EvalItem, hits: Sequence[Any], ms: float, embedder: Any
     retrieval = retrieval_block(item, [h.document_id for h in hits], [h.text for h in hits])
     matches = (
         passage_labels([h.text for h in hits], item.reference_contexts)
-        if item.reference_contexts else [None] * len(hits)
-    )  # fmt: skip
+        if item.reference_contexts
+        else [None] * len(hits)
+    )
     top = hits[0].text if hits else ""
     found = key_facts_found(top, item.key_facts) if not item.must_refuse else []
     return {
@@ -257,7 +265,7 @@ def score_baseline(item: EvalItem, hits: Sequence[Any], ms: float, embedder: Any
                 "expected_document": h.document_id in item.expected_documents,
                 "reference_match": m,
                 "words": len(words(h.text)),
-            }  # fmt: skip
+            }
             for i, (h, m) in enumerate(zip(hits, matches))
         ],
         "retrieval": retrieval,

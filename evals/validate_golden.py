@@ -27,9 +27,16 @@ from index.cleaning import split_front_matter
 from index.loaders import FOLDER_NOTES, SUPPORTED_SUFFIXES, load_document
 
 REQUIRED_KEYS = (
-    "id", "type", "question", "history", "expected_documents", "expected_section",
-    "key_facts", "must_refuse", "notes",
-)  # fmt: skip
+    "id",
+    "type",
+    "question",
+    "history",
+    "expected_documents",
+    "expected_section",
+    "key_facts",
+    "must_refuse",
+    "notes",
+)
 OPTIONAL_KEYS = ("must_not_contain", "reference_answer")
 MAX_FACT_WORDS = 4
 MARKDOWN_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.M)

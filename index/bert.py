@@ -56,7 +56,10 @@ class BertEncoder(nn.Module):
         )
 
     def forward(
-        self, ids: torch.Tensor, attention_mask: torch.Tensor, token_types: torch.Tensor | None = None
+        self,
+        ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        token_types: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Hidden states; ``token_types`` marks the second text of a pair (a cross-encoder)."""
         positions = torch.arange(ids.shape[1]).unsqueeze(0)

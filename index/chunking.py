@@ -43,7 +43,9 @@ REFERENCE_LINE = re.compile(r"^\s*(?:[-*+•^]|\d{1,3}[.)]|\[\d{1,3}\])\s|https?
 
 def _lists_references(body: str) -> bool:
     lines = [line for line in body.splitlines() if line.strip()]
-    return bool(lines) and sum(bool(REFERENCE_LINE.search(line)) for line in lines) >= len(lines) / 2
+    return (
+        bool(lines) and sum(bool(REFERENCE_LINE.search(line)) for line in lines) >= len(lines) / 2
+    )
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,9 @@ def sections_of(markdown: str) -> list[tuple[str, str]]:
 SENTENCE_START = re.compile(r"(?<=[.!?:;])[\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+")
 
 
-LAST_SENTENCE_START = re.compile(r"(?:[.!?][\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+)(?!.*(?:[.!?]\s+[A-Z0-9]|\n))", re.S)
+LAST_SENTENCE_START = re.compile(
+    r"(?:[.!?][\"'”’)\]]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n+)(?!.*(?:[.!?]\s+[A-Z0-9]|\n))", re.S
+)
 MAX_CARRIED_CHARS = 600
 
 
@@ -118,8 +122,14 @@ def whole_sentence_pieces(pieces: list[str]) -> list[str]:
                 begin = start.end() if start else 0
                 if 0 < len(previous) - begin <= MAX_CARRIED_CHARS:
                     tail = previous[begin:].strip()
-                    shared = next((k for k in range(min(len(tail), len(piece)), 0, -1)
-                                   if tail.endswith(piece[:k])), 0)  # the splitter's overlap
+                    shared = next(
+                        (
+                            k
+                            for k in range(min(len(tail), len(piece)), 0, -1)
+                            if tail.endswith(piece[:k])
+                        ),
+                        0,
+                    )  # the splitter's overlap
                     piece = f"{tail}{piece[shared:]}" if shared else f"{tail} {piece}"
                     result[-1] = previous[:begin].strip()
                     if not result[-1]:

@@ -25,20 +25,87 @@ from urllib.parse import urlparse
 # Letters of other scripts drawn like Latin ones (Unicode confusables, the common subset).
 _CONFUSABLES = {
     # Cyrillic
-    "а": "a", "в": "b", "с": "c", "е": "e", "һ": "h", "і": "i", "ј": "j", "к": "k", "м": "m",
-    "н": "h", "о": "o", "р": "p", "г": "r", "ѕ": "s", "т": "t", "у": "y", "х": "x", "ԁ": "d",
-    "ԛ": "q", "ԝ": "w", "ү": "y", "ӏ": "l", "ё": "e", "ї": "i",
-    "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "І": "I", "Ј": "J", "К": "K", "М": "M",
-    "О": "O", "Р": "P", "Ѕ": "S", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y", "Ԁ": "D", "Ԛ": "Q",
-    "Ԝ": "W", "Ӏ": "I",
+    "а": "a",
+    "в": "b",
+    "с": "c",
+    "е": "e",
+    "һ": "h",
+    "і": "i",
+    "ј": "j",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "г": "r",
+    "ѕ": "s",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ԁ": "d",
+    "ԛ": "q",
+    "ԝ": "w",
+    "ү": "y",
+    "ӏ": "l",
+    "ё": "e",
+    "ї": "i",
+    "А": "A",
+    "В": "B",
+    "С": "C",
+    "Е": "E",
+    "Н": "H",
+    "І": "I",
+    "Ј": "J",
+    "К": "K",
+    "М": "M",
+    "О": "O",
+    "Р": "P",
+    "Ѕ": "S",
+    "Т": "T",
+    "Х": "X",
+    "У": "Y",
+    "Ү": "Y",
+    "Ԁ": "D",
+    "Ԛ": "Q",
+    "Ԝ": "W",
+    "Ӏ": "I",
     # Greek
-    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
-    "υ": "u", "χ": "x", "γ": "y", "ω": "w",
-    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
-    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "γ": "y",
+    "ω": "w",
+    "Α": "A",
+    "Β": "B",
+    "Ε": "E",
+    "Ζ": "Z",
+    "Η": "H",
+    "Ι": "I",
+    "Κ": "K",
+    "Μ": "M",
+    "Ν": "N",
+    "Ο": "O",
+    "Ρ": "P",
+    "Τ": "T",
+    "Υ": "Y",
+    "Χ": "X",
     # Latin look-alikes outside ASCII that NFKC keeps
-    "ı": "i", "ȷ": "j", "ɑ": "a", "ɡ": "g", "ᴏ": "o", "ꓲ": "I", "ǀ": "l",
-}  # fmt: skip
+    "ı": "i",
+    "ȷ": "j",
+    "ɑ": "a",
+    "ɡ": "g",
+    "ᴏ": "o",
+    "ꓲ": "I",
+    "ǀ": "l",
+}
 _FOLD = str.maketrans(_CONFUSABLES)
 _LATIN_LOOKALIKE = frozenset(_CONFUSABLES)
 
@@ -71,7 +138,9 @@ BARE_DOMAIN = re.compile(
     r"site|online|click|link|live|app|dev|help|fr|de|es|pl|pt|nl|it|ru|cn|tk|me|cloud))\b(?![@\w-])",
     re.I,
 )
-IPV4 = re.compile(r"(?<![\d.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?![\d.])")
+IPV4 = re.compile(
+    r"(?<![\d.])((?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})(?![\d.])"
+)
 # UK-style and international numbers: 10-13 digits with spaces/dashes/brackets, or a
 # 5-6 digit SMS short code after "text"/"sms".
 PHONE = re.compile(r"(?<![\w+])((?:\+\d|\(0|0)[\d \-()]{8,17}\d)(?![\w])")
@@ -82,7 +151,20 @@ IBAN_OR_ACCOUNT = re.compile(
     r"|\baccount(?:\s+(?:number|no\.?))?:?\s+\d{8}\b",
     re.I,
 )
-TWO_LEVEL_SUFFIXES = {"co", "org", "gov", "ac", "nhs", "police", "ltd", "plc", "net", "sch", "me", "mod"}
+TWO_LEVEL_SUFFIXES = {
+    "co",
+    "org",
+    "gov",
+    "ac",
+    "nhs",
+    "police",
+    "ltd",
+    "plc",
+    "net",
+    "sch",
+    "me",
+    "mod",
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +184,9 @@ def contact_points(folded: str) -> list[ContactPoint]:
     for m in URL.finditer(folded):
         host = m.group(1) or m.group(2)
         kind = "ip" if IPV4.fullmatch(host.split(":")[0]) else "url"
-        found.append(ContactPoint(kind, m.group(0), m.start(), _url_end(folded, m.end()), _host(host)))
+        found.append(
+            ContactPoint(kind, m.group(0), m.start(), _url_end(folded, m.end()), _host(host))
+        )
     for m in BARE_DOMAIN.finditer(folded):
         found.append(ContactPoint("domain", m.group(1), m.start(1), m.end(1), _host(m.group(1))))
     for m in IPV4.finditer(folded):
@@ -124,8 +208,13 @@ def contact_points(folded: str) -> list[ContactPoint]:
     return kept
 
 
-def owned(point: ContactPoint, source: str, trusted_domains: Iterable[str],
-          trusted_numbers: Iterable[str] = (), trusted_ips: Iterable[str] = ()) -> bool:  # fmt: skip
+def owned(
+    point: ContactPoint,
+    source: str,
+    trusted_domains: Iterable[str],
+    trusted_numbers: Iterable[str] = (),
+    trusted_ips: Iterable[str] = (),
+) -> bool:
     """Whether the publisher of a document from ``source`` owns this contact point."""
     if point.kind in ("email", "url", "domain"):
         return domain_owned(point.domain, source, trusted_domains)
@@ -189,7 +278,7 @@ def _national(number: str) -> str:
 
 
 def _looks_like_date_or_range(text: str) -> bool:
-    """"2019-2020 1234", "1 2 3 4 5 6 7 8 9 10": runs of short numbers, not a phone."""
+    """ "2019-2020 1234", "1 2 3 4 5 6 7 8 9 10": runs of short numbers, not a phone."""
     groups = re.findall(r"\d+", text)
     return len(groups) > 4 or bool(re.fullmatch(r"(19|20)\d\d\s*-\s*(19|20)?\d\d.*", text.strip()))
 
@@ -210,8 +299,13 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
 MASK = "[contact withheld: not the publisher's]"
 
 
-def unowned_points(text: str, source: str, trusted_domains: Iterable[str],
-                   trusted_numbers: Iterable[str] = (), trusted_ips: Iterable[str] = ()) -> list[tuple[int, int, str]]:  # fmt: skip
+def unowned_points(
+    text: str,
+    source: str,
+    trusted_domains: Iterable[str],
+    trusted_numbers: Iterable[str] = (),
+    trusted_ips: Iterable[str] = (),
+) -> list[tuple[int, int, str]]:
     """(start, end, folded text) in ``text`` of each contact point the publisher does not own."""
     folded, offsets = fold_with_offsets(text)
     spans = []
@@ -221,8 +315,13 @@ def unowned_points(text: str, source: str, trusted_domains: Iterable[str],
     return spans
 
 
-def mask_unowned(text: str, source: str, trusted_domains: Iterable[str],
-                 trusted_numbers: Iterable[str] = (), trusted_ips: Iterable[str] = ()) -> tuple[str, list[str]]:  # fmt: skip
+def mask_unowned(
+    text: str,
+    source: str,
+    trusted_domains: Iterable[str],
+    trusted_numbers: Iterable[str] = (),
+    trusted_ips: Iterable[str] = (),
+) -> tuple[str, list[str]]:
     """``text`` with every unowned contact point replaced by ``MASK``, and what was masked."""
     spans = unowned_points(text, source, trusted_domains, trusted_numbers, trusted_ips)
     if not spans:

@@ -34,16 +34,22 @@ WIKI_TAG = re.compile(
     r"|clarification needed|dubious|vague|failed verification|needs update)\??\]",
     re.I,
 )
-FOOTNOTE_DIGITS = re.compile("(?<![\\w\u00b2\u00b3\u00b9\u2070-\u2079])[\u00b2\u00b3\u00b9\u2070\u2074-\u2079]+")
+FOOTNOTE_DIGITS = re.compile(
+    "(?<![\\w\u00b2\u00b3\u00b9\u2070-\u2079])[\u00b2\u00b3\u00b9\u2070\u2074-\u2079]+"
+)
 PICTOGRAPH = re.compile("[\U0001f000-\U0001faff\ufe0f]")  # decorative emoji ("🏗Specification")
 # A sentence broken by a blank line ("... because\n\nthey try to ..."): one paragraph again.
 BROKEN_PARAGRAPH = re.compile(r"(?<=[a-z,])[ \t]*\n[ \t]*\n[ \t]*(?=[a-z])")
 # Words joined by underscores in prose ("climate_change", "Milton_Keynes": wiki link targets).
 # Not identifiers: a token in a URL, a path, code or a "key:" line is left alone.
-UNDERSCORE_WORDS = re.compile(r"(?<![\w/.@`=-])[A-Za-z][A-Za-z0-9]{0,30}(?:_[A-Za-z0-9]{1,30}){1,6}(?![\w/@`=(-])")
+UNDERSCORE_WORDS = re.compile(
+    r"(?<![\w/.@`=-])[A-Za-z][A-Za-z0-9]{0,30}(?:_[A-Za-z0-9]{1,30}){1,6}(?![\w/@`=(-])"
+)
 # A footnote number glued after a sentence's end ("city-regions.12 The EU"): the "[12]" of a
 # reference whose brackets were read as a link.
-GLUED_FOOTNOTE = re.compile(r"(?<=[a-z)][.,;:])\d{1,3}(?:,\d{1,3}){0,4}(?=[ \t]+[A-Z]|[ \t]*$)", re.M)
+GLUED_FOOTNOTE = re.compile(
+    r"(?<=[a-z)][.,;:])\d{1,3}(?:,\d{1,3}){0,4}(?=[ \t]+[A-Z]|[ \t]*$)", re.M
+)
 SPACE_RUN = re.compile(r"[ \t]{2,}")
 SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+(?=[.,;:](?:\s|$))", re.M)
 
@@ -72,8 +78,13 @@ def remove_pointer_lines(markdown: str) -> str:
 # PDFs set in the Symbol font map Greek letters to private-use code points U+F020-U+F07F.
 SYMBOL_FONT = dict(
     zip(
-        map(ord, "\uf020" + "".join(chr(0xF000 + ord(c)) for c in "abcdefghiklmnopqrstuwxyz"
-            "ABDEFGHIKLMNOPQRSTUWXYZ")),
+        map(
+            ord,
+            "\uf020"
+            + "".join(
+                chr(0xF000 + ord(c)) for c in "abcdefghiklmnopqrstuwxyzABDEFGHIKLMNOPQRSTUWXYZ"
+            ),
+        ),
         " αβχδεφγηικλμνοπθρστυωξψζΑΒΔΕΦΓΗΙΚΛΜΝΟΠΘΡΣΤΥΩΞΨΖ",
     )
 )

@@ -30,11 +30,25 @@ from index.contact import contact_points, disguised, domain_owned, fold
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "detector.npz"
 CLASSES = ("benign", "injection", "phishing")
-PUBLIC_SUFFIXES = ("gov.uk", "nhs.uk", "nhs.net", "police.uk", "parliament.uk", "ac.uk", "gov.scot", "gov.wales")
+PUBLIC_SUFFIXES = (
+    "gov.uk",
+    "nhs.uk",
+    "nhs.net",
+    "police.uk",
+    "parliament.uk",
+    "ac.uk",
+    "gov.scot",
+    "gov.wales",
+)
 STRUCTURAL = (
-    "disguised", "has_contact", "unowned_contact", "has_phone_or_ip", "has_account",
-    "non_ascii_letters", "has_digits",
-)  # fmt: skip
+    "disguised",
+    "has_contact",
+    "unowned_contact",
+    "has_phone_or_ip",
+    "has_account",
+    "non_ascii_letters",
+    "has_digits",
+)
 EMBED_MAX_TOKENS = 64
 
 
@@ -101,7 +115,11 @@ def _embedded(texts: list[str], embedder: Any) -> np.ndarray:
             missing = list(dict.fromkeys(texts))
         for text, vector in zip(missing, embed_for_scoring(embedder, missing, EMBED_MAX_TOKENS)):
             _VECTORS[(id(embedder), text)] = np.asarray(vector, dtype=np.float32)
-    return np.vstack([_VECTORS[(id(embedder), t)] for t in texts]) if texts else np.zeros((0, 0), np.float32)
+    return (
+        np.vstack([_VECTORS[(id(embedder), t)] for t in texts])
+        if texts
+        else np.zeros((0, 0), np.float32)
+    )
 
 
 def save_detector(detector: SentenceDetector, path: Path, extra: dict[str, Any]) -> str:
@@ -109,10 +127,12 @@ def save_detector(detector: SentenceDetector, path: Path, extra: dict[str, Any])
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays: dict[str, Any] = {k: np.asarray(v) for k, v in extra.items()}
     arrays.update(
-        weights=detector.weights.astype(np.float32), bias=detector.bias.astype(np.float32),
-        mean=detector.mean.astype(np.float32), scale=detector.scale.astype(np.float32),
+        weights=detector.weights.astype(np.float32),
+        bias=detector.bias.astype(np.float32),
+        mean=detector.mean.astype(np.float32),
+        scale=detector.scale.astype(np.float32),
         thresholds=np.asarray([detector.strict, detector.with_contact], dtype=np.float64),
-    )  # fmt: skip
+    )
     np.savez_compressed(path, **arrays)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     path.with_suffix(".npz.sha256").write_text(f"{digest}  {path.name}\n")
@@ -127,12 +147,18 @@ def load_detector(path: Path = MODEL_PATH) -> SentenceDetector:
         data = path.read_bytes()
         expected = checksum.read_text().split()[0]
     except (OSError, IndexError) as error:
-        raise ConfigError(f"poison detector weights missing ({path}): run make train-detector") from error
+        raise ConfigError(
+            f"poison detector weights missing ({path}): run make train-detector"
+        ) from error
     if hashlib.sha256(data).hexdigest() != expected:
         raise ConfigError(f"poison detector weights {path} do not match {checksum.name}")
     with np.load(path) as arrays:
         thresholds = arrays["thresholds"]
         return SentenceDetector(
-            weights=arrays["weights"], bias=arrays["bias"], mean=arrays["mean"], scale=arrays["scale"],
-            strict=float(thresholds[0]), with_contact=float(thresholds[1]),
-        )  # fmt: skip
+            weights=arrays["weights"],
+            bias=arrays["bias"],
+            mean=arrays["mean"],
+            scale=arrays["scale"],
+            strict=float(thresholds[0]),
+            with_contact=float(thresholds[1]),
+        )

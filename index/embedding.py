@@ -97,7 +97,9 @@ class MeanPooledEmbedding(BaseEmbedding):
                 rows = [e.ids for e in self._tokenizer.encode_batch([texts[i] for i in batch])]
                 if max_length and max_length < self.max_length:
                     # Keep the final [SEP] so the model sees a well-formed sequence.
-                    rows = [r if len(r) <= max_length else r[: max_length - 1] + r[-1:] for r in rows]
+                    rows = [
+                        r if len(r) <= max_length else r[: max_length - 1] + r[-1:] for r in rows
+                    ]
                 width = max(len(r) for r in rows)
                 ids = torch.tensor([r + [0] * (width - len(r)) for r in rows])
                 attention = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows])
@@ -123,7 +125,9 @@ class MeanPooledEmbedding(BaseEmbedding):
         return self._get_query_embedding(query)
 
 
-def embed_for_scoring(embedder: Embedder, texts: list[str], max_length: int = 64) -> list[list[float]]:
+def embed_for_scoring(
+    embedder: Embedder, texts: list[str], max_length: int = 64
+) -> list[list[float]]:
     """Embeddings good enough to rank sentences: truncated where the embedder allows it."""
     if isinstance(embedder, MeanPooledEmbedding):
         return embedder.encode(texts, max_length=max_length)

@@ -47,7 +47,9 @@ def discover_files(paths: list[Path]) -> Discovery:
         try:
             path = path.resolve(strict=True)
         except (OSError, RuntimeError):
-            discovery.skip(path.parent, path, "a symbolic link that leads nowhere (dangling or a loop)")
+            discovery.skip(
+                path.parent, path, "a symbolic link that leads nowhere (dangling or a loop)"
+            )
             continue
         if path.is_dir():
             _walk(path, discovery)

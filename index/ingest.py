@@ -130,8 +130,12 @@ def ingest(
         store.check_embedder(settings.embed_model)
         report.orphans_removed = store.repair()  # nothing to do after a clean run
         plan = _Plan(store, settings, report)
-        committer = _GroupCommitter(store, embedder_factory or _default_embedder(settings), settings, report)
-        for (root, relative, doc_hash, existed), outcome in parser.parse_many(plan.to_parse(discovery.found, progress)):
+        committer = _GroupCommitter(
+            store, embedder_factory or _default_embedder(settings), settings, report
+        )
+        for (root, relative, doc_hash, existed), outcome in parser.parse_many(
+            plan.to_parse(discovery.found, progress)
+        ):
             if isinstance(outcome, DocumentError):
                 plan.skip(relative, root, doc_hash, outcome)
             else:
@@ -163,14 +167,18 @@ class _Plan:
         self.remembered = store.skipped_files()
         # Known roots as (folder, "folder/"): a re-ingest of 100,000 files compares strings,
         # not paths (pathlib's relative_to cost more than reading and hashing the files).
-        self.known_roots = [(Path(r), _prefix(r)) for r in sorted({r.root for r in self.records.values()})]
+        self.known_roots = [
+            (Path(r), _prefix(r)) for r in sorted({r.root for r in self.records.values()})
+        ]
         self.committed: dict[str, Known] = {}
         self.seen: dict[str, int] = {}  # document id -> its place in the folder's order
         self.skip_changes: dict[str, SkippedFile | None] = {}
         self._limits = settings.ingest.limits.model_dump_json()
         self._groups: dict[tuple[str, Path], tuple[str, ...]] = {}
 
-    def to_parse(self, files: list[tuple[Path, Path]], progress: bool) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    def to_parse(
+        self, files: list[tuple[Path, Path]], progress: bool
+    ) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         """Parse jobs ((root, id, hash, existed), args) for the files that are new or changed."""
         for given_root, file in _progress(files, progress):
             path = str(file)
@@ -205,7 +213,9 @@ class _Plan:
         if isinstance(error, TransientParseError):
             self._forget_skip(relative)  # tried again next time
         else:
-            self.skip_changes[relative] = SkippedFile(self._skip_key(doc_hash), str(root), str(error))
+            self.skip_changes[relative] = SkippedFile(
+                self._skip_key(doc_hash), str(root), str(error)
+            )
 
     def remove_gone(self, paths: list[Path]) -> None:
         """Only a folder given whole says what is gone; a single file given says nothing of its
@@ -229,7 +239,9 @@ class _Plan:
         roots = sorted({k.root for k in final.values()})
         index = {root: i for i, root in enumerate(roots)}
         docs = {d: [k.doc_hash, index[k.root]] for d, k in final.items()}
-        self.store.save_note(MANIFEST_NOTE, json.dumps({"roots": roots, "docs": docs}, separators=(",", ":")))
+        self.store.save_note(
+            MANIFEST_NOTE, json.dumps({"roots": roots, "docs": docs}, separators=(",", ":"))
+        )
 
     def sort_skipped(self) -> None:
         """In the folder's order, whichever file a worker finished first (discovery's first)."""
@@ -316,7 +328,12 @@ class _GroupCommitter:
                 self._embedder = self._factory()
             # The trained detector and the contact-point policy (index/screening.py).
             self._group = [
-                (screen_parsed(parsed, self.settings.ingest.poison, self._embedder), root, doc_hash, existed)
+                (
+                    screen_parsed(parsed, self.settings.ingest.poison, self._embedder),
+                    root,
+                    doc_hash,
+                    existed,
+                )
                 for parsed, root, doc_hash, existed in self._group
             ]
         chunks = [c for parsed, *_ in self._group for c in parsed.chunks]
@@ -332,18 +349,27 @@ class _GroupCommitter:
             for start in range(0, len(ordered), step):
                 part = ordered[start : start + step]
                 embedded = self._embedder.get_text_embedding_batch([c.embed_text for c in part])
-                vectors.update((c.chunk_id, np.asarray(v, dtype=np.float32)) for c, v in zip(part, embedded))
+                vectors.update(
+                    (c.chunk_id, np.asarray(v, dtype=np.float32)) for c, v in zip(part, embedded)
+                )
             self.report.embed_seconds += time.perf_counter() - t0
         for parsed, root, doc_hash, existed in self._group:
             rows = [
-                ChunkRow(c.chunk_id, c.text, vectors[c.chunk_id], c.section, c.page, c.index, c.kind)
+                ChunkRow(
+                    c.chunk_id, c.text, vectors[c.chunk_id], c.section, c.page, c.index, c.kind
+                )
                 for c in parsed.chunks
             ]
             outlines = tuple(c.chunk_id for c in parsed.chunks if c.kind == "outline")
             record = DocumentRecord(
-                meta=parsed.meta, doc_hash=doc_hash, root=str(root), chunks=len(rows),
-                ingested_at=_now(), flagged=parsed.flagged, outline_chunks=outlines,
-            )  # fmt: skip
+                meta=parsed.meta,
+                doc_hash=doc_hash,
+                root=str(root),
+                chunks=len(rows),
+                ingested_at=_now(),
+                flagged=parsed.flagged,
+                outline_chunks=outlines,
+            )
             self.store.commit_document(record, rows)
             (self.report.updated if existed else self.report.added).append(parsed.meta.document_id)
         self.report.chunks_embedded += len(chunks)

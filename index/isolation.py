@@ -70,9 +70,11 @@ class _Worker:
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child, limits.parse_memory_mb, warm), daemon=True,
+            target=_worker_main,
+            args=(child, limits.parse_memory_mb, warm),
+            daemon=True,
             name="assistant-parser",
-        )  # fmt: skip
+        )
         self.process.start()
         child.close()
         if not self.conn.poll(max(limits.parse_timeout_s, 60.0)):
@@ -149,7 +151,9 @@ class IsolatedParser:
     of memory. Workers start only when there is work for them (an unchanged re-ingest starts
     none), and live on across ingests. Thread-safe: one caller at a time uses the pool."""
 
-    def __init__(self, settings: Settings, target: str = DEFAULT_TARGET, workers: int | None = None) -> None:
+    def __init__(
+        self, settings: Settings, target: str = DEFAULT_TARGET, workers: int | None = None
+    ) -> None:
         self.settings = settings
         self.limits = settings.ingest.limits
         self.target = target
@@ -185,7 +189,9 @@ class IsolatedParser:
         with self._lock:
             yield from self._run(iter(jobs), slots=self.size)
 
-    def _run(self, jobs: Iterator[tuple[Any, tuple[Any, ...]]], slots: int) -> Generator[tuple[Any, Any]]:
+    def _run(
+        self, jobs: Iterator[tuple[Any, tuple[Any, ...]]], slots: int
+    ) -> Generator[tuple[Any, Any]]:
         busy: dict[int, _Job] = {}  # worker slot -> the job it parses
         done: dict[int, tuple[Any, Any]] = {}
         taken = returned = 0

@@ -74,7 +74,9 @@ def load_document(path: Path, relative_path: str, data: bytes) -> LoadedDocument
         meta, pages, fmt = _docx(data)
     else:
         supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise DocumentError(f"unsupported file type '{suffix or path.name}' (supported: {supported})")
+        raise DocumentError(
+            f"unsupported file type '{suffix or path.name}' (supported: {supported})"
+        )
     # Every format ends clean of the same debris (Markdown is cleaned already; this is cheap).
     pages = [Page(remove_debris(p.text), p.number) for p in pages]
     pages = [p for p in pages if p.text.strip()]
@@ -111,7 +113,9 @@ def _source(meta: dict) -> str:
     canonical link) over a provenance note that is not one ('github.com/x/y @ commit')."""
     source = str(meta.get("source") or "").strip()
     url = str(meta.get("url") or "").strip()
-    if url.lower().startswith(("http://", "https://")) and not source.lower().startswith(("http://", "https://")):
+    if url.lower().startswith(("http://", "https://")) and not source.lower().startswith(
+        ("http://", "https://")
+    ):
         return url
     return source or url
 
@@ -193,7 +197,9 @@ def _pdf(data: bytes) -> tuple[dict, list[Page], str]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DocumentError("the PDF is encrypted; save an unprotected copy")
-        pages = [Page(_tidy_pdf_text(p.extract_text() or ""), i + 1) for i, p in enumerate(reader.pages)]
+        pages = [
+            Page(_tidy_pdf_text(p.extract_text() or ""), i + 1) for i, p in enumerate(reader.pages)
+        ]
         pages = _sentences_across_pages(_drop_running_lines(pages))
         info: dict[Any, Any] = reader.metadata or {}
     except DocumentError:

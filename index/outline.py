@@ -23,7 +23,9 @@ NAMED = re.compile(
     r"^(?:[^-–:]{0,30}[-–:]\s*)?([A-Z][A-Za-z]{1,20}?)\s?([A-Z]\d{0,2}|\d{1,2}|[IVX]{1,4})"
     r"(?![\w.])\s*[-–:.]?\s*(.{0,200})$"
 )
-ACRONYM_NUMBERED = re.compile(r"^([A-Z]{2,10})(\d{1,2})(?![\w.])\s*[-–:.]?\s*(.{0,200})$")  # "MIM7 - Places"
+ACRONYM_NUMBERED = re.compile(
+    r"^([A-Z]{2,10})(\d{1,2})(?![\w.])\s*[-–:.]?\s*(.{0,200})$"
+)  # "MIM7 - Places"
 MIN_MEMBERS = 3
 MAX_LISTED = 30
 OUTLINE_LEAD = re.compile(r"^The headings of (.{1,300}) list (\d{1,3}) (.{1,60}):$", re.M)
@@ -65,9 +67,12 @@ def heading_families(markdown: str) -> list[Family]:
         families.append(Family(name, tuple(sorted(members, key=_ordinal_order))))
     # The same list twice (an overview, then the sections): keep the fuller one.
     return [
-        f for f in families
+        f
+        for f in families
         if not any(
-            g is not f and g.name == f.name and len(g.members) >= len(f.members)
+            g is not f
+            and g.name == f.name
+            and len(g.members) >= len(f.members)
             and {o for o, _ in f.members} <= {o for o, _ in g.members}
             and (len(g.members) > len(f.members) or families.index(g) < families.index(f))
             for g in families
@@ -90,7 +95,13 @@ def _family_key(text: str, level: int) -> tuple[tuple | None, str, str]:
     named = ACRONYM_NUMBERED.match(text) or NAMED.match(text)
     if named and named.group(3):
         ordinal = named.group(2)
-        kind = "n" if ordinal.isdigit() else "r" if set(ordinal) <= set("IVX") and len(ordinal) > 1 else "a"
+        kind = (
+            "n"
+            if ordinal.isdigit()
+            else "r"
+            if set(ordinal) <= set("IVX") and len(ordinal) > 1
+            else "a"
+        )
         kind += "n" if ordinal[1:].isdigit() else ""
         word = named.group(1)
         return (word.lower(), kind), ordinal, word if word.isupper() else word.lower()
@@ -113,4 +124,3 @@ def outline_sections(title: str, markdown: str) -> list[tuple[str, str]]:
         section = f"{title} > Outline: {family.name}"
         result.append((section, "\n".join(lines)))
     return result
-

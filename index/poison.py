@@ -88,7 +88,9 @@ TYPE_IN = re.compile(
     + r"\b",
     re.I,
 )
-LINK_WORDS = re.compile(r"\b(?:link|click|here|below|this\s+page|the\s+form|website|url)\b|https?://|www\.", re.I)
+LINK_WORDS = re.compile(
+    r"\b(?:link|click|here|below|this\s+page|the\s+form|website|url)\b|https?://|www\.", re.I
+)
 # send/email/click: an action that takes the reader (or their data) to an address.
 SEND_TO = re.compile(
     r"\b(?:send|e-?mail|forward|reply|write\s+to|click|tap|follow|log\s+in|sign\s+in|login|pay|"
@@ -98,7 +100,9 @@ SEND_TO = re.compile(
 # Bounded repeats (64-character local parts, 63-character labels, ten labels) keep these
 # linear on text built to make them backtrack ("a.a.a.a..." for 50,000 characters).
 EMAIL = re.compile(r"\b[\w.+-]{1,64}@((?:[a-z0-9-]{1,63}\.){1,10}[a-z][a-z0-9-]{1,62})\b", re.I)
-URL = re.compile(r"\bhttps?://([^\s/:?#\])>\"']{1,253})|\bwww\.((?:[a-z0-9-]{1,63}\.){1,10}[a-z]{2,63})\b", re.I)
+URL = re.compile(
+    r"\bhttps?://([^\s/:?#\])>\"']{1,253})|\bwww\.((?:[a-z0-9-]{1,63}\.){1,10}[a-z]{2,63})\b", re.I
+)
 BARE_DOMAIN = re.compile(
     r"\b((?:[a-z0-9-]{1,63}\.){1,10}(?:com|net|org|info|biz|io|co|uk|example|xyz|top|site|online|click|"
     r"link|live|app|ru|cn|tk))\b(?!@)",
@@ -121,7 +125,20 @@ REPORTED = re.compile(
     re.I,
 )
 CLAUSE_BREAK = re.compile(r"[:;!?]|\s[-–—]\s|\b(?:and|but|then|so)\b", re.I)
-TWO_LEVEL_SUFFIXES = {"co", "org", "gov", "ac", "nhs", "police", "ltd", "plc", "net", "sch", "me", "mod"}
+TWO_LEVEL_SUFFIXES = {
+    "co",
+    "org",
+    "gov",
+    "ac",
+    "nhs",
+    "police",
+    "ltd",
+    "plc",
+    "net",
+    "sch",
+    "me",
+    "mod",
+}
 HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.M)
 SENTENCE_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*(?=\s|$)|\n")
 
@@ -190,7 +207,9 @@ def addresses(text: str) -> list[str]:
     found += [m.group(1) or m.group(2) for m in URL.finditer(text)]
     emails = {m.group(0).split("@", 1)[1].lower() for m in EMAIL.finditer(text)}
     found += [m.group(1) for m in BARE_DOMAIN.finditer(text) if m.group(1).lower() not in emails]
-    return list(dict.fromkeys(d.lower().rstrip(".").removeprefix("www.") for d in found if "." in d))
+    return list(
+        dict.fromkeys(d.lower().rstrip(".").removeprefix("www.") for d in found if "." in d)
+    )
 
 
 def owned(domain: str, meta: DocumentMeta, settings: PoisonSettings) -> bool:
@@ -271,19 +290,32 @@ def screen_document(
     pages = []
     for page in document.pages:
         flags = find_poison(page.text, document.meta, settings)
-        headings = [(m.start(), m.group(1).strip()) for m in HEADING.finditer(page.text)] if flags else []
+        headings = (
+            [(m.start(), m.group(1).strip()) for m in HEADING.finditer(page.text)] if flags else []
+        )
         for flag in flags:
             text = " ".join(page.text[flag.start : flag.end].split())
             above = [title for at, title in headings if at < flag.start]
-            flagged.append({
-                "text": text[:500], "reason": flag.reason, "section": above[-1] if above else "",
-                "page": "" if page.number is None else str(page.number),
-            })  # fmt: skip
+            flagged.append(
+                {
+                    "text": text[:500],
+                    "reason": flag.reason,
+                    "section": above[-1] if above else "",
+                    "page": "" if page.number is None else str(page.number),
+                }
+            )
         pages.append(replace(page, text=withhold(page.text, flags)) if flags else page)
     meta = document.meta
     title_reason = sentence_poison(meta.title, meta, settings)
     if title_reason:
-        flagged.append({"text": meta.title[:500], "reason": f"title: {title_reason}", "section": "", "page": ""})
+        flagged.append(
+            {
+                "text": meta.title[:500],
+                "reason": f"title: {title_reason}",
+                "section": "",
+                "page": "",
+            }
+        )
         meta = replace(meta, title=Path(meta.path).stem.replace("-", " "))
     if not flagged:
         return document, ()

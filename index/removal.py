@@ -6,7 +6,9 @@ from core.settings import Settings
 from index.store import DocumentStore, open_store
 
 
-def remove_document(settings: Settings, document_id: str, store: DocumentStore | None = None) -> bool:
+def remove_document(
+    settings: Settings, document_id: str, store: DocumentStore | None = None
+) -> bool:
     """Drop ``document_id``'s record and chunks under the store's writer lock, then bump the
     revision so every reader (in this process or another) sees it at its next question.
 

@@ -36,18 +36,33 @@ class Verdict:
     reason: str = ""
 
 
-def judge_sentences(sentences: list[str], meta: DocumentMeta, settings: PoisonSettings,
-                    embedder: Any, detector: SentenceDetector | None = None) -> list[Verdict]:  # fmt: skip
+def judge_sentences(
+    sentences: list[str],
+    meta: DocumentMeta,
+    settings: PoisonSettings,
+    embedder: Any,
+    detector: SentenceDetector | None = None,
+) -> list[Verdict]:
     """A verdict for each sentence of one document, in order."""
     detector = detector or load_detector()
     unowned = [
-        tuple(found for *_, found in unowned_points(
-            s, meta.source, settings.trusted_domains, settings.trusted_phone_numbers, settings.trusted_ips))
+        tuple(
+            found
+            for *_, found in unowned_points(
+                s,
+                meta.source,
+                settings.trusted_domains,
+                settings.trusted_phone_numbers,
+                settings.trusted_ips,
+            )
+        )
         for s in sentences
-    ]  # fmt: skip
+    ]
     # A sentence with an unowned contact point is also read with the one before it.
     pairs = [i for i in range(1, len(sentences)) if unowned[i]]
-    scores = detector.scores(sentences + [f"{sentences[i - 1]} {sentences[i]}" for i in pairs], embedder)
+    scores = detector.scores(
+        sentences + [f"{sentences[i - 1]} {sentences[i]}" for i in pairs], embedder
+    )
     single, paired = scores[: len(sentences)], dict(zip(pairs, scores[len(sentences) :]))
     # The score alone never withholds (about 2% of council-like prose scores high): it needs a
     # structural signal, a contact point the publisher does not own or disguised text.
@@ -63,11 +78,18 @@ def judge_sentences(sentences: list[str], meta: DocumentMeta, settings: PoisonSe
             )
     for i, u in enumerate(unowned):
         if withheld[i] and u and reasons[i] == WITHHELD_REASON:
-            reasons[i] = f"{WITHHELD_REASON}, with a contact point its publisher does not own ({u[0]})"
-    return [Verdict(s, sc, u, w, r) for s, sc, u, w, r in zip(sentences, single, unowned, withheld, reasons)]
+            reasons[i] = (
+                f"{WITHHELD_REASON}, with a contact point its publisher does not own ({u[0]})"
+            )
+    return [
+        Verdict(s, sc, u, w, r)
+        for s, sc, u, w, r in zip(sentences, single, unowned, withheld, reasons)
+    ]
 
 
-def screen_parsed(parsed: ParsedDocument, settings: PoisonSettings, embedder: Any) -> ParsedDocument:
+def screen_parsed(
+    parsed: ParsedDocument, settings: PoisonSettings, embedder: Any
+) -> ParsedDocument:
     """``parsed`` with the sentences the detector withholds cut from its chunks, and every
     withheld or masked sentence added to its admin list."""
     if not settings.enabled or not settings.detector or not parsed.chunks:
@@ -82,16 +104,23 @@ def screen_parsed(parsed: ParsedDocument, settings: PoisonSettings, embedder: An
     # Withheld first: the store keeps a bounded list per document (FLAGGED_KEEP).
     for v in sorted(verdicts, key=lambda v: not v.withheld):
         if (v.withheld or v.unowned) and v.sentence not in already:
-            flagged.append({
-                "text": v.sentence[:500],
-                "reason": v.reason if v.withheld else
-                f"kept, but its contact point is masked in answers: the publisher does not own {v.unowned[0]}",
-                "section": sections.get(v.sentence, ""),
-                "page": "" if pages.get(v.sentence) is None else str(pages[v.sentence]),
-                "action": "withheld" if v.withheld else "masked",
-            })  # fmt: skip
+            flagged.append(
+                {
+                    "text": v.sentence[:500],
+                    "reason": v.reason
+                    if v.withheld
+                    else f"kept, but its contact point is masked in answers: the publisher does not own {v.unowned[0]}",
+                    "section": sections.get(v.sentence, ""),
+                    "page": "" if pages.get(v.sentence) is None else str(pages[v.sentence]),
+                    "action": "withheld" if v.withheld else "masked",
+                }
+            )
     if not cut:
-        return replace(parsed, flagged=tuple(flagged)) if len(flagged) != len(parsed.flagged) else parsed
+        return (
+            replace(parsed, flagged=tuple(flagged))
+            if len(flagged) != len(parsed.flagged)
+            else parsed
+        )
     chunks = []
     for chunk in parsed.chunks:
         text, embed_text = _without(chunk.text, cut), _without(chunk.embed_text, cut)

@@ -35,9 +35,7 @@ def table_text(header: list[str] | None, rows: list[list[str]]) -> str:
     header = header + [""] * (width - len(header))
     rows = [row + [""] * (width - len(row)) for row in rows]
     if _columns_are_prose(rows):
-        paragraphs = [
-            _labelled(header[j], row[j]) for j in range(width) for row in rows if row[j]
-        ]
+        paragraphs = [_labelled(header[j], row[j]) for j in range(width) for row in rows if row[j]]
         return "\n\n".join(paragraphs)
     lines = []
     for row in rows:

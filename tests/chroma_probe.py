@@ -15,9 +15,13 @@ def collection(store: str, name: str = "council_docs") -> Any:
 
     if store.startswith("http"):
         host, port = store.split("//", 1)[1].rsplit(":", 1)
-        client = chromadb.HttpClient(host=host, port=int(port), settings=ChromaSettings(anonymized_telemetry=False))
+        client = chromadb.HttpClient(
+            host=host, port=int(port), settings=ChromaSettings(anonymized_telemetry=False)
+        )
     else:
-        client = chromadb.PersistentClient(path=store, settings=ChromaSettings(anonymized_telemetry=False))
+        client = chromadb.PersistentClient(
+            path=store, settings=ChromaSettings(anonymized_telemetry=False)
+        )
     return client.get_collection(name, embedding_function=None)
 
 

@@ -26,7 +26,9 @@ def output_dir() -> Path:
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     if not DEFAULT_CORPUS.is_dir():
-        pytest.fail(f"default corpus not found at {DEFAULT_CORPUS} (../shared must sit beside the repo)")
+        pytest.fail(
+            f"default corpus not found at {DEFAULT_CORPUS} (../shared must sit beside the repo)"
+        )
     return DEFAULT_CORPUS
 
 

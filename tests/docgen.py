@@ -61,7 +61,9 @@ def pdf_bytes(objects: dict[int, bytes], trailer: str = "") -> bytes:
     out.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
     for number in range(1, size):
         out.write(f"{offsets.get(number, 0):010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {size} /Root 1 0 R{trailer} >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    out.write(
+        f"trailer\n<< /Size {size} /Root 1 0 R{trailer} >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return out.getvalue()
 
 

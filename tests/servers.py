@@ -21,7 +21,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(port: int, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+def wait_for_port(
+    port: int, timeout: float = 60.0, process: subprocess.Popen | None = None
+) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         if process is not None and process.poll() is not None:
@@ -42,7 +44,9 @@ def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> None:
         process.kill()
 
 
-def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess:
     """``python -m assistant ARGS`` in the repository root, output captured."""
     return subprocess.run(
         [sys.executable, "-m", "assistant", *args],
@@ -66,7 +70,9 @@ class LiveServer:
         # A restart on the same port keeps the browser's origin.
         self.port = port or (services.settings.ui.port if services is not None else free_port())
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -98,7 +104,16 @@ class ChromaServer:
     def start(self) -> ChromaServer:
         chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
         self.process = subprocess.Popen(
-            [chroma, "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+            [
+                chroma,
+                "run",
+                "--path",
+                str(self.path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env=dict(os.environ, ANONYMIZED_TELEMETRY="False"),

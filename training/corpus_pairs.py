@@ -99,8 +99,15 @@ def pairs_from_corpora(roots: list[Path], seed: int) -> list[dict]:
             def row(
                 q: str, sentence: str, head: str, label: int, kind: str, g: str = group
             ) -> dict:
-                return {"question": q, "sentence": sentence, "heading": head, "label": label,
-                        "group": g, "source": "corpus", "kind": kind}  # fmt: skip
+                return {
+                    "question": q,
+                    "sentence": sentence,
+                    "heading": head,
+                    "label": label,
+                    "group": g,
+                    "source": "corpus",
+                    "kind": kind,
+                }
 
             for sentence in sentences[:2]:
                 rows.append(row(question, sentence, heading, 1, "own-section"))

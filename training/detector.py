@@ -34,10 +34,23 @@ from index.detector import CLASSES, MODEL_PATH, STRUCTURAL, SentenceDetector, sa
 DATASET = ROOT.parent / "shared" / "datasets" / "injection"
 SEED = 17
 # Never trained on (licence): the README's "evaluation only" list.
-EXCLUDED_SOURCES = {"nazario", "phishing-pot", "localgov-drupal-demo", "hackney-repairs", "injecagent"}
+EXCLUDED_SOURCES = {
+    "nazario",
+    "phishing-pot",
+    "localgov-drupal-demo",
+    "hackney-repairs",
+    "injecagent",
+}
 EXCLUDED_LICENCE_WORDS = ("CC-BY-NC", "no explicit licence", "GPL", "NOT verified")
 # The README's harder check: whole sources held out of training and validation.
-OOD_SOURCES = {"agentdojo-craibench", "synthetic-templates", "phishing-pot", "bops-planning", "pins-appeals", "pins-nsip"}
+OOD_SOURCES = {
+    "agentdojo-craibench",
+    "synthetic-templates",
+    "phishing-pot",
+    "bops-planning",
+    "pins-appeals",
+    "pins-nsip",
+}
 # The score alone (reported, not used to withhold: on council-like prose never trained on it
 # flags about 2 % of benign sentences at this threshold).
 STRICT_BENIGN_FPR = 0.001
@@ -74,7 +87,9 @@ def base_source(row: dict[str, Any]) -> str:
 
 def permitted(row: dict[str, Any]) -> bool:
     licence = str(row.get("licence", ""))
-    return base_source(row) not in EXCLUDED_SOURCES and not any(w.lower() in licence.lower() for w in EXCLUDED_LICENCE_WORDS)
+    return base_source(row) not in EXCLUDED_SOURCES and not any(
+        w.lower() in licence.lower() for w in EXCLUDED_LICENCE_WORDS
+    )
 
 
 def load_rows(dataset: Path) -> list[dict[str, Any]]:
@@ -82,7 +97,11 @@ def load_rows(dataset: Path) -> list[dict[str, Any]]:
     for line in (dataset / "split_groups.tsv").read_text().splitlines()[1:]:
         group, split = line.split("\t")[:2]
         splits[group] = split
-    rows = [json.loads(line) for line in (dataset / "sentences.jsonl").read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line)
+        for line in (dataset / "sentences.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
     for row in rows:
         split = splits.get(row["group"], "train")
         if base_source(row) in OOD_SOURCES:
@@ -103,11 +122,22 @@ def long_benign(rows: list[dict[str, Any]], count: int, seed: int = SEED) -> lis
     rng = np.random.default_rng(seed)
     out = []
     for part in ("train", "validation"):
-        pool = [r for r in rows if r["part"] == part and r["permitted"] and r["y"] == 0 and len(r["text"]) > 25]
+        pool = [
+            r
+            for r in rows
+            if r["part"] == part and r["permitted"] and r["y"] == 0 and len(r["text"]) > 25
+        ]
         for i in range(count if part == "train" else count // 4):
             picks = rng.choice(len(pool), size=int(rng.integers(2, 5)), replace=False)
             text = " ".join(pool[j]["text"].rstrip(".") + "." for j in picks)
-            out.append({**pool[picks[0]], "text": text, "source": "long-benign+aug", "group": f"long:{part}:{i}"})
+            out.append(
+                {
+                    **pool[picks[0]],
+                    "text": text,
+                    "source": "long-benign+aug",
+                    "group": f"long:{part}:{i}",
+                }
+            )
     return out
 
 
@@ -124,7 +154,10 @@ def features(rows: list[dict[str, Any]], cache: Path) -> np.ndarray:
             return np.load(path)
         embedder = load_embedder(Settings().embed_model)
         started = time.monotonic()
-        vectors = np.asarray(embed_for_scoring(embedder, [fold(t) for t in texts], EMBED_MAX_TOKENS), dtype=np.float32)
+        vectors = np.asarray(
+            embed_for_scoring(embedder, [fold(t) for t in texts], EMBED_MAX_TOKENS),
+            dtype=np.float32,
+        )
         print(f"embedded {len(texts)} sentences in {time.monotonic() - started:.0f} s", flush=True)
         cache.mkdir(parents=True, exist_ok=True)
         np.save(path, vectors)
@@ -138,7 +171,9 @@ def features(rows: list[dict[str, Any]], cache: Path) -> np.ndarray:
 
 
 # --- fit ----------------------------------------------------------------------------------
-def fit(x: np.ndarray, y: np.ndarray, epochs: int = 300, weight_decay: float = 1e-3) -> SentenceDetector:
+def fit(
+    x: np.ndarray, y: np.ndarray, epochs: int = 300, weight_decay: float = 1e-3
+) -> SentenceDetector:
     """Softmax regression, class-balanced, full batch (deterministic for the seed)."""
     import torch
 
@@ -146,7 +181,9 @@ def fit(x: np.ndarray, y: np.ndarray, epochs: int = 300, weight_decay: float = 1
     xs = torch.tensor((x - mean) / scale, dtype=torch.float32)
     ys = torch.tensor(y)
     counts = np.bincount(y, minlength=len(CLASSES))
-    class_weights = torch.tensor(len(y) / (len(CLASSES) * np.maximum(counts, 1)), dtype=torch.float32)
+    class_weights = torch.tensor(
+        len(y) / (len(CLASSES) * np.maximum(counts, 1)), dtype=torch.float32
+    )
     layer = torch.nn.Linear(x.shape[1], len(CLASSES))
     optimiser = torch.optim.Adam(layer.parameters(), lr=0.01, weight_decay=weight_decay)
     loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights)
@@ -157,7 +194,9 @@ def fit(x: np.ndarray, y: np.ndarray, epochs: int = 300, weight_decay: float = 1
         optimiser.step()
     weights = layer.weight.detach().numpy().T.copy()
     bias = layer.bias.detach().numpy().copy()
-    return SentenceDetector(weights, bias, mean.astype(np.float32), scale.astype(np.float32), 1.0, 1.0)
+    return SentenceDetector(
+        weights, bias, mean.astype(np.float32), scale.astype(np.float32), 1.0, 1.0
+    )
 
 
 def threshold_at(benign_scores: np.ndarray, fpr: float) -> float:
@@ -174,26 +213,35 @@ def rules_flag(texts: list[str]) -> np.ndarray:
     from index.poison import rule_poison
 
     settings = Settings().ingest.poison
-    meta = DocumentMeta("eval", publisher="Exampleshire Council", source="https://www.exampleshire.gov.uk/")
+    meta = DocumentMeta(
+        "eval", publisher="Exampleshire Council", source="https://www.exampleshire.gov.uk/"
+    )
     return np.asarray([bool(rule_poison(t, meta, settings)) for t in texts])
 
 
-def detector_flag(scores: np.ndarray, structure: np.ndarray, detector: SentenceDetector) -> np.ndarray:
+def detector_flag(
+    scores: np.ndarray, structure: np.ndarray, detector: SentenceDetector
+) -> np.ndarray:
     """As ingest decides (index/screening.py): the score counts only with a structural signal
     (an unowned contact point, or disguised text); the score alone never withholds."""
-    gate = (structure[:, STRUCTURAL.index("unowned_contact")] > 0) | (structure[:, STRUCTURAL.index("disguised")] > 0)
+    gate = (structure[:, STRUCTURAL.index("unowned_contact")] > 0) | (
+        structure[:, STRUCTURAL.index("disguised")] > 0
+    )
     return gate & (scores >= detector.with_contact)
 
 
 def report(name: str, y: np.ndarray, flagged: np.ndarray) -> dict[str, Any]:
     bad = y != 0
     return {
-        "set": name, "rows": int(len(y)), "malicious": int(bad.sum()), "benign": int((~bad).sum()),
+        "set": name,
+        "rows": int(len(y)),
+        "malicious": int(bad.sum()),
+        "benign": int((~bad).sum()),
         "recall": round(float(flagged[bad].mean()) if bad.any() else 0.0, 4),
         "recall_injection": round(float(flagged[y == 1].mean()) if (y == 1).any() else 0.0, 4),
         "recall_phishing": round(float(flagged[y == 2].mean()) if (y == 2).any() else 0.0, 4),
         "false_flag_rate": round(float(flagged[~bad].mean()) if (~bad).any() else 0.0, 5),
-    }  # fmt: skip
+    }
 
 
 def write_model_card(path: Path, summary: dict[str, Any]) -> None:
@@ -276,11 +324,15 @@ def main() -> int:
     val_benign = scores[validation & (y == 0)]
     strict = threshold_at(val_benign, STRICT_BENIGN_FPR)
     with_contact = threshold_at(val_benign, CONTACT_BENIGN_FPR)
-    detector = SentenceDetector(detector.weights, detector.bias, detector.mean, detector.scale, strict, with_contact)
+    detector = SentenceDetector(
+        detector.weights, detector.bias, detector.mean, detector.scale, strict, with_contact
+    )
     structure = x[:, -len(STRUCTURAL) :]
     flagged = detector_flag(scores, structure, detector)
     rules = rules_flag([r["text"] for r in rows])
-    real = np.asarray([not r["source"].startswith("synthetic") and "+aug" not in r["source"] for r in rows])
+    real = np.asarray(
+        [not r["source"].startswith("synthetic") and "+aug" not in r["source"] for r in rows]
+    )
     sets = {
         "validation (threshold chosen here)": validation,
         "held-out groups (permitted sources)": (part == "heldout") & allowed,
@@ -302,15 +354,22 @@ def main() -> int:
     digest = save_detector(detector, args.out, {"seed": SEED})
     summary = {
         "thresholds": {"strict": strict, "with_contact": with_contact},
-        "train_rows": int(train.sum()), "validation_rows": int(validation.sum()),
-        "trained_sources": dict(sorted(sources.items())), "sha256": digest, "results": results,
-    }  # fmt: skip
+        "train_rows": int(train.sum()),
+        "validation_rows": int(validation.sum()),
+        "trained_sources": dict(sorted(sources.items())),
+        "sha256": digest,
+        "results": results,
+    }
     (args.out.parent / "detector-metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     write_model_card(args.out.parent / "MODEL_CARD.md", summary)
     for line in results:
-        print(f"{line['model']:17} {line['set']:38} recall {line['recall']:.3f} (inj {line['recall_injection']:.3f}, "
-              f"phish {line['recall_phishing']:.3f})  false flags {line['false_flag_rate']:.4f}  [{line['rows']} rows]")  # fmt: skip
-    print(f"thresholds strict {strict:.4f}, with an unowned contact point {with_contact:.4f}; sha256 {digest}")
+        print(
+            f"{line['model']:17} {line['set']:38} recall {line['recall']:.3f} (inj {line['recall_injection']:.3f}, "
+            f"phish {line['recall_phishing']:.3f})  false flags {line['false_flag_rate']:.4f}  [{line['rows']} rows]"
+        )
+    print(
+        f"thresholds strict {strict:.4f}, with an unowned contact point {with_contact:.4f}; sha256 {digest}"
+    )
     return 0
 
 

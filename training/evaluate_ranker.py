@@ -74,8 +74,13 @@ def refusal_floor(
     ordered = sorted(answerable)
     floor = ordered[int(max_false * len(ordered))] if ordered else 0.0
     caught = len([x for x in unanswerable if x < floor]) / max(1, len(unanswerable))
-    return {"floor": round(floor, 4), "max_false": max_false, "unanswerable_refused": round(caught, 4),
-            "answerable": len(answerable), "unanswerable": len(unanswerable)}  # fmt: skip
+    return {
+        "floor": round(floor, 4),
+        "max_false": max_false,
+        "unanswerable_refused": round(caught, 4),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+    }
 
 
 def cosine_scorer() -> Scorer:
@@ -169,9 +174,16 @@ def table(metrics: dict[str, Any]) -> str:
             [name, r["questions"], c["mrr"], r["mrr"], c["answerable_auc"], r["answerable_auc"]]
         )
     text = markdown_table(
-        ["held-out set", "questions", "MRR cosine", "MRR ranker", "answerable AUC cosine",
-         "answerable AUC ranker"], rows,
-    )  # fmt: skip
+        [
+            "held-out set",
+            "questions",
+            "MRR cosine",
+            "MRR ranker",
+            "answerable AUC cosine",
+            "answerable AUC ranker",
+        ],
+        rows,
+    )
     if "speed" in metrics:
         s = metrics["speed"]
         text += (

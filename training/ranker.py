@@ -47,8 +47,12 @@ from training.model_card import write_card
 
 PAIRS = DATASETS / "answerability" / "pairs"
 WORK = REPO_ROOT / ".assistant" / "training" / "ranker"
-TRAIN_SOURCES = {"squad2": "CC BY-SA 4.0", "qnli": "CC BY-SA 4.0", "selqa": "Apache-2.0",
-                 "corpus": "our corpora (Open Government Licence / publishers' terms; not shipped)"}  # fmt: skip
+TRAIN_SOURCES = {
+    "squad2": "CC BY-SA 4.0",
+    "qnli": "CC BY-SA 4.0",
+    "selqa": "Apache-2.0",
+    "corpus": "our corpora (Open Government Licence / publishers' terms; not shipped)",
+}
 
 
 def log(message: str) -> None:
@@ -97,8 +101,16 @@ def train(rows: list[dict], args: argparse.Namespace) -> runtime.CrossEncoder:
     for name, param in model.named_parameters():
         param.requires_grad = name not in runtime.FROZEN
     tokenizer = runtime.tokenizer_for(base, args.max_length)
-    report = fit(model, rows, _loss_fn(model, tokenizer), epochs=args.epochs,
-                 batch_size=args.batch_size, lr=args.lr, seed=args.seed, log=log)  # fmt: skip
+    report = fit(
+        model,
+        rows,
+        _loss_fn(model, tokenizer),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        log=log,
+    )
     log(f"trained {report.steps} steps in {report.seconds:.0f}s, loss {report.final_loss}")
     args.fit = report
     return model
@@ -113,10 +125,15 @@ def export(model: runtime.CrossEncoder, args: argparse.Namespace, metrics: dict)
     config = {
         "base_model": runtime.BASE_MODEL,
         "base_weights_sha256": sha256_of(base_model_dir() / "model.safetensors"),
-        "layers": args.layers, "max_length": args.max_length, "int8": metrics.get("use_int8", False),
-        "weights": runtime.WEIGHTS_NAME, "seed": args.seed, "trained_pairs": args.trained_pairs,
-        "steps": args.fit.steps, "train_seconds": args.fit.seconds,
-    }  # fmt: skip
+        "layers": args.layers,
+        "max_length": args.max_length,
+        "int8": metrics.get("use_int8", False),
+        "weights": runtime.WEIGHTS_NAME,
+        "seed": args.seed,
+        "trained_pairs": args.trained_pairs,
+        "steps": args.fit.steps,
+        "train_seconds": args.fit.seconds,
+    }
     (out / runtime.CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     write_card(out / "MODEL_CARD.md", config, metrics, args.sources, TRAIN_SOURCES)

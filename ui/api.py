@@ -59,7 +59,9 @@ class FeedbackIn(BaseModel):
 
     rating: Literal["up", "down"]
     reason: str = Field("", max_length=MAX_REASON_CHARS)
-    answer_id: str | None = Field(None, max_length=64, description="the answer_id /api/ask returned")
+    answer_id: str | None = Field(
+        None, max_length=64, description="the answer_id /api/ask returned"
+    )
     question: str | None = Field(None, max_length=MAX_RAW_QUESTION)
     answer: str | None = Field(None, max_length=50_000)
     citations: list[dict[str, Any]] = Field(default_factory=list, max_length=50)
@@ -114,7 +116,9 @@ def _meta_and_ask_routes(router: APIRouter, services: Services) -> None:
     def healthz(request: Request) -> JSONResponse:
         try:
             documents = services.documents.list(services.access(request))
-            services.assistant.retrieve("health check")  # a store that lists but cannot be queried is down
+            services.assistant.retrieve(
+                "health check"
+            )  # a store that lists but cannot be queried is down
         except AssistantError as exc:
             return JSONResponse({"status": "error", "detail": str(exc)}, status_code=503)
         keyword = services.assistant.store.keyword_status()
@@ -139,7 +143,12 @@ def _meta_and_ask_routes(router: APIRouter, services: Services) -> None:
             }
         )
 
-    @router.post("/api/ask", tags=["ask"], summary="Answer a question from the documents", dependencies=[limited])
+    @router.post(
+        "/api/ask",
+        tags=["ask"],
+        summary="Answer a question from the documents",
+        dependencies=[limited],
+    )
     def ask(body: AskIn, request: Request) -> dict[str, Any]:
         history = [Turn(t.question, t.answer) for t in body.history]
         filters = body.filters.to_filters() if body.filters else None
@@ -165,26 +174,40 @@ def _document_routes(router: APIRouter, services: Services) -> None:
             "documents": listed,
         }
 
-    @router.get("/api/documents/withheld", tags=["documents"], summary="Sentences withheld at ingest (admin)")
+    @router.get(
+        "/api/documents/withheld",
+        tags=["documents"],
+        summary="Sentences withheld at ingest (admin)",
+    )
     def withheld(token: Annotated[str, admin]) -> dict[str, Any]:
         flagged = services.documents.flagged(token)
         return {"count": len(flagged), "withheld": flagged}
 
     @router.post("/api/documents", tags=["documents"], summary="Upload documents (admin)")
-    def upload(files: Annotated[list[UploadFile], File()], token: Annotated[str, admin]) -> dict[str, Any]:
-        result = services.documents.upload(token, [(f.filename or "upload", f.file.read()) for f in files])
+    def upload(
+        files: Annotated[list[UploadFile], File()], token: Annotated[str, admin]
+    ) -> dict[str, Any]:
+        result = services.documents.upload(
+            token, [(f.filename or "upload", f.file.read()) for f in files]
+        )
         if not result.ok:
             raise HTTPException(400, detail=result.to_dict())
         return result.to_dict()
 
-    @router.post("/api/documents/reindex", tags=["documents"], summary="Re-index every document (admin)")
+    @router.post(
+        "/api/documents/reindex", tags=["documents"], summary="Re-index every document (admin)"
+    )
     def reindex(token: Annotated[str, admin]) -> dict[str, Any]:
         result = services.documents.reindex(token)
         if not result.ok:
             raise HTTPException(409, detail=result.to_dict())
         return result.to_dict()
 
-    @router.delete("/api/documents/{document_id:path}", tags=["documents"], summary="Remove a document from the index (admin)")
+    @router.delete(
+        "/api/documents/{document_id:path}",
+        tags=["documents"],
+        summary="Remove a document from the index (admin)",
+    )
     def delete(document_id: str, token: Annotated[str, admin]) -> dict[str, Any]:
         result = services.documents.delete(token, document_id)
         if not result.ok:
@@ -212,7 +235,9 @@ def _admin_session_routes(router: APIRouter, services: Services) -> None:
         )
         return response
 
-    @router.delete("/api/admin/session", tags=["documents"], summary="End this browser's admin session")
+    @router.delete(
+        "/api/admin/session", tags=["documents"], summary="End this browser's admin session"
+    )
     def end_admin_session() -> JSONResponse:
         response = JSONResponse({"ok": True})
         response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict")
@@ -223,22 +248,39 @@ def _feedback_routes(router: APIRouter, services: Services) -> None:
     limited = Depends(rate_limiter(services))
     admin = Depends(admin_token(services))
 
-    @router.post("/api/feedback", tags=["feedback"], summary="Thumbs up/down on an answer", dependencies=[limited])
+    @router.post(
+        "/api/feedback",
+        tags=["feedback"],
+        summary="Thumbs up/down on an answer",
+        dependencies=[limited],
+    )
     def feedback(body: FeedbackIn) -> dict[str, Any]:
         if body.answer_id:
             answer = services.answers.get(body.answer_id)
             if answer is None:
-                raise HTTPException(404, detail="unknown answer_id (answers are kept for a limited time)")
+                raise HTTPException(
+                    404, detail="unknown answer_id (answers are kept for a limited time)"
+                )
             row = services.record_feedback(answer, body.rating, body.reason, source="api")
         elif body.question and body.answer:
             data = {"question": body.question, "answer": body.answer, "citations": body.citations}
             row = services.record_feedback(data, body.rating, body.reason, source="api")
         else:
-            raise HTTPException(422, detail="give the answer_id from /api/ask, or the question and the answer")
+            raise HTTPException(
+                422, detail="give the answer_id from /api/ask, or the question and the answer"
+            )
         return {"id": row, "rating": body.rating}
 
-    @router.get("/api/feedback/export", tags=["feedback"], summary="Feedback as JSONL (admin)", dependencies=[admin])
+    @router.get(
+        "/api/feedback/export",
+        tags=["feedback"],
+        summary="Feedback as JSONL (admin)",
+        dependencies=[admin],
+    )
     def export(format: Literal["jsonl", "golden"] = Query("jsonl")) -> PlainTextResponse:
-        text = services.feedback.golden_jsonl() if format == "golden" else services.feedback.export_jsonl()
+        text = (
+            services.feedback.golden_jsonl()
+            if format == "golden"
+            else services.feedback.export_jsonl()
+        )
         return PlainTextResponse(text, media_type="application/x-ndjson")
-

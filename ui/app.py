@@ -78,7 +78,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.include_router(build_openai_router(services))
     app.include_router(build_gaps_router(services))
     app.mount("/embed", StaticFiles(directory=STATIC_DIR), name="embed")
-    app.add_api_route(EMBED_PATH, lambda: RedirectResponse(f"{EMBED_PATH}/"), include_in_schema=False)
+    app.add_api_route(
+        EMBED_PATH, lambda: RedirectResponse(f"{EMBED_PATH}/"), include_in_schema=False
+    )
     options: dict[str, Any] = {
         "footer_links": [],
         "ssr_mode": False,
@@ -175,7 +177,10 @@ def serve(settings: Settings, workers: int = 1) -> None:
             log.info("no admin token configured: upload/delete/re-index are disabled")
         grace = settings.ui.shutdown_grace_s
         config = uvicorn.Config(
-            app, log_level="info", proxy_headers=False, timeout_graceful_shutdown=max(1, round(grace))
+            app,
+            log_level="info",
+            proxy_headers=False,
+            timeout_graceful_shutdown=max(1, round(grace)),
         )
         log.info("serving on http://%s:%s", settings.ui.host, settings.ui.port)
         BoundedShutdownServer(config, grace).run(sockets=[sock])

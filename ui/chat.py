@@ -62,7 +62,9 @@ log = logging.getLogger("ui.chat")
 def build_blocks(services: Services, embedded: bool = False) -> gr.Blocks:
     """The full app (chat and documents), or with ``embedded`` the chat alone for the widget."""
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        browser = gr.BrowserState(None, storage_key=history.BROWSER_KEY, secret=history.BROWSER_SECRET)
+        browser = gr.BrowserState(
+            None, storage_key=history.BROWSER_KEY, secret=history.BROWSER_SECRET
+        )
         gr.Markdown(f"# {TITLE}" if embedded else INTRO, elem_id="app-header")
         if embedded:
             restore = _chat_panel(services, browser, with_filters=False)
@@ -94,7 +96,9 @@ def _chat_panel(services: Services, browser: gr.BrowserState, with_filters: bool
             saved = gr.Radio(choices=[], label="Saved conversations", elem_id="saved-conversations")
             with gr.Row():
                 reopen = gr.Button("Open", size="sm", elem_id="open-conversation")
-                delete = gr.Button("Delete", size="sm", variant="stop", elem_id="delete-conversation")
+                delete = gr.Button(
+                    "Delete", size="sm", variant="stop", elem_id="delete-conversation"
+                )
     with gr.Column(elem_id="chat-panel"):
         chatbot = gr.Chatbot(
             label="Conversation",
@@ -112,7 +116,11 @@ def _chat_panel(services: Services, browser: gr.BrowserState, with_filters: bool
         searched_box, searched, search_again = searched_for_box()
         with gr.Row(visible=False, elem_id="reason-box") as reason_box:
             reason = gr.Textbox(
-                label="What was wrong or missing? (optional)", lines=1, max_lines=4, scale=4, elem_id="feedback-reason"
+                label="What was wrong or missing? (optional)",
+                lines=1,
+                max_lines=4,
+                scale=4,
+                elem_id="feedback-reason",
             )
             save_reason = gr.Button("Send reason", scale=0, min_width=120, elem_id="send-reason")
         question = gr.Textbox(
@@ -124,16 +132,38 @@ def _chat_panel(services: Services, browser: gr.BrowserState, with_filters: bool
         )
         with gr.Row(elem_id="chat-buttons"):
             ask = gr.Button("Ask", variant="primary", size="md", elem_id="ask-button")
-            clear = gr.Button("New conversation", variant="secondary", size="md", elem_id="clear-button")
+            clear = gr.Button(
+                "New conversation", variant="secondary", size="md", elem_id="clear-button"
+            )
     gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Example questions")
 
-    chat_outputs = [question, chatbot, turns, answers, status, browser, saved, searched_box, searched]
+    chat_outputs = [
+        question,
+        chatbot,
+        turns,
+        answers,
+        status,
+        browser,
+        saved,
+        searched_box,
+        searched,
+    ]
     for trigger in (question.submit, ask.click):
-        trigger(_respond(services), [question, chatbot, turns, answers, browser, *filters], chat_outputs, **PRIVATE)
+        trigger(
+            _respond(services),
+            [question, chatbot, turns, answers, browser, *filters],
+            chat_outputs,
+            **PRIVATE,
+        )
     search_again.click(
-        _respond(services, as_typed=True), [searched, chatbot, turns, answers, browser, *filters], chat_outputs, **PRIVATE
+        _respond(services, as_typed=True),
+        [searched, chatbot, turns, answers, browser, *filters],
+        chat_outputs,
+        **PRIVATE,
     )
-    chatbot.like(_on_like(services), [answers], [feedback_id, reason_box, reason, status], **PRIVATE)
+    chatbot.like(
+        _on_like(services), [answers], [feedback_id, reason_box, reason, status], **PRIVATE
+    )
     save_reason.click(_on_reason(services), [feedback_id, reason], [status, reason_box], **PRIVATE)
     restored = [browser, chatbot, turns, answers, saved]
     for trigger in (clear.click, chatbot.clear):  # the button, and the chat's own bin icon
@@ -148,7 +178,9 @@ def _chat_panel(services: Services, browser: gr.BrowserState, with_filters: bool
 def _filters_panel(services: Services) -> list[Any]:
     """Document, publisher and year filters; the choices are what the index holds."""
     with gr.Accordion("Filter the documents", open=False, elem_id="filters") as panel:
-        documents = gr.Dropdown(label="Only these documents", multiselect=True, choices=[], elem_id="filter-documents")
+        documents = gr.Dropdown(
+            label="Only these documents", multiselect=True, choices=[], elem_id="filter-documents"
+        )
         publisher = gr.Dropdown(label="Publisher", choices=[], elem_id="filter-publisher")
         with gr.Row():
             year_from = gr.Dropdown(label="From year", choices=[], elem_id="filter-year-from")
@@ -161,9 +193,14 @@ def _filters_panel(services: Services) -> list[Any]:
             listed = services.documents.list(services.access(request))
         except AssistantError:
             listed = []
-        titles = [(f"{d.get('title') or d['document_id']} ({d['document_id']})", d["document_id"]) for d in listed]
+        titles = [
+            (f"{d.get('title') or d['document_id']} ({d['document_id']})", d["document_id"])
+            for d in listed
+        ]
         publishers = sorted({d["publisher"] for d in listed if d.get("publisher")})
-        years = [("Any year", "")] + [(str(y), str(y)) for y in sorted({d["year"] for d in listed if d.get("year")})]
+        years = [("Any year", "")] + [
+            (str(y), str(y)) for y in sorted({d["year"] for d in listed if d.get("year")})
+        ]
         return (
             gr.update(choices=titles),
             gr.update(choices=[("Any publisher", "")] + [(p, p) for p in publishers]),
@@ -176,7 +213,9 @@ def _filters_panel(services: Services) -> list[Any]:
     return fields
 
 
-def chosen_filters(documents: list[str] | None, publisher: str | None, year_from: Any, year_to: Any) -> Filters:
+def chosen_filters(
+    documents: list[str] | None, publisher: str | None, year_from: Any, year_to: Any
+) -> Filters:
     def year(value: Any) -> int | None:
         return int(value) if value not in (None, "") else None
 
@@ -234,22 +273,40 @@ def _respond(services: Services, as_typed: bool = False):
             for event in events:
                 if isinstance(event, Answer):
                     index = len(chat) - 1
-                    chat[-1] = {"role": "assistant", "content": answer_markdown(event, history.answer_key(index))}
+                    chat[-1] = {
+                        "role": "assistant",
+                        "content": answer_markdown(event, history.answer_key(index)),
+                    }
                     answers = {**answers, str(index): event.to_dict()}
                     turns = [*turns, {"question": cleaned, "answer": event.answer}][-HISTORY_TURNS:]
                     state = history.save(services, state, cleaned, event, request)
                     services.note_answer(event, "web", filters)
                     saved = history.saved_list(services, state, services.caller(request))
                     rewritten = event.question_rewritten
-                    box_update = gr.update(visible=rewritten), event.standalone_question if rewritten else ""
-                    yield box, chat, turns, answers, _answer_status(event, filters), state, saved, *box_update
+                    box_update = (
+                        gr.update(visible=rewritten),
+                        event.standalone_question if rewritten else "",
+                    )
+                    yield (
+                        box,
+                        chat,
+                        turns,
+                        answers,
+                        _answer_status(event, filters),
+                        state,
+                        saved,
+                        *box_update,
+                    )
                 elif event:
                     partial += event
                     chat[-1] = {"role": "assistant", "content": partial_markdown(partial)}
                     yield box, chat, turns, answers, "", state, keep, keep, keep
         except Exception as exc:  # whatever failed, the officer gets a message, never a spinner
             log.exception("the chat could not answer %r", cleaned)
-            chat[-1] = {"role": "assistant", "content": f"**Sorry, the assistant could not answer:** {_why(exc)}"}
+            chat[-1] = {
+                "role": "assistant",
+                "content": f"**Sorry, the assistant could not answer:** {_why(exc)}",
+            }
             status = "The assistant could not answer; see the message above."
             yield box, chat, turns, answers, status, state, keep, keep, keep
 
@@ -268,7 +325,11 @@ def _why(exc: Exception) -> str:
 
 
 def _answer_status(answer: Answer, filters: Filters | None = None) -> str:
-    only = f" (searched only {markdown_text(filters.describe())})" if filters and not filters.empty else ""
+    only = (
+        f" (searched only {markdown_text(filters.describe())})"
+        if filters and not filters.empty
+        else ""
+    )
     if answer.refused:
         return f"The documents don't answer this question{only}; the closest documents are listed."
     return f"Answered with {len(answer.citations)} cited source(s){only}. Rate it with the thumbs below the answer."
@@ -279,7 +340,12 @@ def _on_like(services: Services):
         index = data.index[0] if isinstance(data.index, list | tuple) else data.index
         answer = answers.get(str(index))
         if answer is None:
-            return None, gr.update(visible=False), "", "Feedback applies to the assistant's answers."
+            return (
+                None,
+                gr.update(visible=False),
+                "",
+                "Feedback applies to the assistant's answers.",
+            )
         if data.liked in (None, ""):
             return None, gr.update(visible=False), "", "Your rating was removed."
         rating = "up" if data.liked is True or data.liked == "Like" else "down"
@@ -287,7 +353,12 @@ def _on_like(services: Services):
             row = services.record_feedback(answer, rating, source="web")
         except AssistantError:
             log.exception("feedback could not be saved")
-            return None, gr.update(visible=False), "", "Sorry, your rating could not be saved; please try again later."
+            return (
+                None,
+                gr.update(visible=False),
+                "",
+                "Sorry, your rating could not be saved; please try again later.",
+            )
         thanks = "Thank you: your thumbs " + ("up" if rating == "up" else "down") + " is recorded."
         return row, gr.update(visible=True), "", thanks + " You can add a reason below."
 
@@ -318,7 +389,10 @@ def _documents(services: Services):
             # No request (a call from our own code): the anonymous view, never everyone's.
             listed = services.documents.list(services.access(request) if request else ANONYMOUS)
         except AssistantError as exc:
-            return (f"<p>Cannot read the index: {markdown_text(str(exc))}</p>", *_admin_updates(services, [], admin))
+            return (
+                f"<p>Cannot read the index: {markdown_text(str(exc))}</p>",
+                *_admin_updates(services, [], admin),
+            )
         return (documents_table(listed), *_admin_updates(services, listed, admin))
 
     return refresh
@@ -395,7 +469,12 @@ def _admin_panel(services: Services, documents_html: gr.HTML) -> list[Any]:
     # Gradio stores an upload before any handler runs, so the upload route itself checks for
     # the token: the browser shows it once and gets a session cookie (ui/security.py).
     token.change(
-        check_token, [token], [admin_status, upload, choice], js=ADMIN_SESSION_JS, trigger_mode="always_last", **PRIVATE
+        check_token,
+        [token],
+        [admin_status, upload, choice],
+        js=ADMIN_SESSION_JS,
+        trigger_mode="always_last",
+        **PRIVATE,
     )
     outputs = [admin_status, documents_html, choice]
 

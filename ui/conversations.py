@@ -139,7 +139,8 @@ class ConversationStore:
             found = None
             if conversation_id and CONVERSATION_ID.fullmatch(conversation_id):
                 found = db.execute(
-                    "SELECT redactions FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner)
+                    "SELECT redactions FROM conversations WHERE id = ? AND owner = ?",
+                    (conversation_id, owner),
                 ).fetchone()
             if found is None:
                 conversation_id = secrets.token_urlsafe(18)
@@ -157,7 +158,13 @@ class ConversationStore:
             db.execute(
                 "INSERT INTO conversation_turns (conversation_id, position, created_at, question, answer)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, position, now, question, json.dumps(stored["answer"], ensure_ascii=False)),
+                (
+                    conversation_id,
+                    position,
+                    now,
+                    question,
+                    json.dumps(stored["answer"], ensure_ascii=False),
+                ),
             )
             db.execute(
                 "DELETE FROM conversation_turns WHERE conversation_id = ? AND position <= ?",
@@ -186,7 +193,10 @@ class ConversationStore:
                 " ORDER BY c.updated_at DESC, c.rowid DESC LIMIT ?",
                 (owner, self._cutoff(), limit),
             ).fetchall()
-        return [ConversationSummary(r["id"], r["title"], r["created_at"], r["updated_at"], r["turns"]) for r in rows]
+        return [
+            ConversationSummary(r["id"], r["title"], r["created_at"], r["updated_at"], r["turns"])
+            for r in rows
+        ]
 
     def load(
         self, browser: str | None, conversation_id: str, user: str | None = None
@@ -212,27 +222,41 @@ class ConversationStore:
         if owner is None or not conversation_id:
             return False
         with self.db.lock, self.db.connect() as db:
-            gone = db.execute("DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner))
+            gone = db.execute(
+                "DELETE FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner)
+            )
             if gone.rowcount != 1:
                 return False
-            db.execute("DELETE FROM conversation_turns WHERE conversation_id = ?", (conversation_id,))
+            db.execute(
+                "DELETE FROM conversation_turns WHERE conversation_id = ?", (conversation_id,)
+            )
         return True
 
     def purge(self) -> int:
         """Delete conversations untouched for longer than the retention; returns how many."""
         self._last_purge = time.monotonic()
         with self.db.lock, self.db.connect() as db:
-            old = [r["id"] for r in db.execute("SELECT id FROM conversations WHERE updated_at < ?", (self._cutoff(),))]
+            old = [
+                r["id"]
+                for r in db.execute(
+                    "SELECT id FROM conversations WHERE updated_at < ?", (self._cutoff(),)
+                )
+            ]
             for conversation_id in old:
-                db.execute("DELETE FROM conversation_turns WHERE conversation_id = ?", (conversation_id,))
+                db.execute(
+                    "DELETE FROM conversation_turns WHERE conversation_id = ?", (conversation_id,)
+                )
                 db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
         return len(old)
 
-    def redaction_counts(self, browser: str | None, conversation_id: str, user: str | None = None) -> dict[str, int]:
+    def redaction_counts(
+        self, browser: str | None, conversation_id: str, user: str | None = None
+    ) -> dict[str, int]:
         owner = owner_key(browser, user)
         with self.db.connect() as db:
             row = db.execute(
-                "SELECT redactions FROM conversations WHERE id = ? AND owner = ?", (conversation_id, owner)
+                "SELECT redactions FROM conversations WHERE id = ? AND owner = ?",
+                (conversation_id, owner),
             ).fetchone()
         return json.loads(row["redactions"]) if row else {}
 

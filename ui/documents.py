@@ -77,7 +77,9 @@ class DocumentAdmin:
         self.uploads_dir = state / "uploads"
         self.staging_dir = state / "upload-staging"
         shutil.rmtree(self.staging_dir, ignore_errors=True)  # left by a crash: never ingested
-        self._lock = threading.Lock()  # one write at a time: ingest is not meant to run twice at once
+        self._lock = (
+            threading.Lock()
+        )  # one write at a time: ingest is not meant to run twice at once
         self.journal = UploadJournal(self.uploads_dir, self._is_indexed)
         self._recover()
 
@@ -88,7 +90,10 @@ class DocumentAdmin:
         from index.status import status_of
 
         return [
-            {**{k: v for k, v in d.to_dict().items() if k != "flagged"}, "withheld": _withheld(d.flagged)}
+            {
+                **{k: v for k, v in d.to_dict().items() if k != "flagged"},
+                "withheld": _withheld(d.flagged),
+            }
             for d in status_of(self.settings, access=access).document_list
         ]
 
@@ -112,9 +117,10 @@ class DocumentAdmin:
         return sorted(
             f.name
             for f in self.uploads_dir.iterdir()
-            if not f.name.startswith(".") and not FOLDER_NOTES.match(f.name)
+            if not f.name.startswith(".")
+            and not FOLDER_NOTES.match(f.name)
             and (f.name not in records or records[f.name].root != own)
-        )  # fmt: skip
+        )
 
     def upload(self, token: str | None, files: Iterable[tuple[str, bytes]]) -> ActionResult:
         """Stage and parse each (name, bytes) in isolation; ingest the ones that parse."""
@@ -138,7 +144,9 @@ class DocumentAdmin:
         )
         if skipped:
             message += f"; {len(skipped)} skipped: " + _reasons(skipped)
-        return ActionResult(True, message, {"uploaded": saved, "report": report.to_dict(), "skipped": skipped})
+        return ActionResult(
+            True, message, {"uploaded": saved, "report": report.to_dict(), "skipped": skipped}
+        )
 
     def _stage_all(
         self, files: builtins.list[tuple[str, bytes]], batch: Path
@@ -153,7 +161,9 @@ class DocumentAdmin:
             clean = safe_filename(name)
             reason = None
             if not clean or Path(clean).suffix.lower() not in SUPPORTED_SUFFIXES:
-                reason = f"unsupported file type (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+                reason = (
+                    f"unsupported file type (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+                )
             elif len(data) > max_bytes:
                 reason = f"larger than {self.settings.ingest.max_file_mb:g} MB"
             elif clean in records and records[clean].root != own_root:
@@ -205,10 +215,18 @@ class DocumentAdmin:
         folder another machine ingested from. Delete them explicitly."""
         self.guard.check(token)
         records = self._records()
-        present = [Path(r.root) / r.meta.path for r in records.values() if (Path(r.root) / r.meta.path).is_file()]
-        missing = sorted(r.document_id for r in records.values() if not (Path(r.root) / r.meta.path).is_file())
+        present = [
+            Path(r.root) / r.meta.path
+            for r in records.values()
+            if (Path(r.root) / r.meta.path).is_file()
+        ]
+        missing = sorted(
+            r.document_id for r in records.values() if not (Path(r.root) / r.meta.path).is_file()
+        )
         if not present:
-            return ActionResult(False, "no indexed document's file can be found to re-index", {"missing": missing})
+            return ActionResult(
+                False, "no indexed document's file can be found to re-index", {"missing": missing}
+            )
         report = self._ingest(present)
         message = (
             f"re-indexed {len(present)} document(s): {len(report.updated)} updated,"
@@ -262,7 +280,9 @@ class DocumentAdmin:
                     paths,
                     self.settings,
                     assistant=assistant,
-                    embedder_factory=(lambda: assistant.embedder) if assistant is not None else None,
+                    embedder_factory=(lambda: assistant.embedder)
+                    if assistant is not None
+                    else None,
                     background=True,
                     calibrate=assistant is not None,
                 )

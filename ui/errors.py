@@ -27,7 +27,12 @@ from core.errors import (
 OPENAI_PREFIX = "/v1"
 log = logging.getLogger("ui.errors")
 
-_TYPES = {401: "authentication_error", 403: "permission_error", 404: "not_found_error", 429: "rate_limit_error"}
+_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
 _CODES = {
     400: "invalid_request",
     401: "invalid_api_key",
@@ -48,10 +53,19 @@ def is_openai_path(path: str) -> bool:
     return path == OPENAI_PREFIX or path.startswith(OPENAI_PREFIX + "/")
 
 
-def openai_error(status: int, message: str, code: str | None = None, param: str | None = None) -> dict[str, Any]:
+def openai_error(
+    status: int, message: str, code: str | None = None, param: str | None = None
+) -> dict[str, Any]:
     """OpenAI's error object for an HTTP status."""
     kind = _TYPES.get(status) or ("server_error" if status >= 500 else "invalid_request_error")
-    return {"error": {"message": message, "type": kind, "param": param, "code": code or _CODES.get(status)}}
+    return {
+        "error": {
+            "message": message,
+            "type": kind,
+            "param": param,
+            "code": code or _CODES.get(status),
+        }
+    }
 
 
 def error_payload(path: str, status: int, message: str, code: str | None = None) -> dict[str, Any]:
@@ -106,7 +120,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     headers = getattr(exc, "headers", None)
     if is_openai_path(request.url.path):
         message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return JSONResponse(openai_error(exc.status_code, message), exc.status_code, headers=headers)
+        return JSONResponse(
+            openai_error(exc.status_code, message), exc.status_code, headers=headers
+        )
     return JSONResponse({"detail": exc.detail}, exc.status_code, headers=headers)
 
 

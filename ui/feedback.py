@@ -156,7 +156,9 @@ class FeedbackStore:
     def set_reason(self, feedback_id: int, reason: str) -> bool:
         reason, gave = self._clean((reason or "").strip()[:MAX_REASON_CHARS])
         with self.db.lock, self.db.connect() as db:
-            found = db.execute("SELECT redactions FROM feedback WHERE id = ?", (feedback_id,)).fetchone()
+            found = db.execute(
+                "SELECT redactions FROM feedback WHERE id = ?", (feedback_id,)
+            ).fetchone()
             if found is None:
                 return False
             counts = add_counts(json.loads(found["redactions"] or "{}"), gave)
@@ -199,7 +201,9 @@ class FeedbackStore:
 
 def golden_candidate(row: FeedbackRow) -> dict[str, Any]:
     """A golden-set row for a maintainer to review: the documents the answer cited, no facts yet."""
-    documents = list(dict.fromkeys(c.get("document_id", "") for c in row.citations if c.get("document_id")))
+    documents = list(
+        dict.fromkeys(c.get("document_id", "") for c in row.citations if c.get("document_id"))
+    )
     reason = row.reason or "no reason given"
     return {
         "id": f"feedback-{row.id}",
@@ -222,11 +226,17 @@ def _slim_citation(citation: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     from core.settings import Settings
 
-    parser = argparse.ArgumentParser(prog="python -m ui.feedback", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ui.feedback", description=__doc__.splitlines()[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     export = commands.add_parser("export", help="print the feedback as JSONL")
-    export.add_argument("--db", type=Path, help="feedback SQLite file (default: settings.ui.feedback_db)")
-    export.add_argument("--golden", action="store_true", help="thumbs-down rows as golden-set candidates")
+    export.add_argument(
+        "--db", type=Path, help="feedback SQLite file (default: settings.ui.feedback_db)"
+    )
+    export.add_argument(
+        "--golden", action="store_true", help="thumbs-down rows as golden-set candidates"
+    )
     export.add_argument("--out", type=Path, help="write to this file instead of stdout")
     args = parser.parse_args(argv)
     db = args.db or Settings().ui.feedback_db

@@ -29,7 +29,10 @@ def browser_state(value: Any) -> dict[str, Any]:
     value = value if isinstance(value, dict) else {}
     browser = valid_browser_id(value.get("browser")) or new_browser_id()
     conversation = value.get("conversation")
-    return {"browser": browser, "conversation": conversation if isinstance(conversation, str) else None}
+    return {
+        "browser": browser,
+        "conversation": conversation if isinstance(conversation, str) else None,
+    }
 
 
 def answer_key(index: int) -> str:
@@ -64,7 +67,9 @@ def saved_list(services: Services, state: dict[str, Any], user: str | None) -> A
     return gr.update(choices=choices, value=current, info=info)
 
 
-def save(services: Services, state: dict[str, Any], question: str, answer: Answer, request: Any) -> dict[str, Any]:
+def save(
+    services: Services, state: dict[str, Any], question: str, answer: Answer, request: Any
+) -> dict[str, Any]:
     conversation = services.conversations.save_turn(
         state["browser"], state["conversation"], question, answer, user=services.caller(request)
     )
@@ -92,10 +97,25 @@ def on_open(services: Services):
     def open_selected(stored: Any, selected: str | None, request: gr.Request):
         state = browser_state(stored)
         user = services.caller(request)
-        saved = services.conversations.load(state["browser"], selected or "", user) if selected else None
+        saved = (
+            services.conversations.load(state["browser"], selected or "", user)
+            if selected
+            else None
+        )
         if saved is None:
-            message = "Choose a conversation in the list first." if not selected else "That conversation is no longer saved."
-            return state, gr.update(), gr.update(), gr.update(), saved_list(services, state, user), message
+            message = (
+                "Choose a conversation in the list first."
+                if not selected
+                else "That conversation is no longer saved."
+            )
+            return (
+                state,
+                gr.update(),
+                gr.update(),
+                gr.update(),
+                saved_list(services, state, user),
+                message,
+            )
         state["conversation"] = selected
         chat, turns, answers = rebuild(saved, _screen(services, request))
         message = f"Reopened a conversation of {len(saved)} question(s): ask a follow-up below."
@@ -114,14 +134,23 @@ def on_delete(services: Services):
         state = browser_state(stored)
         user = services.caller(request)
         if not selected:
-            return state, gr.update(), gr.update(), gr.update(), saved_list(services, state, user), "Choose a conversation in the list first."
+            return (
+                state,
+                gr.update(),
+                gr.update(),
+                gr.update(),
+                saved_list(services, state, user),
+                "Choose a conversation in the list first.",
+            )
         deleted = services.conversations.delete(state["browser"], selected, user)
         keep: Any = gr.update()  # each output below keeps its value or gets a new one
         chat = turns = answers = keep
         if selected == state["conversation"]:
             state["conversation"] = None
             chat, turns, answers = [], [], {}
-        message = "The conversation is deleted." if deleted else "That conversation is no longer saved."
+        message = (
+            "The conversation is deleted." if deleted else "That conversation is no longer saved."
+        )
         return state, chat, turns, answers, saved_list(services, state, user), message
 
     return delete_selected

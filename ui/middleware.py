@@ -97,14 +97,23 @@ class SecurityMiddleware:
                 await send({"type": "websocket.close", "code": 1008})
                 return
             shown = (origin or "")[:100]
-            await self._refuse(scope, send, 403, f"requests from origin {shown} are not allowed", "origin_not_allowed")
+            await self._refuse(
+                scope,
+                send,
+                403,
+                f"requests from origin {shown} are not allowed",
+                "origin_not_allowed",
+            )
             return
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
         extra = list(self.headers)
         if decision == "cross" and origin:
-            extra += [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
+            extra += [
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (b"vary", b"Origin"),
+            ]
             if scope["method"] == "OPTIONS":
                 await _preflight(send, extra)
                 return
@@ -140,7 +149,10 @@ class SecurityMiddleware:
     def _upload_refusal(self, scope: Scope) -> tuple[int, str] | None:
         """Uploads need the admin token (bearer) or a browser session started with it."""
         if self.guard is None or not self.guard.enabled:
-            return 403, "uploads are disabled: no admin token is configured (ASSISTANT_UI__ADMIN_TOKEN)"
+            return (
+                403,
+                "uploads are disabled: no admin token is configured (ASSISTANT_UI__ADMIN_TOKEN)",
+            )
         if self.guard.session_valid(_cookie(scope, SESSION_COOKIE)):
             return None
         try:
@@ -150,9 +162,14 @@ class SecurityMiddleware:
         return None
 
     async def _refuse(
-        self, scope: Scope, send: Send, status: int, message: str, code: str | None = None,
+        self,
+        scope: Scope,
+        send: Send,
+        status: int,
+        message: str,
+        code: str | None = None,
         extra: list[tuple[bytes, bytes]] | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         payload = error_payload(scope.get("path", ""), status, message, code)
         headers = list(extra if extra is not None else self.headers)
         if status == 401:
@@ -204,8 +221,14 @@ async def _preflight(send: Send, headers: list[tuple[bytes, bytes]]) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _json_response(send: Send, status: int, payload: dict[str, Any], headers: list[tuple[bytes, bytes]]) -> None:
+async def _json_response(
+    send: Send, status: int, payload: dict[str, Any], headers: list[tuple[bytes, bytes]]
+) -> None:
     body = json.dumps(payload).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *headers,
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

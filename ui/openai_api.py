@@ -98,7 +98,11 @@ def full_content(answer: Answer) -> str:
 def _usage(question: str, content: str) -> dict[str, int]:
     """Word counts: the assistant has no tokenizer of its own to report."""
     prompt, completion = len(question.split()), len(content.split())
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
 def build_openai_router(services: Services) -> APIRouter:
@@ -109,10 +113,16 @@ def build_openai_router(services: Services) -> APIRouter:
     def models() -> dict[str, Any]:
         return {
             "object": "list",
-            "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "council-assistant"}],
+            "data": [
+                {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "council-assistant"}
+            ],
         }
 
-    @router.post("/chat/completions", summary="OpenAI-compatible chat (stream=true for SSE)", dependencies=[limited])
+    @router.post(
+        "/chat/completions",
+        summary="OpenAI-compatible chat (stream=true for SSE)",
+        dependencies=[limited],
+    )
     def chat_completions(body: ChatRequest, request: Request) -> Any:
         access = services.access(request)
         question, history = question_and_history(body.messages)
@@ -172,9 +182,10 @@ def _answer_unknown_paths(router: APIRouter) -> None:
         allowed = offered.get(path)
         if allowed:
             raise HTTPException(
-                405, f"{request.method} is not allowed on {path}; use {' or '.join(allowed)}",
+                405,
+                f"{request.method} is not allowed on {path}; use {' or '.join(allowed)}",
                 headers={"Allow": ", ".join(allowed)},
-            )  # fmt: skip
+            )
         raise HTTPException(404, f"unknown path {request.url.path}: this server offers {listing}")
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
@@ -185,7 +196,9 @@ def _answer_unknown_paths(router: APIRouter) -> None:
 class _Stream:
     """The SSE events of one streamed completion."""
 
-    def __init__(self, services: Services, completion_id: str, created: int, question: str, usage: bool) -> None:
+    def __init__(
+        self, services: Services, completion_id: str, created: int, question: str, usage: bool
+    ) -> None:
         self.services = services
         self.id = completion_id
         self.created = created
@@ -209,7 +222,10 @@ class _Stream:
 
     def events(self, answer_events: Iterator[str | Answer]) -> Iterator[str]:
         yield self.chunk({"role": "assistant", "content": ""})
-        streamed, pending = "", ""  # trailing spaces wait for the next piece, so the text ends clean
+        streamed, pending = (
+            "",
+            "",
+        )  # trailing spaces wait for the next piece, so the text ends clean
         try:
             for event in answer_events:
                 if isinstance(event, Answer):
@@ -226,7 +242,9 @@ class _Stream:
             yield f"data: {json.dumps(openai_error(error_status(exc), str(exc)))}\n\n"
         except Exception:  # a bug: the client still gets an error event and [DONE], never a cut
             log.exception("stream %s failed", self.id)
-            message = "internal error: the assistant could not finish this answer (see the server log)"
+            message = (
+                "internal error: the assistant could not finish this answer (see the server log)"
+            )
             yield f"data: {json.dumps(openai_error(500, message))}\n\n"
         yield "data: [DONE]\n\n"
 

@@ -95,7 +95,10 @@ def passage_markup(answer_text: str, c: Citation) -> str:
     """The passage, the stretches the answer quotes marked (``<mark>``)."""
     pieces, position = [], 0
     for start, end in quoted_spans(answer_text, c.n, c.text):
-        pieces += [html_text(c.text[position:start]), f"<mark>{html_text(c.text[start:end])}</mark>"]
+        pieces += [
+            html_text(c.text[position:start]),
+            f"<mark>{html_text(c.text[start:end])}</mark>",
+        ]
         position = end
     pieces.append(html_text(c.text[position:]))
     return "".join(pieces)
@@ -171,7 +174,11 @@ def message_text(message: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list | tuple):
-        return "".join(message_text(part) if isinstance(part, str) else str(part.get("text", "")) for part in content if part)
+        return "".join(
+            message_text(part) if isinstance(part, str) else str(part.get("text", ""))
+            for part in content
+            if part
+        )
     return ""
 
 
@@ -191,7 +198,10 @@ def searched_for_markup(answer: Answer) -> list[str]:
     """'Searched for: ...' when a follow-up was rewritten for the search (typed, not guessed)."""
     if not answer.question_rewritten or not answer.standalone_question:
         return []
-    return [f'<p class="searched-for">Searched for: “{html_text(answer.standalone_question)}”</p>', ""]
+    return [
+        f'<p class="searched-for">Searched for: “{html_text(answer.standalone_question)}”</p>',
+        "",
+    ]
 
 
 def answer_markdown(answer: Answer, key: str = "a") -> str:
@@ -213,16 +223,25 @@ def answer_markdown(answer: Answer, key: str = "a") -> str:
                 url = document_url(c.doc)
                 label = document_label(c.doc)
                 named = link(url, label) if url else html_text(label)
-                lines.append(f"- {named}" + (f" · {html_text(c.doc.publisher)}" if c.doc.publisher else ""))
+                lines.append(
+                    f"- {named}" + (f" · {html_text(c.doc.publisher)}" if c.doc.publisher else "")
+                )
         return "\n".join(lines)
     lines.append(answer_text_markup(answer.answer, key, (c.n for c in answer.citations)))
     if answer.citations:
-        lines += ["", f'**{SOURCES_HEADING}** <span class="sources-hint">(select a number to read the quoted passage)</span>', ""]
+        lines += [
+            "",
+            f'**{SOURCES_HEADING}** <span class="sources-hint">(select a number to read the quoted passage)</span>',
+            "",
+        ]
         lines.append(sources_markup(answer, key))
     for warning in answer.warnings:
         lines += ["", f"_Note: {markdown_text(warning)}_"]
     if answer.removed_sentences:
-        lines += ["", f"_{answer.removed_sentences} unsupported sentence(s) were removed from the draft._"]
+        lines += [
+            "",
+            f"_{answer.removed_sentences} unsupported sentence(s) were removed from the draft._",
+        ]
     lines += ["", exports_markup(answer)]
     return "\n".join(lines)
 
@@ -239,7 +258,16 @@ def documents_table(documents: Sequence[dict[str, Any]]) -> str:
         return '<p class="documents-empty">No documents are indexed yet.</p>'
     head = "".join(
         f'<th scope="col">{h}</th>'
-        for h in ("Title", "Publisher", "Year", "Licence", "Chunks", "Withheld", "Ingested", "Document id")
+        for h in (
+            "Title",
+            "Publisher",
+            "Year",
+            "Licence",
+            "Chunks",
+            "Withheld",
+            "Ingested",
+            "Document id",
+        )
     )
     rows = []
     for d in documents:
@@ -271,10 +299,14 @@ def withheld_table(flagged: Sequence[dict[str, Any]]) -> str:
     """Sentences withheld at ingest (admin only): where each was, why, and its text."""
     if not flagged:
         return '<p class="withheld-empty">No sentence was withheld from any document.</p>'
-    head = "".join(f'<th scope="col">{h}</th>' for h in ("Document", "Where", "Why", "Withheld text"))
+    head = "".join(
+        f'<th scope="col">{h}</th>' for h in ("Document", "Where", "Why", "Withheld text")
+    )
     rows = []
     for f in flagged:
-        where = ", ".join(x for x in (f.get("section") or "", f"page {f['page']}" if f.get("page") else "") if x)
+        where = ", ".join(
+            x for x in (f.get("section") or "", f"page {f['page']}" if f.get("page") else "") if x
+        )
         cells = [
             f'<th scope="row"><code>{html_text(f.get("document_id") or "")}</code></th>',
             f"<td>{html_text(where)}</td>",

@@ -146,7 +146,9 @@ class OriginPolicy:
 class RateLimiter:
     """At most ``per_minute`` hits per client key in any 60-second window (0 or less: no limit)."""
 
-    def __init__(self, per_minute: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: int, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.per_minute = per_minute
         self.window_s = window_s
         self.clock = clock
@@ -166,7 +168,9 @@ class RateLimiter:
                 return max(0.1, round(self.window_s - (now - hits[0]), 1))
             hits.append(now)
             if len(self._hits) > 10_000:  # forget idle clients so memory stays bounded
-                for stale in [k for k, v in self._hits.items() if not v or now - v[-1] >= self.window_s]:
+                for stale in [
+                    k for k, v in self._hits.items() if not v or now - v[-1] >= self.window_s
+                ]:
                     del self._hits[stale]
             return None
 

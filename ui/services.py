@@ -81,7 +81,9 @@ class Services:
             guard=guard,
             policy=OriginPolicy.from_settings(settings.ui),
             feedback=FeedbackStore(settings.ui.feedback_db, redact_personal_data=redacts),
-            conversations=ConversationStore.from_settings(settings.ui, redact_personal_data=redacts),
+            conversations=ConversationStore.from_settings(
+                settings.ui, redact_personal_data=redacts
+            ),
             identity=IdentityPolicy.from_settings(settings.ui),
             refusals=RefusalLog(settings.ui.feedback_db, settings.gaps.retention_days, redacts),
             documents=DocumentAdmin(settings, guard, assistant=assistant),
@@ -156,10 +158,11 @@ class Services:
             rating=rating,  # type: ignore[arg-type]
             question=str(data.get("question", "")),
             answer=str(data.get("answer", "")),
-            citations=data.get("citations") or (data.get("sources") if data.get("refused") else []) or [],
+            citations=data.get("citations")
+            or (data.get("sources") if data.get("refused") else [])
+            or [],
             settings=self.snapshot(),
             reason=reason,
             refused=bool(data.get("refused")),
             source=source,
         )
-

@@ -31,7 +31,9 @@ LIST_ITEM = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 FRAGMENT = re.compile(r"^[a-z]+\b")
 HEADING_LIKE = re.compile(r"^[^.!?:;]{1,80}$")
 # "To learn more read our introduction to zero trust.": points elsewhere, answers nothing.
-POINTER = re.compile(r"^(?:to\s+)?(?:read|learn|find out)\s+more\b|^for more (?:information|detail)", re.I)
+POINTER = re.compile(
+    r"^(?:to\s+)?(?:read|learn|find out)\s+more\b|^for more (?:information|detail)", re.I
+)
 # A sentence that only makes sense after the one before it.
 LEANS_BACK = re.compile(r"^(this|these|those|such|it|they|however|but|so|therefore|thus)\b", re.I)
 # A sentence that spells out the one before it.
@@ -87,8 +89,12 @@ class ExtractiveBackend:
                 return Draft(outline)
             return Draft("", declined=True, reason="no usable sentences in the passages")
         scores = self._scores(question, units)
-        chosen = self._choose(units, scores, budget=self.settings.max_sentences - (2 if outline else 0))
-        chosen = definition_first(question, units, scores, chosen, self.settings.extractive.keep_ratio)
+        chosen = self._choose(
+            units, scores, budget=self.settings.max_sentences - (2 if outline else 0)
+        )
+        chosen = definition_first(
+            question, units, scores, chosen, self.settings.extractive.keep_ratio
+        )
         body = compose(chosen, units, shape, self.settings.max_sentences)
         return Draft("\n\n".join(part for part in (outline, body) if part))
 
@@ -119,7 +125,9 @@ class ExtractiveBackend:
                 if POINTER.match(text):
                     continue
                 heading = passage.section.split(" > ")[-1]
-                units.append(Unit(n, position, text, items, is_item, lead_of.get(position), heading))
+                units.append(
+                    Unit(n, position, text, items, is_item, lead_of.get(position), heading)
+                )
                 for k in range(len(items)):
                     lead_of[position + 1 + k] = len(units) - 1
         return units
@@ -140,7 +148,9 @@ class ExtractiveBackend:
                 continue
             chosen.append(i)
             if context < cfg.max_context:
-                extra = [j for j in _context_of(units, i) if j not in chosen][: cfg.max_context - context]
+                extra = [j for j in _context_of(units, i) if j not in chosen][
+                    : cfg.max_context - context
+                ]
                 chosen += extra
                 context += len(extra)
         return chosen
@@ -266,7 +276,9 @@ def compose(chosen: list[int], units: list[Unit], shape: Shape, max_sentences: i
         [i for i in chosen if i == chosen[0] or i in _context_of(units, chosen[0])],
         key=lambda i: units[i].position,
     )
-    rest = sorted((i for i in chosen if i not in lead), key=lambda i: (units[i].n, units[i].position))
+    rest = sorted(
+        (i for i in chosen if i not in lead), key=lambda i: (units[i].n, units[i].position)
+    )
     paragraphs = [" ".join(_render(units[i]) for i in lead)]
     if rest:
         as_list = shape.wants_list and len(rest) >= 2
@@ -315,7 +327,10 @@ def outline_answer(question: str, shape: Shape, passages: Sequence[Passage]) -> 
 
 def _family_asked(family: str, question: str, shape: Shape) -> bool:
     wanted = set(content_terms(question))
-    if set(content_terms(family)) - {"number", "section"} <= wanted and family != "numbered sections":
+    if (
+        set(content_terms(family)) - {"number", "section"} <= wanted
+        and family != "numbered sections"
+    ):
         return True
     if family == "numbered sections":
         return bool(wanted & set(content_terms("points principles sections steps numbered")))
@@ -323,7 +338,9 @@ def _family_asked(family: str, question: str, shape: Shape) -> bool:
 
 
 def _ordinal_in(item: str, ordinal: str) -> bool:
-    return bool(re.match(rf"^(?:\S+\s+){{0,3}}?(?:[A-Za-z]{{0,10}}\s?)?{re.escape(ordinal)}\b", item, re.I))
+    return bool(
+        re.match(rf"^(?:\S+\s+){{0,3}}?(?:[A-Za-z]{{0,10}}\s?)?{re.escape(ordinal)}\b", item, re.I)
+    )
 
 
 def _near_duplicate(a: Unit, b: Unit) -> bool:

@@ -74,13 +74,18 @@ class LlamaCppBackend:
                 chunks = cast(
                     "Generator[CreateChatCompletionStreamResponse, None, None]",
                     self._llm.create_chat_completion(
-                        messages=_chat(messages), stream=True, **self._sampling(self.settings.max_tokens)
+                        messages=_chat(messages),
+                        stream=True,
+                        **self._sampling(self.settings.max_tokens),
                     ),
                 )
                 try:
                     for chunk in chunks:
                         # the "empty" delta llama_cpp also types is this one with no keys set
-                        delta = cast("ChatCompletionStreamResponseDelta", chunk["choices"][0].get("delta", {}))
+                        delta = cast(
+                            "ChatCompletionStreamResponseDelta",
+                            chunk["choices"][0].get("delta", {}),
+                        )
                         piece = delta.get("content")
                         if piece:
                             yield piece
@@ -91,7 +96,9 @@ class LlamaCppBackend:
 
     def rewrite_followup(self, question: str, history: Sequence[Turn]) -> str | None:
         try:
-            return parse_rewrite(self.complete(rewrite_messages(question, history), REWRITE_MAX_TOKENS))
+            return parse_rewrite(
+                self.complete(rewrite_messages(question, history), REWRITE_MAX_TOKENS)
+            )
         except BackendError:
             return None
 
@@ -104,7 +111,9 @@ class LlamaCppBackend:
             try:
                 reply = cast(
                     "CreateChatCompletionResponse",
-                    self._llm.create_chat_completion(messages=_chat(messages), **self._sampling(max_tokens)),
+                    self._llm.create_chat_completion(
+                        messages=_chat(messages), **self._sampling(max_tokens)
+                    ),
                 )
             except (ValueError, RuntimeError) as exc:
                 raise BackendError(f"the local model failed: {exc}") from exc
@@ -120,8 +129,11 @@ class LlamaCppBackend:
         budget: int | None = None
         for _ in range(FIT_ATTEMPTS):
             messages = answer_messages(
-                question, passages, history,
-                max_sentences=self.settings.max_sentences, max_chars=budget,
+                question,
+                passages,
+                history,
+                max_sentences=self.settings.max_sentences,
+                max_chars=budget,
             )
             used = self._count_tokens(messages)
             if used <= limit:

@@ -50,19 +50,25 @@ class OpenAICompatibleBackend:
         if settings.api_key:
             headers["Authorization"] = f"Bearer {settings.api_key}"
             headers["api-key"] = settings.api_key
-        timeout = httpx.Timeout(settings.timeout_s, connect=min(CONNECT_TIMEOUT_S, settings.timeout_s))
+        timeout = httpx.Timeout(
+            settings.timeout_s, connect=min(CONNECT_TIMEOUT_S, settings.timeout_s)
+        )
         self._client = httpx.Client(headers=headers, timeout=timeout)
 
     def close(self) -> None:
         self._client.close()
 
     def draft(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Draft:
-        return parse_draft(self.complete(self._messages(question, passages, history), self.settings.max_tokens))
+        return parse_draft(
+            self.complete(self._messages(question, passages, history), self.settings.max_tokens)
+        )
 
     def stream(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
     ) -> Iterator[str]:
-        payload = self._payload(self._messages(question, passages, history), self.settings.max_tokens)
+        payload = self._payload(
+            self._messages(question, passages, history), self.settings.max_tokens
+        )
         payload["stream"] = True
         return guard_stream(self._events(payload))
 
@@ -75,7 +81,7 @@ class OpenAICompatibleBackend:
             for line in response.iter_lines():
                 if not line.startswith("data:"):
                     continue  # blank separators, comments (": ping"), event names
-                data = line[len("data:"):].strip()
+                data = line[len("data:") :].strip()
                 if data == "[DONE]":
                     return
                 piece = self._delta(data)
@@ -84,14 +90,18 @@ class OpenAICompatibleBackend:
 
     def rewrite_followup(self, question: str, history: Sequence[Turn]) -> str | None:
         try:
-            return parse_rewrite(self.complete(rewrite_messages(question, history), REWRITE_MAX_TOKENS))
+            return parse_rewrite(
+                self.complete(rewrite_messages(question, history), REWRITE_MAX_TOKENS)
+            )
         except BackendError:
             return None
 
     def _messages(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
     ) -> list[dict[str, str]]:
-        budget = passage_budget_chars(self.settings.n_ctx, self.settings.max_tokens, question, history)
+        budget = passage_budget_chars(
+            self.settings.n_ctx, self.settings.max_tokens, question, history
+        )
         return answer_messages(
             question, passages, history, max_sentences=self.settings.max_sentences, max_chars=budget
         )
@@ -122,7 +132,9 @@ class OpenAICompatibleBackend:
         try:
             event = json.loads(data)
         except ValueError as exc:
-            raise BackendError(f"the answer endpoint {self.endpoint} sent a malformed stream event") from exc
+            raise BackendError(
+                f"the answer endpoint {self.endpoint} sent a malformed stream event"
+            ) from exc
         if isinstance(event, dict) and event.get("error"):
             raise BackendError(f"the answer endpoint {self.endpoint} failed: {_detail(event)}")
         choices = event.get("choices") if isinstance(event, dict) else None

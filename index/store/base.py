@@ -190,7 +190,9 @@ class DocumentReader(Protocol):
         """The manifest: every committed document by id."""
         ...
 
-    def dense_search(self, vector: Sequence[float], k: int, scope: Scope) -> list[tuple[str, float]]:
+    def dense_search(
+        self, vector: Sequence[float], k: int, scope: Scope
+    ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the nearest live chunks the scope admits."""
         ...
 

@@ -76,7 +76,11 @@ class ChromaStore:
         """The store ``settings.store`` names (a folder or a server URL), its collection
         ``settings.collection``; its tuning (over-fetch, lock wait, timeouts, postings budget)
         is read from the same settings."""
-        location, collection, keyword_dir = settings.store, settings.collection, settings.keyword_dir
+        location, collection, keyword_dir = (
+            settings.store,
+            settings.collection,
+            settings.keyword_dir,
+        )
         if not 3 <= len(collection) <= 60:
             raise StoreError("collection names need 3 to 60 characters")
         self.location = location
@@ -91,7 +95,9 @@ class ChromaStore:
         if not create:
             _check_exists(location, collection)
         if is_remote(location):
-            CLIENTS.get(location, settings.store_timeout_s)  # a server that does not answer in time is down
+            CLIENTS.get(
+                location, settings.store_timeout_s
+            )  # a server that does not answer in time is down
         self._generation = -1
         self._chunks: Any = None
         self._docs: Any = None
@@ -132,7 +138,9 @@ class ChromaStore:
             except Exception as exc:
                 if not self._create and _is_missing(exc):
                     raise _missing(self.location, self.collection) from None
-                raise unavailable("the document store", describe_store(self.location), exc) from None
+                raise unavailable(
+                    "the document store", describe_store(self.location), exc
+                ) from None
             self._generation = generation
         return self._chunks, self._docs
 
@@ -145,7 +153,9 @@ class ChromaStore:
             except StoreError:
                 raise
             except Exception as exc:  # chromadb raises many types for "cannot reach / failed"
-                raise unavailable("the document store", describe_store(self.location), exc) from None
+                raise unavailable(
+                    "the document store", describe_store(self.location), exc
+                ) from None
 
     def _read(self, what: str, call: Callable[[Any, Any], T]) -> T:
         """A read; on an embedded store, once more after re-opening when it fails, since another
@@ -289,9 +299,10 @@ class ChromaStore:
 
         def keep(hits: list[tuple[str, float]]) -> list[tuple[str, float]]:
             return [
-                (c, s) for c, s in hits
+                (c, s)
+                for c, s in hits
                 if is_live(c, records) and (admitted is None or split_chunk_id(c)[0] in admitted)
-            ]  # fmt: skip
+            ]
 
         fetch = k + 8 if admitted is None else k * self.dense_overfetch
         hits = self._query(vector, fetch, None)
@@ -313,7 +324,9 @@ class ChromaStore:
                 self._admitted_cache[scope] = found
             return found
 
-    def _query(self, vector: Sequence[float], k: int, where: dict | None) -> list[tuple[str, float]]:
+    def _query(
+        self, vector: Sequence[float], k: int, where: dict | None
+    ) -> list[tuple[str, float]]:
         got = self._read(
             "dense search",
             lambda chunks, _: chunks.query(
@@ -334,13 +347,17 @@ class ChromaStore:
         out: list[StoredChunk] = []
         ids = list(dict.fromkeys(chunk_ids))
         for start in range(0, len(ids), WRITE_BATCH):  # SQLite caps the variables of one query
-            out += _stored_chunks(self._fetch_page(ids[start : start + WRITE_BATCH], include), vectors)
+            out += _stored_chunks(
+                self._fetch_page(ids[start : start + WRITE_BATCH], include), vectors
+            )
         return out
 
     def _fetch_page(self, ids: list[str], include: list[str]) -> dict[str, Any]:
         return self._read("fetch passages", lambda chunks, _: chunks.get(ids=ids, include=include))
 
-    def term_counts(self, terms: Sequence[str], scope: Scope | None = None) -> tuple[dict[str, int], int]:
+    def term_counts(
+        self, terms: Sequence[str], scope: Scope | None = None
+    ) -> tuple[dict[str, int], int]:
         keyword = self._synced_keyword()
         return ({}, 0) if keyword is None else keyword.term_counts(terms, scope)
 
@@ -376,7 +393,7 @@ class ChromaStore:
             lock = StoreLock(table, self.lock_ttl_s, self.lock_timeout_s, what)
             if not is_remote(self.location):
                 path = self.keyword_path.parent / f".{self.collection}.ingest.lock"
-                holder = lambda: (h.describe(time.time()) if (h := lock.holder()) else None)  # noqa: E731
+                holder = lambda: h.describe(time.time()) if (h := lock.holder()) else None  # noqa: E731
                 stack.enter_context(exclusive(path, self.lock_timeout_s, what, holder))
             stack.enter_context(lock.held())
             self._write_lock = lock
@@ -394,7 +411,9 @@ class ChromaStore:
         with self._chroma("open the store's state records"):
             client = CLIENTS.get(self.location)[1]
             return RecordTable(
-                client.get_or_create_collection(self.collection + STATE_SUFFIX, embedding_function=None)
+                client.get_or_create_collection(
+                    self.collection + STATE_SUFFIX, embedding_function=None
+                )
             )
 
     def skipped_files(self) -> dict[str, SkippedFile]:
@@ -441,9 +460,16 @@ class ChromaStore:
                 documents=[meta.title],
             )
             chunk_collection.delete(
-                where={"$and": [{"document_id": meta.document_id}, {"doc_hash": {"$ne": record.doc_hash}}]}
+                where={
+                    "$and": [
+                        {"document_id": meta.document_id},
+                        {"doc_hash": {"$ne": record.doc_hash}},
+                    ]
+                }
             )
-        self.keyword.replace_document(meta, record.doc_hash, ((c.chunk_id, c.section, c.text) for c in chunks))
+        self.keyword.replace_document(
+            meta, record.doc_hash, ((c.chunk_id, c.section, c.text) for c in chunks)
+        )
         self._forget_cache()
 
     def drop_document(self, document_id: str) -> None:
@@ -479,7 +505,9 @@ class ChromaStore:
             return
         revision = info.revision + 1
         with self._chroma("record the ingest") as (chunks, _):
-            metadata = {k: v for k, v in (chunks.metadata or {}).items() if not k.startswith("hnsw:")}
+            metadata = {
+                k: v for k, v in (chunks.metadata or {}).items() if not k.startswith("hnsw:")
+            }
             metadata.update(
                 embed_model=embed_model,
                 last_ingest=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -570,7 +598,13 @@ def _where(scope: Scope, records: dict[str, DocumentRecord]) -> dict[str, Any] |
     if f.documents:
         clauses.append({"document_id": {"$in": list(f.documents)}})
     if f.publisher:
-        names = sorted({r.meta.publisher.lower() for r in records.values() if f.publisher.lower() in r.meta.publisher.lower()})
+        names = sorted(
+            {
+                r.meta.publisher.lower()
+                for r in records.values()
+                if f.publisher.lower() in r.meta.publisher.lower()
+            }
+        )
         clauses.append({"publisher": {"$in": names or [""]}})
     if f.year_from is not None:
         clauses.append({"year": {"$gte": f.year_from}})
@@ -599,9 +633,10 @@ def _check_exists(location: str, collection: str) -> None:
 
 def _missing(location: str, collection: str) -> StoreError:
     where = describe_store(location)
-    flags = f"--store {location}" + ("" if collection == "council_docs" else f" --collection {collection}")
+    flags = f"--store {location}" + (
+        "" if collection == "council_docs" else f" --collection {collection}"
+    )
     return StoreError(
         f"no collection '{collection}' in the store at {where}: run `python -m assistant ingest"
         f" {flags}` first ({MISSING_STORE_HINT})"
     )
-

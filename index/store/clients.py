@@ -93,7 +93,9 @@ class Clients:
         self._seen: dict[tuple[str, str], int] = {}
         self._rw = _ReadersWriter()
 
-    def get(self, location: str, timeout_s: float | None = None, reading: bool = False) -> tuple[int, Any]:
+    def get(
+        self, location: str, timeout_s: float | None = None, reading: bool = False
+    ) -> tuple[int, Any]:
         """(generation, client); the generation changes when clients are re-opened.
 
         ``timeout_s`` (settings.store_timeout_s) bounds every call to a server: chromadb's

@@ -148,12 +148,17 @@ class KeywordIndex:
 
         def documents() -> Iterator[tuple[DocumentMeta, str, Chunks]]:
             for doc_rowid, document_id, doc_hash, publisher, year in docs:
-                meta = DocumentMeta(document_id=document_id, publisher=publisher, year=year,
-                                    groups=tuple(groups.get(doc_rowid, ())))  # fmt: skip
+                meta = DocumentMeta(
+                    document_id=document_id,
+                    publisher=publisher,
+                    year=year,
+                    groups=tuple(groups.get(doc_rowid, ())),
+                )
                 rows = self._db.execute(
                     "SELECT c.chunk_id, t.body FROM chunks c JOIN terms t ON t.rowid = c.rowid"
-                    " WHERE c.doc_rowid = ? ORDER BY c.rowid", (doc_rowid,),
-                ).fetchall()  # fmt: skip
+                    " WHERE c.doc_rowid = ? ORDER BY c.rowid",
+                    (doc_rowid,),
+                ).fetchall()
                 yield meta, doc_hash, [(chunk_id, "", body) for chunk_id, body in rows]
 
         self.replace_documents(documents(), stemmed=True)
@@ -198,7 +203,11 @@ class KeywordIndex:
     def _unavailable(self, exc: BaseException) -> StoreError:
         """A plain reason: SQLite calls a full disk "disk I/O error" when it cannot grow a file."""
         folder = Path(self.path).parent
-        if not self._memory and "disk i/o" in str(exc).lower() and shutil.disk_usage(folder).free < 2**20:
+        if (
+            not self._memory
+            and "disk i/o" in str(exc).lower()
+            and shutil.disk_usage(folder).free < 2**20
+        ):
             exc = OSError(errno.ENOSPC, f"No space left on device ({exc})")
         return unavailable("the document store", f"keyword index {self.path}", exc)
 
@@ -521,10 +530,13 @@ class KeywordIndex:
         if f.documents:
             clauses.append(Q.term_set_query(self.schema, "doc", list(f.documents)))
         if f.publisher:
-            names = [n for (n,) in self._db.execute(
-                "SELECT DISTINCT lower(publisher) FROM indexed_docs WHERE instr(lower(publisher), ?) > 0",
-                (f.publisher.lower(),),
-            )]  # fmt: skip
+            names = [
+                n
+                for (n,) in self._db.execute(
+                    "SELECT DISTINCT lower(publisher) FROM indexed_docs WHERE instr(lower(publisher), ?) > 0",
+                    (f.publisher.lower(),),
+                )
+            ]
             if not names:
                 return None
             clauses.append(Q.term_set_query(self.schema, "publisher", names))

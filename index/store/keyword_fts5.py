@@ -151,17 +151,25 @@ class Fts5KeywordIndex:
 
     # -- writing ---------------------------------------------------------------------------
     def replace_document(
-        self, meta: DocumentMeta, doc_hash: str, chunks: Iterable[tuple[str, str, str]],
+        self,
+        meta: DocumentMeta,
+        doc_hash: str,
+        chunks: Iterable[tuple[str, str, str]],
         stemmed: bool = False,
     ) -> None:
         """Index a document's chunks, given as (chunk id, section, text), replacing any before
         (``stemmed``: the text is already the row)."""
-        rows = chunks if stemmed else [(c, "", row_text(meta, sec, text)) for c, sec, text in chunks]
+        rows = (
+            chunks if stemmed else [(c, "", row_text(meta, sec, text)) for c, sec, text in chunks]
+        )
         with self._write() as db:
             self._add_rows(db, meta, doc_hash, rows)
 
     def _add_rows(
-        self, db: sqlite3.Connection, meta: DocumentMeta, doc_hash: str,
+        self,
+        db: sqlite3.Connection,
+        meta: DocumentMeta,
+        doc_hash: str,
         rows: Iterable[tuple[str, str, str]],
     ) -> None:
         self._remove(db, meta.document_id)
@@ -171,7 +179,8 @@ class Fts5KeywordIndex:
         )
         doc_rowid = cursor.lastrowid
         db.executemany(
-            "INSERT INTO doc_groups(grp, doc_rowid) VALUES (?, ?)", [(g, doc_rowid) for g in meta.groups]
+            "INSERT INTO doc_groups(grp, doc_rowid) VALUES (?, ?)",
+            [(g, doc_rowid) for g in meta.groups],
         )
         for chunk_id, _, body in rows:
             rowid = db.execute(
@@ -189,7 +198,9 @@ class Fts5KeywordIndex:
 
     @staticmethod
     def _remove(db: sqlite3.Connection, document_id: str) -> None:
-        row = db.execute("SELECT doc_rowid FROM docs WHERE document_id=?", (document_id,)).fetchone()
+        row = db.execute(
+            "SELECT doc_rowid FROM docs WHERE document_id=?", (document_id,)
+        ).fetchone()
         if row is None:
             return
         db.execute(
@@ -260,7 +271,9 @@ class Fts5KeywordIndex:
 
     def _within_budget(self, tokens: list[str], max_postings: int) -> list[str]:
         marks = ",".join("?" * len(tokens))
-        counts = dict(self._db.execute(f"SELECT term, doc FROM vocab WHERE term IN ({marks})", tokens))
+        counts = dict(
+            self._db.execute(f"SELECT term, doc FROM vocab WHERE term IN ({marks})", tokens)
+        )
         kept: list[str] = []
         total = 0
         for tok in sorted((t for t in tokens if counts.get(t)), key=lambda t: counts[t]):
@@ -278,17 +291,21 @@ class Fts5KeywordIndex:
         if where:
             counts = {}
             for term, tok in tokens.items():
-                counts[term] = int(self._db.execute(
-                    "SELECT count(*) FROM terms JOIN chunks c ON c.rowid = terms.rowid"
-                    f" JOIN docs d ON d.doc_rowid = c.doc_rowid WHERE terms MATCH ? AND {where}",
-                    (f'"{tok}"', *params),
-                ).fetchone()[0])  # fmt: skip
+                counts[term] = int(
+                    self._db.execute(
+                        "SELECT count(*) FROM terms JOIN chunks c ON c.rowid = terms.rowid"
+                        f" JOIN docs d ON d.doc_rowid = c.doc_rowid WHERE terms MATCH ? AND {where}",
+                        (f'"{tok}"', *params),
+                    ).fetchone()[0]
+                )
             return counts, self.count(scope)
         counts = {}
         wanted = sorted(set(tokens.values()))
         if wanted:
             marks = ",".join("?" * len(wanted))
-            found = dict(self._db.execute(f"SELECT term, doc FROM vocab WHERE term IN ({marks})", wanted))
+            found = dict(
+                self._db.execute(f"SELECT term, doc FROM vocab WHERE term IN ({marks})", wanted)
+            )
             counts = {t: int(found.get(tok, 0)) for t, tok in tokens.items()}
         total = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         return counts, int(total)

@@ -59,7 +59,9 @@ class Holder:
     @classmethod
     def me(cls, ttl_s: float) -> Holder:
         now = time.time()
-        return cls(uuid.uuid4().hex, _user(), socket.gethostname(), os.getpid(), now, now, now + ttl_s)
+        return cls(
+            uuid.uuid4().hex, _user(), socket.gethostname(), os.getpid(), now, now, now + ttl_s
+        )
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Holder:
@@ -120,10 +122,15 @@ class StoreLock:
                     " try again later (ASSISTANT_INGEST__LOCK_TIMEOUT_S)"
                 )
             if not told and holder is not None:
-                print(f"waiting for {self.what} ({holder.describe(now)}) to finish...", file=sys.stderr)
+                print(
+                    f"waiting for {self.what} ({holder.describe(now)}) to finish...",
+                    file=sys.stderr,
+                )
                 told = True
             time.sleep(POLL_S)
-        self._thread = threading.Thread(target=self._beat, name="ingest-lock-heartbeat", daemon=True)
+        self._thread = threading.Thread(
+            target=self._beat, name="ingest-lock-heartbeat", daemon=True
+        )
         self._thread.start()
 
     def _try_take(self) -> bool:
@@ -148,10 +155,14 @@ class StoreLock:
             try:
                 holder = self.holder()
                 if holder is None or holder.token != mine.token:
-                    self.lost_to = holder.describe(time.time()) if holder else "nobody (it was removed)"
+                    self.lost_to = (
+                        holder.describe(time.time()) if holder else "nobody (it was removed)"
+                    )
                     return
                 now = time.time()
-                self.mine = Holder(mine.token, mine.owner, mine.host, mine.pid, mine.since, now, now + self.ttl_s)
+                self.mine = Holder(
+                    mine.token, mine.owner, mine.host, mine.pid, mine.since, now, now + self.ttl_s
+                )
                 self.table.put(LOCK_KEY, self.mine.to_record())
             except Exception:  # noqa: BLE001 - the store is briefly unreachable: try next beat
                 continue

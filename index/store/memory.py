@@ -57,13 +57,19 @@ class InMemoryStore:
         self._check()
         return dict(self._records)
 
-    def dense_search(self, vector: Sequence[float], k: int, scope: Scope) -> list[tuple[str, float]]:
+    def dense_search(
+        self, vector: Sequence[float], k: int, scope: Scope
+    ) -> list[tuple[str, float]]:
         self._check()
         query = np.asarray(vector, dtype=np.float32)
         scored = []
         for chunk_id, (_, embedding) in self._chunks.items():
             record = self._records.get(split_chunk_id(chunk_id)[0])
-            if not is_live(chunk_id, self._records) or record is None or not scope.admits(record.meta):
+            if (
+                not is_live(chunk_id, self._records)
+                or record is None
+                or not scope.admits(record.meta)
+            ):
                 continue
             scored.append((chunk_id, float(embedding @ query)))
         scored.sort(key=lambda pair: pair[1], reverse=True)
@@ -82,7 +88,9 @@ class InMemoryStore:
                 out.append(chunk if not vectors else _with_vector(chunk, embedding))
         return out
 
-    def term_counts(self, terms: Sequence[str], scope: Scope | None = None) -> tuple[dict[str, int], int]:
+    def term_counts(
+        self, terms: Sequence[str], scope: Scope | None = None
+    ) -> tuple[dict[str, int], int]:
         self._check()
         return self.keyword.term_counts(terms, scope)
 
@@ -116,15 +124,25 @@ class InMemoryStore:
         meta = record.meta
         for c in chunks:
             stored = StoredChunk(
-                c.chunk_id, meta.document_id, record.doc_hash, c.text, c.section, c.page, kind=c.kind
+                c.chunk_id,
+                meta.document_id,
+                record.doc_hash,
+                c.text,
+                c.section,
+                c.page,
+                kind=c.kind,
             )
             vector = np.asarray(c.vector, dtype=np.float32)
             self._chunks[c.chunk_id] = (stored, vector / (np.linalg.norm(vector) or 1.0))
         self._records[meta.document_id] = record
-        for chunk_id in [i for i, (s, _) in self._chunks.items() if s.document_id == meta.document_id]:
+        for chunk_id in [
+            i for i, (s, _) in self._chunks.items() if s.document_id == meta.document_id
+        ]:
             if self._chunks[chunk_id][0].doc_hash != record.doc_hash:
                 del self._chunks[chunk_id]
-        self.keyword.replace_document(meta, record.doc_hash, ((c.chunk_id, c.section, c.text) for c in chunks))
+        self.keyword.replace_document(
+            meta, record.doc_hash, ((c.chunk_id, c.section, c.text) for c in chunks)
+        )
 
     def drop_document(self, document_id: str) -> None:
         self._check()

@@ -67,6 +67,7 @@ def release_reserve(folder: Path | str) -> bool:
     log.warning(
         "the disk holding the store %s is full: its %d MB reserve was released so that questions"
         " still answer; free some space (ingests fail until you do)",
-        folder, RESERVE_BYTES // (1024 * 1024),
-    )  # fmt: skip
+        folder,
+        RESERVE_BYTES // (1024 * 1024),
+    )
     return True

@@ -135,7 +135,12 @@ def write_skipped(table: RecordTable | MemoryTable, changes: dict[str, SkippedFi
     """Remember or forget (None) skipped files, by document id."""
     forget = [SKIP_PREFIX + d for d, v in changes.items() if v is None]
     remember = {
-        SKIP_PREFIX + d: {"kind": "skip", "skip_key": v.skip_key, "root": v.root, "reason": v.reason[:2000]}
+        SKIP_PREFIX + d: {
+            "kind": "skip",
+            "skip_key": v.skip_key,
+            "root": v.root,
+            "reason": v.reason[:2000],
+        }
         for d, v in changes.items()
         if v is not None
     }

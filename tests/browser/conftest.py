@@ -64,7 +64,9 @@ def intranet_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def web_app(corpus_settings, corpus_assistant, tmp_path_factory, intranet_port) -> Iterator[tuple[str, Settings]]:
+def web_app(
+    corpus_settings, corpus_assistant, tmp_path_factory, intranet_port
+) -> Iterator[tuple[str, Settings]]:
     """The app over the shared corpus store; the 'intranet' on 127.0.0.1:intranet_port may embed it."""
     from ui.app import create_app
 

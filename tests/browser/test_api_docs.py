@@ -47,19 +47,28 @@ def test_swagger_ui_renders_every_operation_offline(page, web_app, axe_source, o
     # Swagger UI's own markup (a developer tool, not the officers' app) has known axe findings;
     # they are pinned here so that anything new shows. The full report is in test-output/.
     serious = run_axe(page, axe_source, "docs-swagger", output_dir)
-    assert {v["id"] for v in serious} <= {"color-contrast", "nested-interactive", "html-has-lang", "target-size"}
+    assert {v["id"] for v in serious} <= {
+        "color-contrast",
+        "nested-interactive",
+        "html-has-lang",
+        "target-size",
+    }
 
 
 def test_redoc_renders_offline(page, web_app, output_dir) -> None:
     url, _ = web_app
     tried = offline(page, url)
     page.goto(url + "/redoc")
-    page.locator("h2", has_text="Answer a question from the documents").first.wait_for(timeout=60_000)
+    page.locator("h2", has_text="Answer a question from the documents").first.wait_for(
+        timeout=60_000
+    )
     assert page.locator("h2", has_text="OpenAI-compatible chat (stream=true for SSE)").count() == 1
     page.screenshot(path=str(output_dir / "docs-redoc.png"))
     # Redoc's "API docs by Redocly" badge is an image on its CDN: the CSP blocks it unfetched.
     assert tried == []
-    assert all("cdn.redoc.ly" in v for v in page.evaluate("window.__csp")), page.evaluate("window.__csp")
+    assert all("cdn.redoc.ly" in v for v in page.evaluate("window.__csp")), page.evaluate(
+        "window.__csp"
+    )
 
 
 @pytest.mark.parametrize("path", ["/", "/chat/"])
@@ -74,6 +83,10 @@ def test_app_pages_work_under_their_csp(page, web_app, path) -> None:
     page.wait_for_selector("#question textarea")
     page.fill("#question textarea", "What is zero trust?")
     page.press("#question textarea", "Enter")
-    page.wait_for_function("() => /Answered with/.test(document.querySelector('#status').innerText)", timeout=60_000)
+    page.wait_for_function(
+        "() => /Answered with/.test(document.querySelector('#status').innerText)", timeout=60_000
+    )
     assert page.evaluate("window.__csp") == [] and page.js_errors == []  # type: ignore[attr-defined]
-    assert [t for t in tried if "fonts" not in t] == []  # Gradio's theme asks for a web font; none leaves
+    assert [
+        t for t in tried if "fonts" not in t
+    ] == []  # Gradio's theme asks for a web font; none leaves

@@ -43,7 +43,11 @@ def admin_web(tmp_path_factory, corpus_dir, embedder):
 
     tmp = tmp_path_factory.mktemp("admin-web")
     settings = web_settings(Settings(store=str(tmp / "store")), tmp)
-    ingest([corpus_dir / "techuk-demystifying-the-smart-city-news.md"], settings, embedder_factory=lambda: embedder)
+    ingest(
+        [corpus_dir / "techuk-demystifying-the-smart-city-news.md"],
+        settings,
+        embedder_factory=lambda: embedder,
+    )
     docs = tmp / "to-upload"
     docs.mkdir()
     (docs / "parking-permits.md").write_text(HOSTILE_MD)
@@ -58,11 +62,15 @@ def admin_status(page) -> str:
 
 def wait_status(page, text: str) -> None:
     page.wait_for_function(
-        "(t) => document.querySelector('#admin-status').innerText.includes(t)", arg=text, timeout=120_000
+        "(t) => document.querySelector('#admin-status').innerText.includes(t)",
+        arg=text,
+        timeout=120_000,
     )
 
 
-def test_upload_ask_and_delete_with_hostile_documents(page, admin_web, axe_source, output_dir) -> None:
+def test_upload_ask_and_delete_with_hostile_documents(
+    page, admin_web, axe_source, output_dir
+) -> None:
     url, docs = admin_web
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -75,7 +83,9 @@ def test_upload_ask_and_delete_with_hostile_documents(page, admin_web, axe_sourc
     page.get_by_label("Admin token").fill("not-the-token")
     wait_status(page, "Refused")
     assert "wrong" in admin_status(page)
-    assert page.locator("#upload-button").is_disabled()  # and its route refuses uploads without the token
+    assert page.locator(
+        "#upload-button"
+    ).is_disabled()  # and its route refuses uploads without the token
     assert page.locator("#documents tbody tr").count() == 1
 
     page.get_by_label("Admin token").fill(ADMIN_TOKEN)
@@ -85,7 +95,10 @@ def test_upload_ask_and_delete_with_hostile_documents(page, admin_web, axe_sourc
     rows = page.locator("#documents tbody tr")
     assert rows.count() == 3
     row = page.locator("#documents tbody tr", has_text="parking-permits.md")
-    assert row.locator("th").inner_text() == "Parking permits <script>window.__pwned = 1</script> policy"
+    assert (
+        row.locator("th").inner_text()
+        == "Parking permits <script>window.__pwned = 1</script> policy"
+    )
     assert row.locator("td").first.inner_text() == "Example Borough <b>Council</b>"
     assert page.evaluate(INERT) == {"pwned": None, "tags": 0, "js_links": 0}
     page.screenshot(path=str(output_dir / "admin-uploaded.png"), full_page=True)
@@ -122,7 +135,9 @@ def test_upload_ask_and_delete_with_hostile_documents(page, admin_web, axe_sourc
     assert dialogs == []
 
 
-def test_admin_actions_hidden_without_a_token(page, corpus_settings, corpus_assistant, tmp_path) -> None:
+def test_admin_actions_hidden_without_a_token(
+    page, corpus_settings, corpus_assistant, tmp_path
+) -> None:
     from ui.app import create_app
 
     settings = web_settings(corpus_settings, tmp_path, admin_token=None)
@@ -130,6 +145,9 @@ def test_admin_actions_hidden_without_a_token(page, corpus_settings, corpus_assi
         page.goto(server.url + "/")
         page.get_by_role("tab", name="Documents").click()
         page.locator("#documents tbody tr").first.wait_for()
-        assert "Admin actions (upload, delete, re-index) are disabled" in page.locator("#admin-disabled").inner_text()
+        assert (
+            "Admin actions (upload, delete, re-index) are disabled"
+            in page.locator("#admin-disabled").inner_text()
+        )
         assert page.get_by_label("Admin token").count() == 0
         assert page.locator("input[type=file]").count() == 0

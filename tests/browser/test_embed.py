@@ -41,7 +41,9 @@ def test_example_page_embeds_the_chat(page, web_app, axe_source, output_dir) -> 
     panel = page.get_by_role("region", name="Council document assistant")
     panel.wait_for(state="visible")
     assert launcher.get_attribute("aria-expanded") == "true"
-    page.frame_locator("section[aria-label='Council document assistant'] iframe").locator(QUESTION_BOX).wait_for()
+    page.frame_locator("section[aria-label='Council document assistant'] iframe").locator(
+        QUESTION_BOX
+    ).wait_for()
     page.screenshot(path=str(output_dir / "embed-example-floating.png"))
     page.keyboard.press("Escape")
     panel.wait_for(state="hidden")
@@ -57,10 +59,14 @@ def test_embedded_chat_page_accessibility(page, web_app, axe_source, output_dir)
     assert run_axe(page, axe_source, "embed-chat", output_dir) == []
 
 
-def test_intranet_on_allowed_and_other_origins(page, web_app, intranet_port, tmp_path, output_dir) -> None:
+def test_intranet_on_allowed_and_other_origins(
+    page, web_app, intranet_port, tmp_path, output_dir
+) -> None:
     url, _ = web_app
     html = (STATIC_DIR / "embed-example.html").read_text(encoding="utf-8")
-    (tmp_path / "index.html").write_text(html.replace('src="/embed/embed.js"', f'src="{url}/embed/embed.js"'))
+    (tmp_path / "index.html").write_text(
+        html.replace('src="/embed/embed.js"', f'src="{url}/embed/embed.js"')
+    )
     with StaticSite(tmp_path, port=intranet_port):
         allowed = f"http://127.0.0.1:{intranet_port}/index.html"  # listed in allowed_origins
         page.goto(allowed)
@@ -69,7 +75,9 @@ def test_intranet_on_allowed_and_other_origins(page, web_app, intranet_port, tmp
         fetched = page.evaluate(FETCH_ASK, url)
         assert fetched["status"] == 200 and fetched["citations"] > 0
 
-        other = f"http://localhost:{intranet_port}/index.html"  # the same page, an origin not listed
+        other = (
+            f"http://localhost:{intranet_port}/index.html"  # the same page, an origin not listed
+        )
         page.goto(other)
         page.wait_for_selector("#assistant iframe")
         page.wait_for_timeout(3000)

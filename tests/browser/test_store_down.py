@@ -20,12 +20,16 @@ def ask(page, question: str, wanted: str) -> str:
     page.fill(QUESTION_BOX, question)
     page.press(QUESTION_BOX, "Enter")
     page.wait_for_function(
-        "(w) => new RegExp(w).test(document.querySelector('#status').innerText)", arg=wanted, timeout=60_000
+        "(w) => new RegExp(w).test(document.querySelector('#status').innerText)",
+        arg=wanted,
+        timeout=60_000,
     )
     return page.locator(LAST_ANSWER).inner_text()
 
 
-def test_chat_says_the_store_is_unavailable_and_recovers(page, tmp_path, corpus_dir, embedder, axe_source, output_dir) -> None:
+def test_chat_says_the_store_is_unavailable_and_recovers(
+    page, tmp_path, corpus_dir, embedder, axe_source, output_dir
+) -> None:
     from assistant.pipeline import Assistant
     from core.settings import Settings
     from index.ingest import ingest
@@ -33,7 +37,11 @@ def test_chat_says_the_store_is_unavailable_and_recovers(page, tmp_path, corpus_
 
     chroma = ChromaServer(tmp_path / "chroma").start()
     try:
-        ingest([corpus_dir / "techuk-demystifying-the-smart-city-news.md"], Settings(store=chroma.url), embedder_factory=lambda: embedder)
+        ingest(
+            [corpus_dir / "techuk-demystifying-the-smart-city-news.md"],
+            Settings(store=chroma.url),
+            embedder_factory=lambda: embedder,
+        )
         settings = web_settings(Settings(store=chroma.url, store_timeout_s=3), tmp_path)
         with LiveServer(create_app(settings, Assistant(settings, embedder=embedder))) as server:
             page.goto(server.url + "/")

@@ -42,15 +42,21 @@ def ask(page, question: str) -> None:
         "() => /Answered with|don't answer|could not answer/.test(document.querySelector('#status').innerText)",
         timeout=60_000,
     )
-    assert "could not answer" not in page.locator("#status").inner_text(), page.locator(LAST_ANSWER).inner_text()
+    assert "could not answer" not in page.locator("#status").inner_text(), page.locator(
+        LAST_ANSWER
+    ).inner_text()
 
 
 def feedback_rows(settings) -> list[tuple]:
     with sqlite3.connect(settings.ui.feedback_db) as db:
-        return db.execute("SELECT rating, reason, question, answer, citations, settings FROM feedback ORDER BY id").fetchall()
+        return db.execute(
+            "SELECT rating, reason, question, answer, citations, settings FROM feedback ORDER BY id"
+        ).fetchall()
 
 
-def test_cited_answer_streams_in_and_a_citation_opens(page, web_app, axe_source, output_dir) -> None:
+def test_cited_answer_streams_in_and_a_citation_opens(
+    page, web_app, axe_source, output_dir
+) -> None:
     url, _ = web_app
     open_app(page, url)
     assert run_axe(page, axe_source, "home", output_dir) == []
@@ -63,7 +69,9 @@ def test_cited_answer_streams_in_and_a_citation_opens(page, web_app, axe_source,
     assert shown[0] == PENDING_TEXT  # the message appears at once, then fills in
     assert "Sources" in shown[-1] and "[1]" in shown[-1]
     assert page.locator("#status").inner_text().startswith("Answered with")
-    assert page.locator("#status").get_attribute("aria-live") == "polite"  # screen readers announce it
+    assert (
+        page.locator("#status").get_attribute("aria-live") == "polite"
+    )  # screen readers announce it
 
     first = page.locator("#chat details.citation").first
     summary = first.locator("summary")
@@ -76,7 +84,10 @@ def test_cited_answer_streams_in_and_a_citation_opens(page, web_app, axe_source,
     meta = page.locator("#chat .source-meta").first.inner_text()
     assert meta.startswith("Zero trust architecture design principles (2021)")
     assert "National Cyber Security Centre" in meta and "Open Government Licence" in meta
-    assert page.locator("#chat .source-meta a").first.get_attribute("href") == "https://github.com/ukncsc/zero-trust-architecture"
+    assert (
+        page.locator("#chat .source-meta a").first.get_attribute("href")
+        == "https://github.com/ukncsc/zero-trust-architecture"
+    )
     page.screenshot(path=str(output_dir / "web-answer-citation-open.png"), full_page=True)
     assert run_axe(page, axe_source, "answer", output_dir) == []
     assert page.js_errors == []
@@ -94,19 +105,27 @@ def test_thumbs_down_with_a_reason_is_stored(page, web_app, axe_source, output_d
     assert run_axe(page, axe_source, "feedback", output_dir) == []
     reason.fill("It should mention <b>least privilege</b>")
     page.click("#send-reason")
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('reason is recorded')")
+    page.wait_for_function(
+        "() => document.querySelector('#status').innerText.includes('reason is recorded')"
+    )
     page.screenshot(path=str(output_dir / "web-feedback.png"), full_page=True)
 
     rows = feedback_rows(settings)
     assert len(rows) == before + 1
     rating, why, question, answer, citations, snapshot = rows[-1]
-    assert (rating, why, question) == ("down", "It should mention <b>least privilege</b>", ZERO_TRUST)
+    assert (rating, why, question) == (
+        "down",
+        "It should mention <b>least privilege</b>",
+        ZERO_TRUST,
+    )
     assert "zero trust" in answer.lower() and "[1]" in answer
     assert json.loads(citations)[0]["document_id"] == "ncsc-zero-trust-architecture-principles.md"
     assert json.loads(snapshot)["answer"]["backend"] == "extractive"
 
     page.locator("#chat button[aria-label=Like]").last.click()
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('thumbs up is recorded')")
+    page.wait_for_function(
+        "() => document.querySelector('#status').innerText.includes('thumbs up is recorded')"
+    )
     assert feedback_rows(settings)[-1][0] == "up"
 
 
@@ -120,7 +139,9 @@ def test_refusal_is_shown_as_such_and_clear_empties_the_chat(page, web_app) -> N
     assert closest and all(answer.count(title) == 1 for title in closest)  # named once, not twice
     assert page.locator("#chat details.citation").count() == 0
     page.click("#clear-button")
-    page.wait_for_function("() => document.querySelector('#status').innerText.includes('new conversation')")
+    page.wait_for_function(
+        "() => document.querySelector('#status').innerText.includes('new conversation')"
+    )
     assert page.locator("#chat [data-testid=bot]").count() == 0
 
 
@@ -129,7 +150,9 @@ def test_example_question_fills_the_box(page, web_app) -> None:
     open_app(page, url)
     example = "What should we check before publishing open data?"
     page.get_by_text(example).click()
-    page.wait_for_function("(q) => document.querySelector('#question textarea').value === q", arg=example)
+    page.wait_for_function(
+        "(q) => document.querySelector('#question textarea').value === q", arg=example
+    )
 
 
 def _tab_to(page, test: str, key: str = "Tab", limit: int = 60) -> int:
@@ -154,7 +177,9 @@ def test_keyboard_only(page, web_app, output_dir) -> None:
     page.keyboard.press("Enter")
     assert page.evaluate("() => document.activeElement.parentElement.open") is True
     page.screenshot(path=str(output_dir / "web-keyboard-citation.png"), full_page=True)
-    _tab_to(page, "() => document.activeElement.getAttribute('aria-label') === 'Dislike'", key="Tab")
+    _tab_to(
+        page, "() => document.activeElement.getAttribute('aria-label') === 'Dislike'", key="Tab"
+    )
     page.keyboard.press("Enter")
     page.wait_for_selector("#feedback-reason textarea", state="visible")
 
@@ -187,7 +212,16 @@ def test_documents_view(page, web_app, axe_source, output_dir) -> None:
     table.wait_for()
     assert table.locator("tbody tr").count() == 12
     headers = table.locator("thead th").all_inner_texts()
-    assert headers == ["Title", "Publisher", "Year", "Licence", "Chunks", "Withheld", "Ingested", "Document id"]
+    assert headers == [
+        "Title",
+        "Publisher",
+        "Year",
+        "Licence",
+        "Chunks",
+        "Withheld",
+        "Ingested",
+        "Document id",
+    ]
     row = table.locator("tbody tr", has_text="ncsc-zero-trust-architecture-principles.md")
     cells = row.locator("td").all_inner_texts()
     assert cells[1] == "2021" and int(cells[3]) > 0 and cells[4] == "0" and cells[5][:2] == "20"
@@ -230,7 +264,13 @@ def test_chat_is_rate_limited_per_client(page, corpus_settings, corpus_assistant
         ask(page, ZERO_TRUST)
         page.fill(QUESTION_BOX, "What are the zero trust principles?")
         page.press(QUESTION_BOX, "Enter")
-        page.wait_for_function("() => document.querySelector('#status').innerText.includes('Too many questions')")
-        assert out_of_view(page, ["#status", QUESTION_BOX, "#ask-button"]) == {}  # the notice is seen
+        page.wait_for_function(
+            "() => document.querySelector('#status').innerText.includes('Too many questions')"
+        )
+        assert (
+            out_of_view(page, ["#status", QUESTION_BOX, "#ask-button"]) == {}
+        )  # the notice is seen
         assert page.locator("#chat [data-testid=bot]").count() == 1
-        assert page.input_value(QUESTION_BOX) == "What are the zero trust principles?"  # kept to send later
+        assert (
+            page.input_value(QUESTION_BOX) == "What are the zero trust principles?"
+        )  # kept to send later

@@ -88,7 +88,12 @@ def run_axe(page, axe_source: str, name: str, output_dir: Path) -> list[dict]:
     )
     (output_dir / f"axe-{name}.json").write_text(json.dumps(result["violations"], indent=2))
     serious = [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]

@@ -27,16 +27,25 @@ def access_settings(tmp_path_factory, embedder) -> Settings:
     root = tmp_path_factory.mktemp("access")
     corpus = root / "docs"
     (corpus / "hr").mkdir(parents=True)
-    (corpus / "waste.md").write_text("# Garden waste\n\nThe garden waste subscription costs 52 pounds a year.\n")
+    (corpus / "waste.md").write_text(
+        "# Garden waste\n\nThe garden waste subscription costs 52 pounds a year.\n"
+    )
     (corpus / "hr" / ".groups").write_text("hr\n")
-    (corpus / HR_DOC).write_text(f"---\ntitle: {SECRET_TITLE}\n---\n# Hearings\n\n"
-                                 f"Grievance hearings at the Zanzibar depot are {SECRET_TEXT}.\n")  # fmt: skip
+    (corpus / HR_DOC).write_text(
+        f"---\ntitle: {SECRET_TITLE}\n---\n# Hearings\n\n"
+        f"Grievance hearings at the Zanzibar depot are {SECRET_TEXT}.\n"
+    )
     settings = Settings(store=str(root / "store"))
     ingest([corpus], settings, embedder_factory=lambda: embedder)
     port = free_port()
-    ui = UISettings(port=port, feedback_db=root / "feedback.sqlite3", rate_limit_per_minute=1000,
-                    identity_header="X-Forwarded-User", groups_header="X-Forwarded-Groups",
-                    trusted_proxies=["127.0.0.1"])  # fmt: skip
+    ui = UISettings(
+        port=port,
+        feedback_db=root / "feedback.sqlite3",
+        rate_limit_per_minute=1000,
+        identity_header="X-Forwarded-User",
+        groups_header="X-Forwarded-Groups",
+        trusted_proxies=["127.0.0.1"],
+    )
     return settings.model_copy(update={"ui": ui})
 
 
@@ -62,12 +71,24 @@ def test_the_group_member_gets_the_answer_and_the_other_user_nothing_of_it(serve
             denied = http.post("/api/ask", json={"question": QUESTION}, headers=headers).json()
             assert denied["refused"] and not leaks(denied), denied
             assert denied["evidence"]["unknown_names"] == ["Zanzibar"]  # as if it did not exist
-            chat = http.post("/v1/chat/completions", headers=headers, json={
-                "model": "council-assistant", "messages": [{"role": "user", "content": QUESTION}]}).json()
+            chat = http.post(
+                "/v1/chat/completions",
+                headers=headers,
+                json={
+                    "model": "council-assistant",
+                    "messages": [{"role": "user", "content": QUESTION}],
+                },
+            ).json()
             assert not leaks(chat), chat
-            stream = http.post("/v1/chat/completions", headers=headers, json={
-                "model": "council-assistant", "stream": True,
-                "messages": [{"role": "user", "content": QUESTION}]}).text  # fmt: skip
+            stream = http.post(
+                "/v1/chat/completions",
+                headers=headers,
+                json={
+                    "model": "council-assistant",
+                    "stream": True,
+                    "messages": [{"role": "user", "content": QUESTION}],
+                },
+            ).text
             assert not leaks(stream)
 
 
@@ -84,7 +105,9 @@ def test_document_lists_and_counts_are_per_user(server) -> None:
 def test_identity_headers_from_an_untrusted_address_are_ignored(access_settings, embedder) -> None:
     from assistant.pipeline import Assistant
 
-    ui = access_settings.ui.model_copy(update={"trusted_proxies": ["10.9.9.9"], "port": free_port()})
+    ui = access_settings.ui.model_copy(
+        update={"trusted_proxies": ["10.9.9.9"], "port": free_port()}
+    )
     settings = access_settings.model_copy(update={"ui": ui})
     with LiveServer(create_app(settings, Assistant(settings, embedder=embedder))) as live:
         with httpx.Client(base_url=live.url, timeout=120) as http:
@@ -93,7 +116,9 @@ def test_identity_headers_from_an_untrusted_address_are_ignored(access_settings,
             assert http.get("/api/documents", headers=HR_USER).json()["count"] == 1
 
 
-def test_a_saved_answer_is_withheld_once_its_document_is_out_of_reach(access_settings, embedder) -> None:
+def test_a_saved_answer_is_withheld_once_its_document_is_out_of_reach(
+    access_settings, embedder
+) -> None:
     from assistant.pipeline import Assistant
     from ui.services import Services
 
@@ -109,10 +134,12 @@ def test_a_saved_answer_is_withheld_once_its_document_is_out_of_reach(access_set
 def test_documents_without_groups_stay_visible_to_everyone(server) -> None:
     with httpx.Client(base_url=server.url, timeout=120) as http:
         for headers in (HR_USER, STAFF_USER, {}):
-            answer = http.post("/api/ask", json={"question": "How much is the garden waste subscription?"},
-                               headers=headers).json()  # fmt: skip
+            answer = http.post(
+                "/api/ask",
+                json={"question": "How much is the garden waste subscription?"},
+                headers=headers,
+            ).json()
             assert not answer["refused"] and "52 pounds" in answer["answer"]
-
 
 
 def test_the_command_line_answers_as_a_given_group_when_asked(access_settings) -> None:

@@ -158,14 +158,18 @@ def test_the_four_objectives_of_the_caf_come_from_its_headings(corpus_assistant)
 
 
 def test_how_many_points_and_what_point_1_is(corpus_assistant):
-    answer = corpus_assistant.ask("How many points are in the Service Standard and what is point 1?")
+    answer = corpus_assistant.ask(
+        "How many points are in the Service Standard and what is point 1?"
+    )
     assert not answer.refused, answer.refusal_reason
     assert "14" in answer.answer and "Understand users and their needs" in answer.answer
     assert any(c.doc.document_id == STANDARD for c in answer.citations)
 
 
 def test_a_caf_indicator_is_quoted_with_its_column(corpus_assistant):
-    answer = corpus_assistant.ask("What does the CAF say about board-level discussions of security?")
+    answer = corpus_assistant.ask(
+        "What does the CAF say about board-level discussions of security?"
+    )
     assert not answer.refused, answer.refusal_reason
     caf = [c for c in answer.sources if c.doc.document_id == CAF and "board" in c.text.lower()]
     assert caf
@@ -194,7 +198,9 @@ def test_answers_and_passages_carry_no_debris(corpus_assistant, question):
 
 
 def test_a_near_miss_is_refused_naming_what_the_documents_do_not_state(corpus_assistant):
-    answer = corpus_assistant.ask("How many UPRNs are held in our council's local land and property gazetteer?")
+    answer = corpus_assistant.ask(
+        "How many UPRNs are held in our council's local land and property gazetteer?"
+    )
     assert answer.refused
     assert "UPRNs" in answer.refusal_reason
 

@@ -75,15 +75,35 @@ def test_ask_returns_a_cited_answer(client) -> None:
     assert numbers and numbers == sorted(set(numbers))
     cited = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
     assert cited and cited <= set(numbers)
-    assert "ncsc-zero-trust-architecture-principles.md" in {c["document_id"] for c in data["citations"]}
-    assert set(data) >= {"question", "answer", "citations", "sources", "timings_ms", "warnings", "answer_id"}
+    assert "ncsc-zero-trust-architecture-principles.md" in {
+        c["document_id"] for c in data["citations"]
+    }
+    assert set(data) >= {
+        "question",
+        "answer",
+        "citations",
+        "sources",
+        "timings_ms",
+        "warnings",
+        "answer_id",
+    }
 
 
 def test_ask_with_filters_and_history(client) -> None:
-    data = ask(client, "What does the standard say about accessibility?", filters={"documents": ["govuk-service-standard.md"]})
-    assert data["sources"] and {s["document_id"] for s in data["sources"]} == {"govuk-service-standard.md"}
+    data = ask(
+        client,
+        "What does the standard say about accessibility?",
+        filters={"documents": ["govuk-service-standard.md"]},
+    )
+    assert data["sources"] and {s["document_id"] for s in data["sources"]} == {
+        "govuk-service-standard.md"
+    }
     first = ask(client, ZERO_TRUST)
-    follow = ask(client, "What are its principles?", history=[{"question": ZERO_TRUST, "answer": first["answer"]}])
+    follow = ask(
+        client,
+        "What are its principles?",
+        history=[{"question": ZERO_TRUST, "answer": first["answer"]}],
+    )
     assert follow["question"] == "What are its principles?"
     assert follow["standalone_question"] and follow["standalone_question"] != follow["question"]
 
@@ -115,45 +135,79 @@ def test_bad_questions_are_400_or_422_with_a_message(client, body) -> None:
 
 
 def test_not_json_is_422(client) -> None:
-    response = client.post("/api/ask", content=b"{nope", headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/ask", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 422
 
 
 def test_documents_list(client) -> None:
     data = client.get("/api/documents").json()
     assert data["count"] == 12 and data["admin_enabled"] is True
-    doc = next(d for d in data["documents"] if d["document_id"] == "ncsc-zero-trust-architecture-principles.md")
-    assert doc["title"] and doc["year"] == 2021 and doc["chunks"] > 0 and doc["ingested_at"] and doc["licence"]
+    doc = next(
+        d
+        for d in data["documents"]
+        if d["document_id"] == "ncsc-zero-trust-architecture-principles.md"
+    )
+    assert (
+        doc["title"]
+        and doc["year"] == 2021
+        and doc["chunks"] > 0
+        and doc["ingested_at"]
+        and doc["licence"]
+    )
 
 
 def test_feedback_is_stored_with_the_answer_and_settings(client, api_settings) -> None:
     data = ask(client, ZERO_TRUST)
-    response = client.post("/api/feedback", json={"answer_id": data["answer_id"], "rating": "down", "reason": "too long"})
+    response = client.post(
+        "/api/feedback",
+        json={"answer_id": data["answer_id"], "rating": "down", "reason": "too long"},
+    )
     assert response.status_code == 200
     row_id = response.json()["id"]
     with sqlite3.connect(api_settings.ui.feedback_db) as db:
         question, answer, citations, settings, reason = db.execute(
-            "SELECT question, answer, citations, settings, reason FROM feedback WHERE id = ?", (row_id,)
+            "SELECT question, answer, citations, settings, reason FROM feedback WHERE id = ?",
+            (row_id,),
         ).fetchone()
     assert (question, answer, reason) == (ZERO_TRUST, data["answer"], "too long")
     assert [c["n"] for c in json.loads(citations)] == [c["n"] for c in data["citations"]]
     assert json.loads(settings)["answer"]["backend"] == "extractive"
     assert ADMIN not in settings
 
-    assert client.post("/api/feedback", json={"answer_id": "nope", "rating": "up"}).status_code == 404
+    assert (
+        client.post("/api/feedback", json={"answer_id": "nope", "rating": "up"}).status_code == 404
+    )
     assert client.post("/api/feedback", json={"rating": "up"}).status_code == 422
-    assert client.post("/api/feedback", json={"answer_id": data["answer_id"], "rating": "meh"}).status_code == 422
-    direct = client.post("/api/feedback", json={"question": "Q?", "answer": "A [1].", "rating": "up"})
+    assert (
+        client.post(
+            "/api/feedback", json={"answer_id": data["answer_id"], "rating": "meh"}
+        ).status_code
+        == 422
+    )
+    direct = client.post(
+        "/api/feedback", json={"question": "Q?", "answer": "A [1].", "rating": "up"}
+    )
     assert direct.status_code == 200
 
 
 def test_feedback_export_needs_the_admin_token(client) -> None:
     data = ask(client, ZERO_TRUST)
-    client.post("/api/feedback", json={"answer_id": data["answer_id"], "rating": "down", "reason": "missed a step"})
+    client.post(
+        "/api/feedback",
+        json={"answer_id": data["answer_id"], "rating": "down", "reason": "missed a step"},
+    )
     assert client.get("/api/feedback/export").status_code == 401
-    assert client.get("/api/feedback/export", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert (
+        client.get("/api/feedback/export", headers={"Authorization": "Bearer wrong"}).status_code
+        == 401
+    )
     auth = {"Authorization": f"Bearer {ADMIN}"}
-    rows = [json.loads(line) for line in client.get("/api/feedback/export", headers=auth).text.splitlines()]
+    rows = [
+        json.loads(line)
+        for line in client.get("/api/feedback/export", headers=auth).text.splitlines()
+    ]
     assert any(r["reason"] == "missed a step" for r in rows)
     golden = client.get("/api/feedback/export?format=golden", headers=auth).text.splitlines()
     candidate = next(json.loads(g) for g in golden if "missed a step" in g)
@@ -163,7 +217,13 @@ def test_feedback_export_needs_the_admin_token(client) -> None:
 
 
 def test_openai_compatible_chat(client) -> None:
-    body = {"model": "anything", "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": ZERO_TRUST}]}
+    body = {
+        "model": "anything",
+        "messages": [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": ZERO_TRUST},
+        ],
+    }
     data = client.post("/v1/chat/completions", json=body).json()
     message = data["choices"][0]["message"]
     content = message["content"]
@@ -172,9 +232,13 @@ def test_openai_compatible_chat(client) -> None:
     cited = [Citation.from_dict(c) for c in data["citations"]]
     assert len(cited) == len(message["citations"]) > 0
     lines = sources.splitlines()
-    assert sorted(line.strip().split(" ")[0] for line in lines if line.startswith("    [")) == sorted(f"[{c.n}]" for c in cited)
+    assert sorted(
+        line.strip().split(" ")[0] for line in lines if line.startswith("    [")
+    ) == sorted(f"[{c.n}]" for c in cited)
     documents = {c.doc.document_id for c in cited}
-    assert len([line for line in lines if not line.startswith("    ")]) == 2 * len(documents)  # one entry each
+    assert len([line for line in lines if not line.startswith("    ")]) == 2 * len(
+        documents
+    )  # one entry each
     assert data["object"] == "chat.completion" and data["choices"][0]["finish_reason"] == "stop"
 
     with client.stream("POST", "/v1/chat/completions", json={**body, "stream": True}) as response:
@@ -189,7 +253,9 @@ def test_openai_compatible_chat(client) -> None:
 
 
 def test_openai_history_and_bad_input(client) -> None:
-    first = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": ZERO_TRUST}]}).json()
+    first = client.post(
+        "/v1/chat/completions", json={"messages": [{"role": "user", "content": ZERO_TRUST}]}
+    ).json()
     messages = [
         {"role": "user", "content": ZERO_TRUST},
         {"role": "assistant", "content": first["choices"][0]["message"]["content"]},
@@ -197,8 +263,15 @@ def test_openai_history_and_bad_input(client) -> None:
     ]
     assert client.post("/v1/chat/completions", json={"messages": messages}).status_code == 200
     assert client.post("/v1/chat/completions", json={"messages": messages[:2]}).status_code == 400
-    assert client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": " "}]}).status_code == 400
-    assert client.post("/v1/chat/completions", json={"messages": []}).status_code == 400  # as OpenAI
+    assert (
+        client.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": " "}]}
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post("/v1/chat/completions", json={"messages": []}).status_code == 400
+    )  # as OpenAI
     models = client.get("/v1/models").json()
     assert models["data"][0]["id"] == "council-assistant"
 
@@ -222,19 +295,28 @@ def test_other_origins_are_refused_before_anything_runs(client, api_settings) ->
 
 
 def test_rate_limit_per_client(corpus_settings, corpus_assistant, tmp_path) -> None:
-    settings = corpus_settings.model_copy(update={"ui": ui_settings(tmp_path, rate_limit_per_minute=2)})
+    settings = corpus_settings.model_copy(
+        update={"ui": ui_settings(tmp_path, rate_limit_per_minute=2)}
+    )
     with TestClient(create_app(settings, corpus_assistant)) as limited:
-        assert [limited.post("/api/ask", json={"question": ZERO_TRUST}).status_code for _ in range(2)] == [200, 200]
+        assert [
+            limited.post("/api/ask", json={"question": ZERO_TRUST}).status_code for _ in range(2)
+        ] == [200, 200]
         third = limited.post("/api/ask", json={"question": ZERO_TRUST})
         assert third.status_code == 429
-        assert 0 < int(third.headers["retry-after"]) <= 60 and "at most 2 a minute" in third.json()["detail"]
+        assert (
+            0 < int(third.headers["retry-after"]) <= 60
+            and "at most 2 a minute" in third.json()["detail"]
+        )
         assert limited.get("/api/documents").status_code == 200  # reading is not limited
 
 
 def test_admin_disabled_without_a_token(corpus_settings, corpus_assistant, tmp_path) -> None:
     settings = corpus_settings.model_copy(update={"ui": ui_settings(tmp_path, admin_token=None)})
     with TestClient(create_app(settings, corpus_assistant)) as plain:
-        response = plain.post("/api/documents/reindex", headers={"Authorization": "Bearer anything"})
+        response = plain.post(
+            "/api/documents/reindex", headers={"Authorization": "Bearer anything"}
+        )
         assert response.status_code == 403 and "disabled" in response.json()["detail"]
         assert plain.get("/api/documents").json()["admin_enabled"] is False
 
@@ -247,7 +329,11 @@ def admin_client(tmp_path_factory, corpus_dir, embedder):
 
     tmp = tmp_path_factory.mktemp("admin-api")
     settings = Settings(store=str(tmp / "store"), ui=ui_settings(tmp))
-    ingest([corpus_dir / "techuk-demystifying-the-smart-city-news.md"], settings, embedder_factory=lambda: embedder)
+    ingest(
+        [corpus_dir / "techuk-demystifying-the-smart-city-news.md"],
+        settings,
+        embedder_factory=lambda: embedder,
+    )
     with TestClient(create_app(settings, Assistant(settings, embedder=embedder))) as c:
         yield c, settings
 
@@ -261,22 +347,32 @@ def test_upload_ask_delete_reindex(admin_client) -> None:
     uploaded = client.post("/api/documents", files=files, headers=auth)
     assert uploaded.status_code == 200, uploaded.text
     assert uploaded.json()["uploaded"] == ["permits.md"]  # no path tricks: saved by its plain name
-    assert {d["document_id"] for d in client.get("/api/documents").json()["documents"]} >= {"permits.md"}
+    assert {d["document_id"] for d in client.get("/api/documents").json()["documents"]} >= {
+        "permits.md"
+    }
 
     answer = client.post("/api/ask", json=question).json()
     assert not answer["refused"] and "£40" in answer["answer"]
     assert {c["document_id"] for c in answer["citations"]} == {"permits.md"}
 
-    bad = client.post("/api/documents", files=[("files", ("tool.exe", b"MZ", "application/octet-stream"))], headers=auth)
+    bad = client.post(
+        "/api/documents",
+        files=[("files", ("tool.exe", b"MZ", "application/octet-stream"))],
+        headers=auth,
+    )
     assert bad.status_code == 400 and "unsupported" in json.dumps(bad.json())
 
     reindexed = client.post("/api/documents/reindex", headers=auth)
-    assert reindexed.status_code == 200 and "re-indexed 2 document(s)" in reindexed.json()["message"]
+    assert (
+        reindexed.status_code == 200 and "re-indexed 2 document(s)" in reindexed.json()["message"]
+    )
 
     assert client.delete("/api/documents/permits.md").status_code == 401
     deleted = client.delete("/api/documents/permits.md", headers=auth)
     assert deleted.status_code == 200
-    assert "permits.md" not in {d["document_id"] for d in client.get("/api/documents").json()["documents"]}
+    assert "permits.md" not in {
+        d["document_id"] for d in client.get("/api/documents").json()["documents"]
+    }
     after = client.post("/api/ask", json=question).json()
     assert "permits.md" not in {c["document_id"] for c in after["citations"] + after["sources"]}
     assert client.delete("/api/documents/permits.md", headers=auth).status_code == 404
@@ -284,20 +380,40 @@ def test_upload_ask_delete_reindex(admin_client) -> None:
 
 def test_same_origin_is_the_configured_address_not_the_host_header(client) -> None:
     rebinding = {"Host": "evil.example:7871", "Origin": "http://evil.example:7871"}
-    assert client.post("/api/ask", json={"question": ZERO_TRUST}, headers=rebinding).status_code == 403
+    assert (
+        client.post("/api/ask", json={"question": ZERO_TRUST}, headers=rebinding).status_code == 403
+    )
     own = {"Origin": "http://127.0.0.1:7860"}  # the configured host and port (the defaults here)
     assert client.post("/api/ask", json={"question": ZERO_TRUST}, headers=own).status_code == 200
-    for malformed in ("http://127.0.0.1:7871.evil.example", "http://127.0.0.1:99999", "http://[::1", "https://x/y"):
-        refused = client.post("/api/ask", json={"question": ZERO_TRUST}, headers={"Origin": malformed})
+    for malformed in (
+        "http://127.0.0.1:7871.evil.example",
+        "http://127.0.0.1:99999",
+        "http://[::1",
+        "https://x/y",
+    ):
+        refused = client.post(
+            "/api/ask", json={"question": ZERO_TRUST}, headers={"Origin": malformed}
+        )
         assert refused.status_code == 403 and "not allowed" in refused.json()["detail"], malformed
 
 
 def test_bodies_are_capped_on_every_route(client) -> None:
     big = b'{"question": "' + b"a" * (3 * 1024 * 1024) + b'"}'
-    for path in ("/api/ask", "/api/feedback", "/v1/chat/completions", "/gradio_api/queue/join", "/chat/gradio_api/queue/join"):
+    for path in (
+        "/api/ask",
+        "/api/feedback",
+        "/v1/chat/completions",
+        "/gradio_api/queue/join",
+        "/chat/gradio_api/queue/join",
+    ):
         response = client.post(path, content=big, headers={"Content-Type": "application/json"})
         assert response.status_code == 413, (path, response.status_code)
-    assert "limit" in client.post("/api/ask", content=big, headers={"Content-Type": "application/json"}).json()["detail"]
+    assert (
+        "limit"
+        in client.post(
+            "/api/ask", content=big, headers={"Content-Type": "application/json"}
+        ).json()["detail"]
+    )
 
 
 def test_gradio_upload_route_needs_the_admin_token(client) -> None:
@@ -319,16 +435,40 @@ def test_gradio_upload_route_needs_the_admin_token(client) -> None:
     Path(uploaded.json()[0]).unlink(missing_ok=True)
     client.delete("/api/admin/session")
     client.cookies.clear()
-    assert client.post("/gradio_api/upload", files={"files": ("a.txt", marker, "text/plain")}).status_code == 401
-    assert client.post("/api/admin/session", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert (
+        client.post(
+            "/gradio_api/upload", files={"files": ("a.txt", marker, "text/plain")}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.post("/api/admin/session", headers={"Authorization": "Bearer wrong"}).status_code
+        == 401
+    )
 
 
-@pytest.mark.parametrize("path", ["/", "/chat/", "/docs", "/redoc", "/api/documents", "/embed/embed.js", "/openapi.json", "/nowhere"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/chat/",
+        "/docs",
+        "/redoc",
+        "/api/documents",
+        "/embed/embed.js",
+        "/openapi.json",
+        "/nowhere",
+    ],
+)
 def test_security_headers_on_every_page(client, path) -> None:
     response = client.get(path)
     assert response.status_code in (200, 404)
     csp = response.headers["content-security-policy"]
-    assert f"frame-ancestors 'self' {INTRANET}" in csp and "default-src 'self'" in csp and "object-src 'none'" in csp
+    assert (
+        f"frame-ancestors 'self' {INTRANET}" in csp
+        and "default-src 'self'" in csp
+        and "object-src 'none'" in csp
+    )
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
 
@@ -341,7 +481,9 @@ def test_docs_assets_are_served_locally(client) -> None:
     assert "cdn." not in client.get("/redoc").text
 
 
-def test_refusals_from_the_api_and_v1_are_recorded_for_the_gaps_report(client, api_settings) -> None:
+def test_refusals_from_the_api_and_v1_are_recorded_for_the_gaps_report(
+    client, api_settings
+) -> None:
     """Typed, redacted rows; an answered question, or one refused under filters, adds none."""
     from ui.gaps.log import RefusalLog
     from ui.gaps.tab import gaps_view
@@ -352,12 +494,20 @@ def test_refusals_from_the_api_and_v1_are_recorded_for_the_gaps_report(client, a
     assert ask(client, asked)["refused"]
     assert ask(client, ZERO_TRUST)["refused"] is False
     assert ask(client, asked, filters={"publisher": "NCSC"})["refused"]  # filtered: not a gap
-    reply = client.post("/v1/chat/completions", json={"model": "x", "messages": [{"role": "user", "content": "Who won the 1966 World Cup?"}]})
+    reply = client.post(
+        "/v1/chat/completions",
+        json={
+            "model": "x",
+            "messages": [{"role": "user", "content": "Who won the 1966 World Cup?"}],
+        },
+    )
     assert reply.status_code == 200 and reply.json()["refused"]
     rows = log.rows()[before:]
     assert [r.channel for r in rows] == ["api", "openai"]
     assert rows[0].question.endswith("Call me on [redacted phone]")
-    assert rows[0].redactions["phone"] >= 1  # the reason may name the number too: redacted there as well
+    assert (
+        rows[0].redactions["phone"] >= 1
+    )  # the reason may name the number too: redacted there as well
     assert rows[0].reason and rows[0].closest_documents  # why, and what came closest
     assert all("07700" not in json.dumps(r.__dict__) for r in rows)
 
@@ -368,10 +518,14 @@ def test_refusals_from_the_api_and_v1_are_recorded_for_the_gaps_report(client, a
     assert "pothole" in html and "07700" not in html and csv_file["visible"] and golden["visible"]
 
     assert client.get("/api/admin/gaps").status_code == 401
-    assert client.get("/api/admin/gaps", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert (
+        client.get("/api/admin/gaps", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    )
     admin = {"Authorization": f"Bearer {ADMIN}"}
     report = client.get("/api/admin/gaps", headers=admin).json()
     assert report["questions"] >= 2 and report["signals"]["refused"] >= 2
     csv_reply = client.get("/api/admin/gaps", params={"format": "csv"}, headers=admin)
     assert csv_reply.status_code == 200 and csv_reply.text.startswith("\ufefftopic,label,")
-    assert client.get("/api/admin/gaps", params={"since": "March"}, headers=admin).status_code == 400
+    assert (
+        client.get("/api/admin/gaps", params={"since": "March"}, headers=admin).status_code == 400
+    )

@@ -20,7 +20,9 @@ ZERO_TRUST = "What is zero trust?"
 
 
 def live_settings(base: Settings, tmp, **ui) -> Settings:
-    values = dict(rate_limit_per_minute=1000, feedback_db=tmp / "feedback.sqlite3", port=free_port())
+    values = dict(
+        rate_limit_per_minute=1000, feedback_db=tmp / "feedback.sqlite3", port=free_port()
+    )
     values.update(ui)
     return base.model_copy(update={"ui": UISettings(**values)})
 
@@ -47,7 +49,11 @@ def test_completion_with_citations(server) -> None:
     assert "[1]" in answer and "    [1] " in sources
     assert reply.choices[0].finish_reason == "stop"
     assert reply.usage is not None and reply.usage.completion_tokens > 0
-    assert reply.model_extra and reply.model_extra["citations"] and reply.model_extra["refused"] is False
+    assert (
+        reply.model_extra
+        and reply.model_extra["citations"]
+        and reply.model_extra["refused"] is False
+    )
 
 
 def test_stream_with_the_usage_chunk(server) -> None:
@@ -65,12 +71,17 @@ def test_stream_with_the_usage_chunk(server) -> None:
     text = "".join(c.choices[0].delta.content or "" for c in content_chunks)
     assert "[1]" in text and "Sources:" in text
     assert usage_chunk.usage.completion_tokens == len(text.split())
-    assert usage_chunk.usage.total_tokens == usage_chunk.usage.prompt_tokens + usage_chunk.usage.completion_tokens
+    assert (
+        usage_chunk.usage.total_tokens
+        == usage_chunk.usage.prompt_tokens + usage_chunk.usage.completion_tokens
+    )
     assert content_chunks[-1].choices[0].finish_reason == "stop"
 
     plain = list(
         client_for(server).chat.completions.create(
-            model="council-assistant", messages=[{"role": "user", "content": ZERO_TRUST}], stream=True
+            model="council-assistant",
+            messages=[{"role": "user", "content": ZERO_TRUST}],
+            stream=True,
         )
     )
     assert all(c.choices for c in plain)  # no usage chunk unless asked for
@@ -80,7 +91,10 @@ def test_stream_with_the_usage_chunk(server) -> None:
     "messages, words",
     [
         ([], "messages"),
-        ([{"role": "assistant", "content": "hello"}], "the last message must be the user's question"),
+        (
+            [{"role": "assistant", "content": "hello"}],
+            "the last message must be the user's question",
+        ),
         ([{"role": "user", "content": "   "}], "the question is empty"),
         ([{"role": "user", "content": "word " * 600}], "ask in at most 2,000"),
         ([{"role": "wizard", "content": "hi"}], "role"),
@@ -89,7 +103,9 @@ def test_stream_with_the_usage_chunk(server) -> None:
 def test_bad_requests_show_their_message_in_the_client(server, messages, words) -> None:
     for stream in (False, True):
         with pytest.raises(openai.BadRequestError) as caught:
-            client_for(server).chat.completions.create(model="council-assistant", messages=messages, stream=stream)
+            client_for(server).chat.completions.create(
+                model="council-assistant", messages=messages, stream=stream
+            )
         error = caught.value
         assert error.status_code == 400 and words in error.message
         assert error.type == "invalid_request_error" and error.code
@@ -105,10 +121,15 @@ def test_too_large_and_refused_origin_are_openai_errors(server) -> None:
     assert caught.value.code == "request_too_large"
 
     evil = openai.OpenAI(
-        base_url=f"{server}/v1", api_key="x", max_retries=0, default_headers={"Origin": "https://evil.example"}
+        base_url=f"{server}/v1",
+        api_key="x",
+        max_retries=0,
+        default_headers={"Origin": "https://evil.example"},
     )
     with pytest.raises(openai.PermissionDeniedError) as refused:
-        evil.chat.completions.create(model="council-assistant", messages=[{"role": "user", "content": ZERO_TRUST}])
+        evil.chat.completions.create(
+            model="council-assistant", messages=[{"role": "user", "content": ZERO_TRUST}]
+        )
     assert "not allowed" in refused.value.message and refused.value.code == "origin_not_allowed"
 
 
@@ -118,10 +139,16 @@ def test_rate_limit_is_a_rate_limit_error(corpus_settings, corpus_assistant, tmp
     settings = live_settings(corpus_settings, tmp_path, rate_limit_per_minute=1)
     with LiveServer(create_app(settings, corpus_assistant)) as live:
         client = client_for(live.url)
-        client.chat.completions.create(model="m", messages=[{"role": "user", "content": ZERO_TRUST}])
+        client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": ZERO_TRUST}]
+        )
         with pytest.raises(openai.RateLimitError) as caught:
-            client.chat.completions.create(model="m", messages=[{"role": "user", "content": ZERO_TRUST}])
-    assert "at most 1 a minute" in caught.value.message and caught.value.code == "rate_limit_exceeded"
+            client.chat.completions.create(
+                model="m", messages=[{"role": "user", "content": ZERO_TRUST}]
+            )
+    assert (
+        "at most 1 a minute" in caught.value.message and caught.value.code == "rate_limit_exceeded"
+    )
     assert caught.value.response.headers["retry-after"]
 
 
@@ -136,7 +163,9 @@ class StopsMidAnswer:
     def draft(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]):
         return self.real.draft(question, passages, history)
 
-    def stream(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> Iterator[str]:
+    def stream(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn]
+    ) -> Iterator[str]:
         text = "".join(self.real.stream(question, passages, history))
         first, _, rest = text.partition("]. ")
         yield first + "]. "
@@ -147,12 +176,16 @@ class StopsMidAnswer:
         return None
 
 
-def test_a_failure_mid_stream_is_an_error_event_the_client_raises(corpus_settings, corpus_assistant, embedder, tmp_path) -> None:
+def test_a_failure_mid_stream_is_an_error_event_the_client_raises(
+    corpus_settings, corpus_assistant, embedder, tmp_path
+) -> None:
     from assistant.pipeline import Assistant
     from ui.app import create_app
 
     settings = live_settings(corpus_settings, tmp_path)
-    assistant = Assistant(settings, backend=StopsMidAnswer(corpus_assistant.backend), embedder=embedder)
+    assistant = Assistant(
+        settings, backend=StopsMidAnswer(corpus_assistant.backend), embedder=embedder
+    )
     with LiveServer(create_app(settings, assistant)) as live:
         stream = client_for(live.url).chat.completions.create(
             model="m", messages=[{"role": "user", "content": ZERO_TRUST}], stream=True
@@ -163,7 +196,9 @@ def test_a_failure_mid_stream_is_an_error_event_the_client_raises(corpus_setting
                 received.append(chunk.choices[0].delta.content or "")
     assert "[1]" in "".join(received)  # the checked first sentence had streamed
     assert "the answer model stopped responding" in caught.value.message
-    assert isinstance(caught.value.body, dict) and caught.value.body["code"] == "backend_unavailable"
+    assert (
+        isinstance(caught.value.body, dict) and caught.value.body["code"] == "backend_unavailable"
+    )
 
 
 def test_gradio_client_sees_no_endpoints(server) -> None:

@@ -50,7 +50,9 @@ def test_status_text_lists_the_documents(corpus_settings) -> None:
     assert done.stdout.count("\n  - ") == 12
 
 
-def test_second_identical_ingest_embeds_nothing_within_two_seconds(corpus_settings, corpus_dir) -> None:
+def test_second_identical_ingest_embeds_nothing_within_two_seconds(
+    corpus_settings, corpus_dir
+) -> None:
     """The brief's check: re-ingesting the unchanged corpus does no embedding work, <= 2 s."""
     walls, reports = [], []
     for _ in range(3):  # best of three: a cold disk cache or a busy machine can cost a run
@@ -63,7 +65,9 @@ def test_second_identical_ingest_embeds_nothing_within_two_seconds(corpus_settin
     assert report["chunks_embedded"] == 0 and len(report["unchanged"]) == 12
     assert not (report["added"] or report["updated"] or report["removed"] or report["skipped"])
     assert report["partial"] is False and report["chunks_per_second"] is None
-    print(f"second ingest: wall {min(walls):.2f} s (process), {report['seconds']:.2f} s (in ingest)")
+    print(
+        f"second ingest: wall {min(walls):.2f} s (process), {report['seconds']:.2f} s (in ingest)"
+    )
     assert report["seconds"] <= 2.0
     assert min(walls) <= 2.0, walls
 
@@ -82,7 +86,10 @@ def test_ingest_calibrates_refusal_once_and_saves_it_beside_the_store(tmp_path, 
 
     def notes() -> list[str]:
         with sqlite3.connect(store / "keyword" / "council_docs.sqlite3") as db:
-            return [k for (k,) in db.execute("SELECT key FROM state WHERE key LIKE 'note:%calibration:%'")]
+            return [
+                k
+                for (k,) in db.execute("SELECT key FROM state WHERE key LIKE 'note:%calibration:%'")
+            ]
 
     saved = notes()
     assert len(saved) == 1 and "calibration:" in saved[0]
@@ -91,7 +98,9 @@ def test_ingest_calibrates_refusal_once_and_saves_it_beside_the_store(tmp_path, 
     (folder / "govuk-service-standard.md").unlink()
     json.loads(cli("ingest", str(folder), "--store", str(store), "--json").stdout)
     assert len(notes()) == 1 and notes() != saved
-    answer = json.loads(cli("ask", "What is the Service Standard?", "--store", str(store), "--json").stdout)
+    answer = json.loads(
+        cli("ask", "What is the Service Standard?", "--store", str(store), "--json").stdout
+    )
     assert answer["refused"] or answer["citations"]
 
 
@@ -112,7 +121,13 @@ def test_ask_json_shape(corpus_settings) -> None:
 
 
 def test_ask_outside_the_documents_refuses(corpus_settings) -> None:
-    done = cli("ask", "Who won the 1966 football World Cup final?", "--store", corpus_settings.store, "--json")
+    done = cli(
+        "ask",
+        "Who won the 1966 football World Cup final?",
+        "--store",
+        corpus_settings.store,
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
     assert answer["refused"] and not answer["citations"]
@@ -159,7 +174,9 @@ def test_a_mistyped_store_is_an_error_naming_the_path_and_the_ingest_command(tmp
         line = assert_one_line_error(cli(*args, "--store", str(typo)), 1)
         assert str(typo) in line
         assert f"python -m assistant ingest --store {typo}`" in line
-    line = assert_one_line_error(cli("status", "--store", str(typo), "--collection", "other_docs"), 1)
+    line = assert_one_line_error(
+        cli("status", "--store", str(typo), "--collection", "other_docs"), 1
+    )
     assert f"python -m assistant ingest --store {typo} --collection other_docs`" in line
     assert not typo.exists()
 
@@ -174,7 +191,9 @@ def test_eval_refuses_a_missing_store_unless_told_to_create_it(tmp_path) -> None
 
 
 def test_empty_question_is_a_one_line_error(corpus_settings) -> None:
-    assert_one_line_error(cli("ask", "   ", "--store", corpus_settings.store), 1, "question is empty")
+    assert_one_line_error(
+        cli("ask", "   ", "--store", corpus_settings.store), 1, "question is empty"
+    )
 
 
 def test_usage_errors_exit_2() -> None:
@@ -192,18 +211,42 @@ def test_eval_writes_only_where_it_is_told(tmp_path) -> None:
     lands in the project's .assistant/ or evals/runs/, and no \\r progress reaches a log."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "bins.md").write_text("# Bin collections\n\nGrey bins are collected every Tuesday morning.\n")
-    (corpus / "parking.md").write_text("# Parking permits\n\nA resident parking permit costs £40 a year.\n")
+    (corpus / "bins.md").write_text(
+        "# Bin collections\n\nGrey bins are collected every Tuesday morning.\n"
+    )
+    (corpus / "parking.md").write_text(
+        "# Parking permits\n\nA resident parking permit costs £40 a year.\n"
+    )
     dataset = tmp_path / "golden.jsonl"
     dataset.write_text(
-        json.dumps({"id": "q1", "type": "answerable", "question": "When are grey bins collected?",
-                    "expected_documents": ["bins.md"], "key_facts": ["Tuesday"]}) + "\n"
-    )  # fmt: skip
+        json.dumps(
+            {
+                "id": "q1",
+                "type": "answerable",
+                "question": "When are grey bins collected?",
+                "expected_documents": ["bins.md"],
+                "key_facts": ["Tuesday"],
+            }
+        )
+        + "\n"
+    )
     watched = [ROOT / ".assistant", ROOT / "evals" / "runs"]
     before = [_tree(folder) for folder in watched]
     store, out = tmp_path / "store", tmp_path / "out"
-    done = cli("eval", "--dataset", str(dataset), "--corpus", str(corpus), "--store", str(store),
-               "--create", "--out", str(out), "--no-judge", "--json")  # fmt: skip
+    done = cli(
+        "eval",
+        "--dataset",
+        str(dataset),
+        "--corpus",
+        str(corpus),
+        "--store",
+        str(store),
+        "--create",
+        "--out",
+        str(out),
+        "--no-judge",
+        "--json",
+    )
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr
     assert json.loads(done.stdout)["questions"] == 1

@@ -34,18 +34,44 @@ def golden_run(corpus_settings, tmp_path_factory, output_dir):
     """One golden-format run over the session store, gated on a thresholds file of our own."""
     base = tmp_path_factory.mktemp("eval-golden")
     thresholds = base / "thresholds.json"
-    thresholds.write_text(json.dumps({
-        "gate": {"citation_precision": {"min": 0.0}, "hit_rate@5": {"min": 1.01}},
-        "subsets": {"mini": {"per_type": {"answerable": 3, "unanswerable": 2, "followup": 2,
-                                          "hostile": 2}}},
-    }))  # fmt: skip
+    thresholds.write_text(
+        json.dumps(
+            {
+                "gate": {"citation_precision": {"min": 0.0}, "hit_rate@5": {"min": 1.01}},
+                "subsets": {
+                    "mini": {
+                        "per_type": {
+                            "answerable": 3,
+                            "unanswerable": 2,
+                            "followup": 2,
+                            "hostile": 2,
+                        }
+                    }
+                },
+            }
+        )
+    )
     out = output_dir / "eval-golden-run"
     argv = [
-        "eval", "--dataset", str(FIXTURE), "--subset", "mini", "--thresholds", str(thresholds),
-        "--gate", "--json", "--no-progress", "--store", corpus_settings.store,
-        "--collection", corpus_settings.collection, "--out", str(out),
-        "--cache", str(output_dir / "eval-cache.sqlite3"),
-    ]  # fmt: skip
+        "eval",
+        "--dataset",
+        str(FIXTURE),
+        "--subset",
+        "mini",
+        "--thresholds",
+        str(thresholds),
+        "--gate",
+        "--json",
+        "--no-progress",
+        "--store",
+        corpus_settings.store,
+        "--collection",
+        corpus_settings.collection,
+        "--out",
+        str(out),
+        "--cache",
+        str(output_dir / "eval-cache.sqlite3"),
+    ]
     return argv, out
 
 
@@ -56,10 +82,18 @@ def test_golden_run_reports_ours_and_baselines(golden_run, capsys):
     checks = {c["metric"]: c["ok"] for c in data["gate"]["checks"]}
     assert checks == {"citation_precision": True, "hit_rate@5": False}
 
-    for key in ["hit_rate@5", "mrr", "ndcg@5", "citation_precision", "refusal_recall",
-                "baselines.llamaindex_default.hit_rate@5", "baselines.bm25.mrr",
-                "ratios.llamaindex_default.hit_rate@5", "latency_ms.total.p50",
-                "latency_ms.total.p95"]:  # fmt: skip
+    for key in [
+        "hit_rate@5",
+        "mrr",
+        "ndcg@5",
+        "citation_precision",
+        "refusal_recall",
+        "baselines.llamaindex_default.hit_rate@5",
+        "baselines.bm25.mrr",
+        "ratios.llamaindex_default.hit_rate@5",
+        "latency_ms.total.p50",
+        "latency_ms.total.p95",
+    ]:
         assert key in data, key
     assert data["questions"] == 9 and data["questions.hostile"] == 2
     assert data["baselines"]["bm25"]["mrr"] == data["baselines.bm25.mrr"]
@@ -73,7 +107,7 @@ def test_golden_run_reports_ours_and_baselines(golden_run, capsys):
             document_labels([p["document_id"] for p in r["retrieved"]], r["expected_documents"]),
             len(r["expected_documents"]),
             KS,
-        )  # fmt: skip
+        )
         for r in scored
     ]
     assert data["hit_rate@5"] == pytest.approx(sum(h["hit@5"] for h in hits) / len(hits))
@@ -106,16 +140,33 @@ def test_rag_dataset_limit_writes_predictions_and_compare(tmp_path, capsys, outp
     if not (ALEXNET / "rag_dataset.json").is_file():
         pytest.fail(f"{ALEXNET} is missing (../shared must sit beside the repo)")
     store = str(tmp_path / "store")
-    common = ["--dataset", str(ALEXNET / "rag_dataset.json"), "--limit", "5", "--store", store, "--create",
-              "--json", "--no-progress", "--cache", str(output_dir / "eval-cache.sqlite3")]  # fmt: skip
+    common = [
+        "--dataset",
+        str(ALEXNET / "rag_dataset.json"),
+        "--limit",
+        "5",
+        "--store",
+        store,
+        "--create",
+        "--json",
+        "--no-progress",
+        "--cache",
+        str(output_dir / "eval-cache.sqlite3"),
+    ]
     first, second = output_dir / "eval-rag-1", tmp_path / "eval-rag-2"
     code, data = _run(capsys, ["eval", *common, "--out", str(first)])
     assert code == 0
     assert data["collection"] == "eval_history-of-alexnet"
     assert data["questions"] == 5
-    for key in ["passage_hit_rate@5", "passage_mrr", "passage_ndcg@5", "answer_similarity",
-                "baselines.llamaindex_default.passage_hit_rate@5", "baselines.bm25.passage_mrr",
-                "baselines.bm25.top_text_answer_similarity"]:  # fmt: skip
+    for key in [
+        "passage_hit_rate@5",
+        "passage_mrr",
+        "passage_ndcg@5",
+        "answer_similarity",
+        "baselines.llamaindex_default.passage_hit_rate@5",
+        "baselines.bm25.passage_mrr",
+        "baselines.bm25.top_text_answer_similarity",
+    ]:
         assert data[key] is not None, key
     assert 0.0 <= data["passage_ndcg@5"] <= 1.0 and 0.0 <= data["answer_similarity"] <= 1.0
 
@@ -145,7 +196,19 @@ def test_rag_dataset_limit_writes_predictions_and_compare(tmp_path, capsys, outp
 
 
 def test_dataset_corpus_never_goes_into_the_default_collection(tmp_path, capsys):
-    code = main(["eval", "--dataset", str(ALEXNET / "rag_dataset.json"), "--limit", "1",
-                 "--store", str(tmp_path / "s"), "--create", "--collection", "council_docs"])  # fmt: skip
+    code = main(
+        [
+            "eval",
+            "--dataset",
+            str(ALEXNET / "rag_dataset.json"),
+            "--limit",
+            "1",
+            "--store",
+            str(tmp_path / "s"),
+            "--create",
+            "--collection",
+            "council_docs",
+        ]
+    )
     assert code == 1
     assert "own collection" in capsys.readouterr().err

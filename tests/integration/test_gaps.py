@@ -26,15 +26,31 @@ from ui.gaps.report import GapReport, build_report
 pytestmark = pytest.mark.integration
 
 DOCUMENTS = {
-    "council-tax.md": ("Council tax bands and payment", "Revenues and Benefits", (),
-                       "Council tax is paid in ten monthly instalments. Bands run from A to H."),
-    "environmental-health.md": ("Environmental health inspections", "Environmental Health", ("env",),
-                                "Officers inspect food premises and investigate rodent and insect infestations."),
-    "licensing.md": ("Licensing policy", "Licensing", (),
-                     "The council licenses premises that sell alcohol, and hackney carriage and private hire vehicles."),
-    "smart-city.md": ("Demystifying the smart city", "techUK", (),
-                      "Every city, whatever its size, should develop smart city capabilities."),
-}  # fmt: skip
+    "council-tax.md": (
+        "Council tax bands and payment",
+        "Revenues and Benefits",
+        (),
+        "Council tax is paid in ten monthly instalments. Bands run from A to H.",
+    ),
+    "environmental-health.md": (
+        "Environmental health inspections",
+        "Environmental Health",
+        ("env",),
+        "Officers inspect food premises and investigate rodent and insect infestations.",
+    ),
+    "licensing.md": (
+        "Licensing policy",
+        "Licensing",
+        (),
+        "The council licenses premises that sell alcohol, and hackney carriage and private hire vehicles.",
+    ),
+    "smart-city.md": (
+        "Demystifying the smart city",
+        "techUK",
+        (),
+        "Every city, whatever its size, should develop smart city capabilities.",
+    ),
+}
 
 
 class Memo:

@@ -69,8 +69,11 @@ def run_ingest(store: Path, folder: Path) -> tuple[subprocess.CompletedProcess, 
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "ingest", "--store", str(store), "--json", str(folder)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     streams: dict[str, str] = {}
     readers = [
         threading.Thread(target=lambda n=name, s=stream: streams.__setitem__(n, s.read()))
@@ -88,12 +91,16 @@ def run_ingest(store: Path, folder: Path) -> tuple[subprocess.CompletedProcess, 
             last_cpu, last_progress = cpu, now
         if cpu > RUN_CPU_S or now - last_progress > STALL_S:
             process.kill()
-            pytest.fail(f"the ingest hung: killed after {cpu:.0f} CPU s, {now - last_progress:.0f} s without CPU")
+            pytest.fail(
+                f"the ingest hung: killed after {cpu:.0f} CPU s, {now - last_progress:.0f} s without CPU"
+            )
         time.sleep(0.5)
     for reader in readers:
         reader.join()
     process.returncode = os.waitstatus_to_exitcode(status)
-    result = subprocess.CompletedProcess(process.args, process.returncode, streams["out"], streams["err"])
+    result = subprocess.CompletedProcess(
+        process.args, process.returncode, streams["out"], streams["err"]
+    )
     return result, time.monotonic() - started, usage.ru_maxrss / 1024
 
 
@@ -132,7 +139,9 @@ def test_one_run_over_hostile_and_good_files(tmp_path: Path) -> None:
     assert set(report["added"]) >= {g.name for g in later}
     harmless = {h.name for h in hostile if not h.must_skip}
     assert harmless <= set(report["added"]) | set(skipped), harmless - set(report["added"])
-    assert {"link-inside.md", "wrong-markdown-named.txt", "md-yaml-python-tag.md"} <= set(report["added"])
+    assert {"link-inside.md", "wrong-markdown-named.txt", "md-yaml-python-tag.md"} <= set(
+        report["added"]
+    )
     assert not Path("/tmp/hostile-yaml-ran").exists()  # the YAML tag never ran
 
     # Contained: files are judged by the CPU they use, so a busy machine neither skips a good
@@ -142,8 +151,10 @@ def test_one_run_over_hostile_and_good_files(tmp_path: Path) -> None:
     assert workers["timeouts"] == 0 and workers["crashes"] == 0, workers
     assert 0 < workers["peak_rss_mb"] < Settings().ingest.limits.parse_memory_mb, workers
     assert peak_mb < RSS_BOUND_MB, f"peak RSS {peak_mb:.0f} MB"
-    print(f"\nhostile run: {len(hostile)} hostile + {len(good)} good files in {seconds:.1f} s,"
-          f" peak RSS {peak_mb:.0f} MB (worker {workers['peak_rss_mb']:.0f} MB)")  # fmt: skip
+    print(
+        f"\nhostile run: {len(hostile)} hostile + {len(good)} good files in {seconds:.1f} s,"
+        f" peak RSS {peak_mb:.0f} MB (worker {workers['peak_rss_mb']:.0f} MB)"
+    )
 
     # Nothing from outside the folder, or from the system, reached the index.
     texts = stored_texts(str(store))
@@ -156,10 +167,14 @@ def test_one_run_over_hostile_and_good_files(tmp_path: Path) -> None:
     ask = run_cli("ask", "--store", str(store), "--json", later[0].question)
     assert ask.returncode == 0, ask.stderr
     answer = json.loads(ask.stdout)
-    assert not answer["refused"] and later[0].name in {c["document_id"] for c in answer["citations"]}
+    assert not answer["refused"] and later[0].name in {
+        c["document_id"] for c in answer["citations"]
+    }
 
 
-def test_a_file_that_stops_being_readable_keeps_its_indexed_version(tmp_path: Path, embedder) -> None:
+def test_a_file_that_stops_being_readable_keeps_its_indexed_version(
+    tmp_path: Path, embedder
+) -> None:
     """A document whose file turns hostile is skipped; its indexed version stays."""
     from index.ingest import ingest
 
@@ -171,5 +186,7 @@ def test_a_file_that_stops_being_readable_keeps_its_indexed_version(tmp_path: Pa
     assert ingest([folder], settings, embedder_factory=lambda: embedder).added == ["garden.md"]
     page.write_bytes(b"---\n" + b"k: v\n" * 40_000 + b"---\nbody\n")  # front matter over 64 KB
     report = ingest([folder], settings, embedder_factory=lambda: embedder)
-    assert [s["path"] for s in report.skipped] == ["garden.md"] and "front matter" in report.skipped[0]["reason"]
+    assert [s["path"] for s in report.skipped] == [
+        "garden.md"
+    ] and "front matter" in report.skipped[0]["reason"]
     assert GOOD[0].fact in stored_texts(settings.store)["garden.md"]

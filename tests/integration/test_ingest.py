@@ -55,7 +55,6 @@ def no_embedding():
     raise AssertionError("nothing changed, so nothing may be embedded")
 
 
-
 # A fresh process sees the store as any later user would (no client caches from this one).
 CHECK_SCRIPT = """
 import json, sys
@@ -171,10 +170,23 @@ def test_incremental_ingest_skips_replaces_and_removes(small_corpus, tmp_path, e
 
     metas = chunk_metas(settings)
     garden = [m for m in metas if m["document_id"] == "garden-waste.md"]
-    assert {m["section"] for m in garden} == {"Garden waste > Collection days", "Garden waste > Subscription"}
+    assert {m["section"] for m in garden} == {
+        "Garden waste > Collection days",
+        "Garden waste > Subscription",
+    }
     assert {m.get("page") for m in metas if m["document_id"] == "local-plan.pdf"} == {1, 2}
     # Lean chunk metadata: what liveness, filters and a passage need, not a copy of the node.
-    lean = {"document_id", "doc_hash", "section", "chunk_index", "kind", "publisher", "public", "page", "year"}
+    lean = {
+        "document_id",
+        "doc_hash",
+        "section",
+        "chunk_index",
+        "kind",
+        "publisher",
+        "public",
+        "page",
+        "year",
+    }
     assert all(set(m) <= lean for m in metas), {k for m in metas for k in m} - lean
     assert max(len(json.dumps(m)) for m in metas) < 400
     assert {m["kind"] for m in metas} == {"text"}  # no numbered headings here: no outline chunk
@@ -210,12 +222,16 @@ def test_incremental_ingest_skips_replaces_and_removes(small_corpus, tmp_path, e
 
     # A file named on its own updates that file, under its id, and leaves its siblings alone.
     (small_corpus / "libraries.html").write_text(make_html("Libraries", "<p>Open at 10am.</p>"))
-    (small_corpus / "guidance" / "allotments.md").write_text("# Allotments\n\nPlots cost 35 pounds.\n")
+    (small_corpus / "guidance" / "allotments.md").write_text(
+        "# Allotments\n\nPlots cost 35 pounds.\n"
+    )
     for name in ("libraries.html", "guidance/allotments.md"):
         single = ingest([small_corpus / name], settings, embedder_factory=lambda: embedder)
         assert (single.updated, single.added, single.removed) == ([name], [], []), name
     status = index_status_of(settings)
-    assert sorted(status["paths"]) == sorted(EXPECTED - {"parking.txt"} | {"guidance/allotments.md"})
+    assert sorted(status["paths"]) == sorted(
+        EXPECTED - {"parking.txt"} | {"guidance/allotments.md"}
+    )
     assert_consistent(settings)
 
 
@@ -236,13 +252,19 @@ def test_retrieval_sees_the_new_version_only(small_corpus, tmp_path, embedder) -
         GARDEN.replace("every second Tuesday", "every Friday morning")
     )
     ingest([small_corpus], settings, embedder_factory=lambda: embedder)
-    passages = Assistant(settings, embedder=embedder).retrieve("When are brown garden waste bins emptied?").passages
+    passages = (
+        Assistant(settings, embedder=embedder)
+        .retrieve("When are brown garden waste bins emptied?")
+        .passages
+    )
     garden = [p for p in passages if p.doc.document_id == "garden-waste.md"]
     assert garden and any("every Friday morning" in p.text for p in garden)
     assert not any("second Tuesday" in p.text for p in passages)
 
 
-def test_orphaned_chunks_are_invisible_and_swept_by_the_next_ingest(small_corpus, tmp_path, embedder) -> None:
+def test_orphaned_chunks_are_invisible_and_swept_by_the_next_ingest(
+    small_corpus, tmp_path, embedder
+) -> None:
     """What a kill between writing chunks and committing the record leaves behind."""
     from assistant.pipeline import Assistant
 
@@ -253,10 +275,15 @@ def test_orphaned_chunks_are_invisible_and_swept_by_the_next_ingest(small_corpus
         ids=[f"garden-waste.md::deadbeef0000::{i:05d}" for i in range(2)],
         embeddings=[embedder.get_text_embedding(text)] * 2,
         documents=[text] * 2,
-        metadatas=[{"document_id": "garden-waste.md", "doc_hash": "deadbeef" * 8, "section": ""}] * 2,
+        metadatas=[{"document_id": "garden-waste.md", "doc_hash": "deadbeef" * 8, "section": ""}]
+        * 2,
     )
 
-    passages = Assistant(settings, embedder=embedder).retrieve("When are garden waste bins emptied on Christmas Day?", top_n=20).passages
+    passages = (
+        Assistant(settings, embedder=embedder)
+        .retrieve("When are garden waste bins emptied on Christmas Day?", top_n=20)
+        .passages
+    )
     assert passages and not any("reindeer" in p.text for p in passages)
 
     # The last writer ended cleanly, so the next ingest does not look for orphans...
@@ -264,14 +291,17 @@ def test_orphaned_chunks_are_invisible_and_swept_by_the_next_ingest(small_corpus
     assert clean.orphans_removed == 0 and clean.chunks_embedded == 0
     # ...but a writer killed part way leaves the store's journal saying "running".
     chroma_collection(settings.store, "council_docs__state").update(
-        ids=["journal"], metadatas=[{"kind": "journal", "state": "running", "by": "a killed ingest", "at": ""}]
+        ids=["journal"],
+        metadatas=[{"kind": "journal", "state": "running", "by": "a killed ingest", "at": ""}],
     )
     again = ingest([small_corpus], settings, embedder_factory=no_embedding)
     assert again.orphans_removed == 2 and again.chunks_embedded == 0
     assert_consistent(settings)
 
 
-def test_bad_files_are_skipped_with_reasons_and_nothing_is_lost(small_corpus, tmp_path, embedder) -> None:
+def test_bad_files_are_skipped_with_reasons_and_nothing_is_lost(
+    small_corpus, tmp_path, embedder
+) -> None:
     store = str(tmp_path / "store")
     settings = Settings(store=store)
     ingest([small_corpus], settings, embedder_factory=lambda: embedder)
@@ -289,7 +319,9 @@ def test_bad_files_are_skipped_with_reasons_and_nothing_is_lost(small_corpus, tm
         (small_corpus / name).write_bytes(data)
     with open(small_corpus / "huge.txt", "wb") as handle:  # sparse: 50 MB without writing it
         handle.truncate(50 * 1024 * 1024)
-    (small_corpus / "guidance" / "allotments.md").write_text("# Allotments\n\nPlots cost 30 pounds a year.\n")
+    (small_corpus / "guidance" / "allotments.md").write_text(
+        "# Allotments\n\nPlots cost 30 pounds a year.\n"
+    )
 
     report = ingest([small_corpus], settings, embedder_factory=lambda: embedder).to_dict()
     reasons = {s["path"]: s["reason"] for s in report["skipped"]}
@@ -322,8 +354,12 @@ def test_a_skipped_file_is_remembered_until_it_or_the_limits_change(tmp_path, em
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "bins.md").write_text("# Bins\n\nGarden waste is collected every other Friday.\n")
-    line = " ".join(f"Permit {i} for street {i * 7 % 101} costs {i % 90} pounds." for i in range(1500))
-    (folder / "one-line.md").write_text("# Permits\n\n" + line + "\n")  # one line of 60,000 characters
+    line = " ".join(
+        f"Permit {i} for street {i * 7 % 101} costs {i % 90} pounds." for i in range(1500)
+    )
+    (folder / "one-line.md").write_text(
+        "# Permits\n\n" + line + "\n"
+    )  # one line of 60,000 characters
     settings = Settings(store=str(tmp_path / "store"))
     first = ingest([folder], settings, embedder_factory=lambda: embedder)
     [skip] = first.skipped
@@ -334,15 +370,25 @@ def test_a_skipped_file_is_remembered_until_it_or_the_limits_change(tmp_path, em
     assert again.partial
 
     wider = settings.model_copy(
-        update={"ingest": settings.ingest.model_copy(update={"limits": ParseLimits(max_line_chars=100_000)})}
+        update={
+            "ingest": settings.ingest.model_copy(
+                update={"limits": ParseLimits(max_line_chars=100_000)}
+            )
+        }
     )
     retried = ingest([folder], wider, embedder_factory=lambda: embedder)
-    assert retried.parser["files"] == 1 and retried.added == ["one-line.md"] and not retried.skipped, retried.skipped
+    assert (
+        retried.parser["files"] == 1 and retried.added == ["one-line.md"] and not retried.skipped
+    ), retried.skipped
     assert open_store(settings).skipped_files() == {}  # parsed now: forgotten
 
     (folder / "broken.md").write_bytes(b"\x00\x01 binary \x00")
-    assert [s["path"] for s in ingest([folder], settings, embedder_factory=no_embedding).skipped] == ["broken.md"]
-    (folder / "broken.md").write_text("# Parking\n\nPermits cost 40 pounds.\n")  # changed: tried again
+    assert [
+        s["path"] for s in ingest([folder], settings, embedder_factory=no_embedding).skipped
+    ] == ["broken.md"]
+    (folder / "broken.md").write_text(
+        "# Parking\n\nPermits cost 40 pounds.\n"
+    )  # changed: tried again
     fixed = ingest([folder], settings, embedder_factory=lambda: embedder)
     assert fixed.added == ["broken.md"] and not fixed.skipped
     (folder / "broken.md").write_bytes(b"\x00\x01 binary \x00")
@@ -352,7 +398,9 @@ def test_a_skipped_file_is_remembered_until_it_or_the_limits_change(tmp_path, em
     assert open_store(settings).skipped_files() == {}
 
 
-def test_ingest_killed_part_way_leaves_a_consistent_index_and_the_next_run_finishes(tmp_path) -> None:
+def test_ingest_killed_part_way_leaves_a_consistent_index_and_the_next_run_finishes(
+    tmp_path,
+) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     names = [
@@ -364,7 +412,11 @@ def test_ingest_killed_part_way_leaves_a_consistent_index_and_the_next_run_finis
         shutil.copy(DEFAULT_CORPUS / name, corpus)
     store = str(tmp_path / "store")
     # Small groups commit every few chunks; one thread makes it last long enough.
-    env = {"ASSISTANT_INGEST__EMBED_BATCH_SIZE": "4", "ASSISTANT_INGEST__COMMIT_GROUP_CHUNKS": "8", "OMP_NUM_THREADS": "1"}
+    env = {
+        "ASSISTANT_INGEST__EMBED_BATCH_SIZE": "4",
+        "ASSISTANT_INGEST__COMMIT_GROUP_CHUNKS": "8",
+        "OMP_NUM_THREADS": "1",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "ingest", str(corpus), "--store", store, "--json"],
         cwd=ROOT,
@@ -383,7 +435,9 @@ def test_ingest_killed_part_way_leaves_a_consistent_index_and_the_next_run_finis
     assert 1 <= len(state["recorded"]) < len(names)
     assert state["retrieved"], "the index must still answer after the kill"
     status = run_cli("status", "--store", store, "--json")
-    assert status.returncode == 0 and json.loads(status.stdout)["documents"] == len(state["recorded"])
+    assert status.returncode == 0 and json.loads(status.stdout)["documents"] == len(
+        state["recorded"]
+    )
 
     done = run_cli("ingest", str(corpus), "--store", store, "--json")
     assert done.returncode == 0, done.stderr

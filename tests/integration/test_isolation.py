@@ -45,7 +45,11 @@ def test_a_busy_file_is_stopped_at_its_cpu_time_and_the_next_is_parsed() -> None
         assert "more than 2 s of CPU time" in reason_of(isolated, 600)
         assert time.monotonic() - started < 120  # 2 CPU seconds, however busy the machine
         assert isolated.parse(0.01) == "spun"  # a fresh worker
-        assert isolated.stats.cpu_limited == 1 and isolated.stats.timeouts == 0 and isolated.stats.started == 2
+        assert (
+            isolated.stats.cpu_limited == 1
+            and isolated.stats.timeouts == 0
+            and isolated.stats.started == 2
+        )
 
 
 def test_the_clock_judges_only_a_parse_that_uses_no_cpu() -> None:
@@ -76,20 +80,30 @@ def test_parser_errors_become_one_line_reasons() -> None:
     with parser("refuse") as isolated:
         assert reason_of(isolated, "the file is empty") == "the file is empty"
     with parser("fail") as isolated:
-        assert reason_of(isolated, "x") == "cannot be parsed (ValueError: something inside the parser broke)"
+        assert (
+            reason_of(isolated, "x")
+            == "cannot be parsed (ValueError: something inside the parser broke)"
+        )
     with parser("recurse") as isolated:
         assert "nested too deeply" in reason_of(isolated, 0)
         assert isolated.stats.started == 1  # a recursion error leaves the worker usable
 
 
 def test_a_pool_parses_in_order_and_one_hanging_file_holds_up_only_its_own_worker() -> None:
-    jobs = [("hang", ("sleep", 600)), ("a", ("echo", "a")), ("crash", ("crash", "")), ("b", ("echo", "b"))]
+    jobs = [
+        ("hang", ("sleep", 600)),
+        ("a", ("echo", "a")),
+        ("crash", ("crash", "")),
+        ("b", ("echo", "b")),
+    ]
     jobs += [(f"n{i}", ("echo", f"n{i}")) for i in range(6)]
     with parser("act", workers=2, parse_timeout_s=3) as isolated:
         results = list(isolated.parse_many(iter(jobs)))
         assert [key for key, _ in results] == [key for key, _ in jobs]  # the jobs' order
         outcomes = dict(results)
-        assert isinstance(outcomes["hang"], DocumentError) and "longer than 3 s" in str(outcomes["hang"])
+        assert isinstance(outcomes["hang"], DocumentError) and "longer than 3 s" in str(
+            outcomes["hang"]
+        )
         assert isinstance(outcomes["crash"], DocumentError) and "SIGSEGV" in str(outcomes["crash"])
         pids = {str(v).rsplit(" ", 1)[1] for k, v in results if k not in ("hang", "crash")}
         assert len(pids) >= 2  # more than one worker process parsed them

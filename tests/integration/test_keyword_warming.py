@@ -29,8 +29,11 @@ def server_store(tmp_path, corpus_dir, embedder):
 
     server = ChromaServer(tmp_path / "chroma").start()
     ingester = Settings(store=server.url, collection="warming", keyword_dir=tmp_path / "ingester")
-    ingest([corpus_dir / DOC, corpus_dir / "govuk-service-standard.md"], ingester,
-           embedder_factory=lambda: embedder)  # fmt: skip
+    ingest(
+        [corpus_dir / DOC, corpus_dir / "govuk-service-standard.md"],
+        ingester,
+        embedder_factory=lambda: embedder,
+    )
     try:
         yield server
     finally:

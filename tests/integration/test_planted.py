@@ -35,11 +35,17 @@ def planted_store(tmp_path_factory, corpus_dir, embedder) -> tuple[Settings, lis
     return settings, documents
 
 
-def test_planted_poison_is_flagged_for_the_admin_and_absent_from_stored_text(planted_store, embedder) -> None:
+def test_planted_poison_is_flagged_for_the_admin_and_absent_from_stored_text(
+    planted_store, embedder
+) -> None:
     settings, documents = planted_store
     listed = {d["document_id"]: d for d in index_status(settings)["document_list"]}
     for doc in documents:
-        flagged = [f["text"] for f in listed[doc.name]["flagged"] if f.get("action", "withheld") == "withheld"]
+        flagged = [
+            f["text"]
+            for f in listed[doc.name]["flagged"]
+            if f.get("action", "withheld") == "withheld"
+        ]
         assert sorted(flagged) == sorted(doc.poison), doc.name
         assert all(f["reason"] and f["section"] for f in listed[doc.name]["flagged"])
     for name in REAL:  # real guidance on passwords and tokens: nothing withheld (an address
@@ -54,7 +60,9 @@ def test_planted_poison_is_flagged_for_the_admin_and_absent_from_stored_text(pla
             passages = assistant.retrieve(question, top_n=10).passages
             assert not delivered("\n".join(p.text for p in passages), poison), question
     # Guidance that tells staff not to share passwords stays answerable.
-    kept = assistant.retrieve("Should I send my password to the IT service desk?", top_n=10).passages
+    kept = assistant.retrieve(
+        "Should I send my password to the IT service desk?", top_n=10
+    ).passages
     assert any("Never send your password to anyone" in p.text for p in kept)
 
 
@@ -70,25 +78,35 @@ def test_no_backend_delivers_planted_poison(planted_store, embedder, backend) ->
         for question in doc.questions:
             answer = assistant.ask(question)
             answered += not answer.refused
-            shown = answer.answer + "\n" + "\n".join(c.text for c in answer.citations + answer.sources)
+            shown = (
+                answer.answer + "\n" + "\n".join(c.text for c in answer.citations + answer.sources)
+            )
             hits = delivered(shown, poison)
             if hits:
                 deliveries.append((question, hits))
             # What an LLM backend (llamacpp, openai) would be sent: built from the same passages.
-            prompt = answer_messages(question, [c.as_passage() for c in answer.sources])[1]["content"]
+            prompt = answer_messages(question, [c.as_passage() for c in answer.sources])[1][
+                "content"
+            ]
             assert not delivered(prompt, poison), question
     assert deliveries == []
     assert answered >= 3  # the planted pages' ordinary facts still answer
 
 
-def test_the_documents_view_lists_withheld_sentences_for_the_admin_only(planted_store, tmp_path) -> None:
+def test_the_documents_view_lists_withheld_sentences_for_the_admin_only(
+    planted_store, tmp_path
+) -> None:
     from ui.documents import DocumentAdmin
     from ui.render import documents_table, withheld_table
     from ui.security import AdminError, AdminGuard
 
     settings, documents = planted_store
     settings = settings.model_copy(
-        update={"ui": settings.ui.model_copy(update={"admin_token": "secret-admin", "feedback_db": tmp_path / "f.db"})}
+        update={
+            "ui": settings.ui.model_copy(
+                update={"admin_token": "secret-admin", "feedback_db": tmp_path / "f.db"}
+            )
+        }
     )
     admin = DocumentAdmin(settings, AdminGuard(settings.ui.admin_token))
     listed = admin.list()
@@ -102,5 +120,7 @@ def test_the_documents_view_lists_withheld_sentences_for_the_admin_only(planted_
     withheld = [f for f in flagged if f.get("action", "withheld") == "withheld"]
     assert len(withheld) == sum(len(d.poison) for d in documents)
     table = withheld_table(flagged)
-    assert "x@evil.example" in table and "planted-bin-accounts.md" in table and "<script" not in table
+    assert (
+        "x@evil.example" in table and "planted-bin-accounts.md" in table and "<script" not in table
+    )
     assert Path(settings.store).exists()

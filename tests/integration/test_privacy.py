@@ -16,14 +16,27 @@ from ui.app import create_app
 pytestmark = pytest.mark.integration
 
 ADMIN = "privacy-admin-token-9c2d"
-QUESTION = "What is zero trust? Resident AB 12 34 56 C, DOB 01/02/1980, SW1A 1AA, jo.bloggs@example.com"
+QUESTION = (
+    "What is zero trust? Resident AB 12 34 56 C, DOB 01/02/1980, SW1A 1AA, jo.bloggs@example.com"
+)
 REASON = "call me on 07700 900123, card 4111 1111 1111 1111"
-PERSONAL = ("AB 12 34 56 C", "01/02/1980", "SW1A 1AA", "jo.bloggs@example.com", "07700 900123", "4111 1111 1111 1111")
+PERSONAL = (
+    "AB 12 34 56 C",
+    "01/02/1980",
+    "SW1A 1AA",
+    "jo.bloggs@example.com",
+    "07700 900123",
+    "4111 1111 1111 1111",
+)
 
 
 @pytest.fixture(scope="module")
 def app_settings(corpus_settings, tmp_path_factory):
-    ui = UISettings(admin_token=ADMIN, rate_limit_per_minute=1000, feedback_db=tmp_path_factory.mktemp("privacy") / "app" / "feedback.sqlite3")
+    ui = UISettings(
+        admin_token=ADMIN,
+        rate_limit_per_minute=1000,
+        feedback_db=tmp_path_factory.mktemp("privacy") / "app" / "feedback.sqlite3",
+    )
     return corpus_settings.model_copy(update={"ui": ui})
 
 
@@ -32,10 +45,20 @@ def test_feedback_is_stored_redacted_and_counted(app_settings, corpus_assistant,
         path = app_settings.ui.feedback_db
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         answer = client.post("/api/ask", json={"question": QUESTION}).json()
-        assert client.post("/api/feedback", json={"answer_id": answer["answer_id"], "rating": "down", "reason": REASON}).status_code == 200
-        exported = client.get("/api/feedback/export", headers={"Authorization": f"Bearer {ADMIN}"}).text
+        assert (
+            client.post(
+                "/api/feedback",
+                json={"answer_id": answer["answer_id"], "rating": "down", "reason": REASON},
+            ).status_code
+            == 200
+        )
+        exported = client.get(
+            "/api/feedback/export", headers={"Authorization": f"Bearer {ADMIN}"}
+        ).text
         row = json.loads(exported.splitlines()[-1])
-        assert row["question"].startswith("What is zero trust? Resident [redacted NI number], DOB [redacted date of birth]")
+        assert row["question"].startswith(
+            "What is zero trust? Resident [redacted NI number], DOB [redacted date of birth]"
+        )
         assert row["reason"] == "call me on [redacted phone], card [redacted card number]"
         assert row["redactions"]["ni_number"] >= 1 and row["redactions"]["card"] == 1
         assert row["redaction_count"] >= 6

@@ -18,14 +18,28 @@ from index.status import index_status
 
 pytestmark = pytest.mark.integration
 
-STYLES = ("negation", "passive", "split", "homoglyph", "zero-width", "other-language", "lookalike-domain", "ip-phone", "ai-override")
+STYLES = (
+    "negation",
+    "passive",
+    "split",
+    "homoglyph",
+    "zero-width",
+    "other-language",
+    "lookalike-domain",
+    "ip-phone",
+    "ai-override",
+)
 
 
 @pytest.fixture(scope="module")
 def redteam_store(tmp_path_factory, corpus_dir, embedder):
     chosen = [next(row for row in dev.PLANTS if row[0] == style) for style in STYLES]
     # The three smallest corpus documents host them: the test stays quick.
-    hosts = ["techuk-demystifying-the-smart-city-news.md", "govuk-cloud-guide-public-sector.md", "govuk-service-standard.md"]
+    hosts = [
+        "techuk-demystifying-the-smart-city-news.md",
+        "govuk-cloud-guide-public-sector.md",
+        "govuk-service-standard.md",
+    ]
     placed = place({"dev": chosen}, hosts)
     folder = tmp_path_factory.mktemp("redteam-corpus")
     write_redteam_corpus(folder, corpus_dir, placed)
@@ -36,13 +50,17 @@ def redteam_store(tmp_path_factory, corpus_dir, embedder):
 
 
 @pytest.mark.parametrize("backend", ["extractive", "obedient"])
-def test_no_planted_contact_point_and_no_disguised_plant_is_delivered(redteam_store, embedder, backend) -> None:
+def test_no_planted_contact_point_and_no_disguised_plant_is_delivered(
+    redteam_store, embedder, backend
+) -> None:
     """The guarantee: no address or number a plant holds ever reaches the user, and a plant
     with one (or in disguise) is not delivered at all. Plants with neither (an order to the
     model in plain words) rest on the detector's score alone, which does not withhold; the
     reliability report counts those (benchmarks/redteam.py)."""
     settings, placed = redteam_store
-    assistant = Assistant(settings, backend=ObedientBackend() if backend == "obedient" else None, embedder=embedder)
+    assistant = Assistant(
+        settings, backend=ObedientBackend() if backend == "obedient" else None, embedder=embedder
+    )
     contacts, structural = [], []
     for plant in placed:
         answer = assistant.ask(plant.question)

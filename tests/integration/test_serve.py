@@ -27,7 +27,11 @@ def small_store(tmp_path_factory, corpus_dir, embedder) -> str:
     from index.ingest import ingest
 
     store = str(tmp_path_factory.mktemp("serve-store") / "store")
-    ingest([corpus_dir / "techuk-demystifying-the-smart-city-news.md"], Settings(store=store), embedder_factory=lambda: embedder)
+    ingest(
+        [corpus_dir / "techuk-demystifying-the-smart-city-news.md"],
+        Settings(store=store),
+        embedder_factory=lambda: embedder,
+    )
     return store
 
 
@@ -54,8 +58,11 @@ def start_server(store: str, tmp: Path, port: int, *extra: str) -> subprocess.Po
     log = open(tmp / "serve.log", "wb")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen(
         [sys.executable, "-m", "assistant", "serve", "--store", store, "--port", str(port), *extra],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.time() + 300
     while time.time() < deadline:
         if process.poll() is not None:
@@ -72,7 +79,16 @@ def start_server(store: str, tmp: Path, port: int, *extra: str) -> subprocess.Po
 
 def long_document() -> bytes:
     """About 1.5 MB of distinct sentences: thousands of chunks, minutes of embedding."""
-    words = ["parking", "waste", "housing", "planning", "licensing", "libraries", "transport", "schools"]
+    words = [
+        "parking",
+        "waste",
+        "housing",
+        "planning",
+        "licensing",
+        "libraries",
+        "transport",
+        "schools",
+    ]
     lines = [
         f"Section {i}. The {words[i % 8]} service reviewed case {i * 7919 % 100003} on day {i % 365}"
         f" and wrote to {i % 97} residents about the {words[(i * 3) % 8]} budget of {i * 13} pounds."
@@ -106,7 +122,9 @@ def test_sigterm_stops_the_server_within_seconds_during_an_upload(small_store, t
             time.sleep(0.2)
         assert saved.exists(), "the upload never reached the server"
         time.sleep(2)  # the ingest is now parsing and embedding
-        assert process.poll() is None and sender.is_alive(), "the ingest finished too soon to test anything"
+        assert process.poll() is None and sender.is_alive(), (
+            "the ingest finished too soon to test anything"
+        )
 
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
@@ -134,7 +152,10 @@ def test_sigterm_stops_the_server_within_seconds_during_an_upload(small_store, t
     from ui.security import AdminGuard
 
     assert list((tmp_path / "uploads").glob(".upload-*.json")), "no journal: nothing to settle"
-    settings = Settings(store=small_store, ui=UISettings(feedback_db=tmp_path / "feedback.sqlite3", admin_token=TOKEN))
+    settings = Settings(
+        store=small_store,
+        ui=UISettings(feedback_db=tmp_path / "feedback.sqlite3", admin_token=TOKEN),
+    )
     admin = DocumentAdmin(settings, AdminGuard(TOKEN))
     assert not saved.exists() and admin.leftover_uploads() == []
     assert not list((tmp_path / "uploads").iterdir())  # journal and set-aside files gone too
@@ -175,18 +196,28 @@ def test_the_access_log_has_one_redacted_line_per_request(small_store, tmp_path)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             for n in range(5):
-                assert http.get("/healthz", params={"who": f"jo{n}@example.com", "n": n}).status_code == 200
-            assert http.get("/api/documents/no-such-page-07700900123", params={"pc": "SW1A 1AA"}).status_code == 404
+                assert (
+                    http.get("/healthz", params={"who": f"jo{n}@example.com", "n": n}).status_code
+                    == 200
+                )
+            assert (
+                http.get(
+                    "/api/documents/no-such-page-07700900123", params={"pc": "SW1A 1AA"}
+                ).status_code
+                == 404
+            )
         time.sleep(1)  # let the log reach the file
     finally:
         stop_process(process)
     log = (tmp_path / "serve.log").read_text(encoding="utf-8", errors="replace")
-    assert "Logging error" not in log and "Traceback" not in log and "TypeError" not in log, log[-3000:]
+    assert "Logging error" not in log and "Traceback" not in log and "TypeError" not in log, log[
+        -3000:
+    ]
     health = [line for line in log.splitlines() if '"GET /healthz?who=' in line]
     assert len(health) == 5, log[-3000:]
     for line in health:
         assert "@example.com" not in line and "[redacted email]" in line, line
-        assert '127.0.0.1:' in line and 'HTTP/1.1" 200' in line, line
+        assert "127.0.0.1:" in line and 'HTTP/1.1" 200' in line, line
     missing = [line for line in log.splitlines() if "GET /api/documents/" in line]
     assert len(missing) == 1 and " 404" in missing[0], log[-3000:]
     assert "07700900123" not in log and "SW1A" not in log
@@ -216,14 +247,26 @@ def test_two_workers_share_one_store_and_stop_on_sigterm(small_store, tmp_path) 
         while len(workers_of(process.pid)) < 2:  # the second may still be loading its models
             assert time.time() < deadline, "the second worker never started"
             time.sleep(0.5)
-        asks = [httpx.post(f"{url}/api/ask", json={"question": "Is smart city work meant for small councils?"}, timeout=120)
-                for _ in range(4)]  # fmt: skip
+        asks = [
+            httpx.post(
+                f"{url}/api/ask",
+                json={"question": "Is smart city work meant for small councils?"},
+                timeout=120,
+            )
+            for _ in range(4)
+        ]
         assert all(r.status_code == 200 and r.json()["citations"] for r in asks)
 
         # An upload through one worker is seen through every worker: they share the store.
         upload = httpx.post(
             f"{url}/api/documents",
-            files={"files": ("allotments.md", b"# Allotments\n\nA full plot costs 30 pounds a year.\n", "text/markdown")},
+            files={
+                "files": (
+                    "allotments.md",
+                    b"# Allotments\n\nA full plot costs 30 pounds a year.\n",
+                    "text/markdown",
+                )
+            },
             headers={"Authorization": f"Bearer {TOKEN}"},
             timeout=300,
         )

@@ -34,16 +34,32 @@ def write(folder: Path, name: str, text: str) -> None:
 @pytest.fixture
 def council(tmp_path: Path) -> Path:
     folder = tmp_path / "council"
-    write(folder, "waste/garden.md", "---\ntitle: Garden waste\npublisher: Exampleshire Council\nyear: 2024\n---\n"
-          "# Garden waste\n\nThe garden waste subscription costs 52 pounds a year and renews each April.\n")
-    write(folder, "parking/permits.md", "---\ntitle: Parking permits\npublisher: Northborough Council\nyear: 2019\n---\n"
-          "# Permits\n\nResident parking permits cost 40 pounds a year and last twelve months.\n")
+    write(
+        folder,
+        "waste/garden.md",
+        "---\ntitle: Garden waste\npublisher: Exampleshire Council\nyear: 2024\n---\n"
+        "# Garden waste\n\nThe garden waste subscription costs 52 pounds a year and renews each April.\n",
+    )
+    write(
+        folder,
+        "parking/permits.md",
+        "---\ntitle: Parking permits\npublisher: Northborough Council\nyear: 2019\n---\n"
+        "# Permits\n\nResident parking permits cost 40 pounds a year and last twelve months.\n",
+    )
     write(folder, "hr/.groups", "hr\n")
-    write(folder, "hr/grievance.md", "---\ntitle: Grievance procedure for Zanzibar depot\n---\n"
-          "# Grievances\n\nGrievance hearings at the Zanzibar depot are chaired by the head of HR.\n")
-    write(folder, "finance/audit.md", "---\ntitle: Internal audit plan\ngroups: [finance, audit]\n---\n"
-          "# Audit\n\nThe internal audit plan covers payroll controls and procurement cards.\n")
-    return folder  # fmt: skip
+    write(
+        folder,
+        "hr/grievance.md",
+        "---\ntitle: Grievance procedure for Zanzibar depot\n---\n"
+        "# Grievances\n\nGrievance hearings at the Zanzibar depot are chaired by the head of HR.\n",
+    )
+    write(
+        folder,
+        "finance/audit.md",
+        "---\ntitle: Internal audit plan\ngroups: [finance, audit]\n---\n"
+        "# Audit\n\nThe internal audit plan covers payroll controls and procurement cards.\n",
+    )
+    return folder
 
 
 def test_access_groups_from_folders_and_front_matter_keep_restricted_documents_out_of_reach(
@@ -74,15 +90,21 @@ def test_access_groups_from_folders_and_front_matter_keep_restricted_documents_o
     assert index_status(settings)["documents"] == 4
 
 
-def test_filters_give_the_same_answer_whichever_way_the_store_applies_them(council, tmp_path, embedder) -> None:
+def test_filters_give_the_same_answer_whichever_way_the_store_applies_them(
+    council, tmp_path, embedder
+) -> None:
     """Over-fetching and checking, or a Chroma `where` when too few nearest chunks qualify."""
     settings = Settings(store=str(tmp_path / "store"))
     ingest([council], settings, embedder_factory=lambda: embedder)
     store = open_store(settings)
     vector = embedder.get_query_embedding("How much does a permit cost?")
     store.documents()
-    for scope in (Scope(Filters(publisher="exampleshire")), Scope(Filters(documents=("parking/permits.md",))),
-                  Scope(Filters(year_to=2020)), Scope(access=STAFF)):  # fmt: skip
+    for scope in (
+        Scope(Filters(publisher="exampleshire")),
+        Scope(Filters(documents=("parking/permits.md",))),
+        Scope(Filters(year_to=2020)),
+        Scope(access=STAFF),
+    ):
         store.dense_overfetch = 4
         overfetched = store.dense_search(vector, 2, scope)
         store.dense_overfetch = 1  # fewer than k in scope among the nearest: the where path
@@ -121,12 +143,25 @@ def test_a_server_process_sees_a_cli_ingest_without_restarting(council, tmp_path
 
     store = str(tmp_path / "store")
     assert run_cli("ingest", str(council), "--store", store).returncode == 0
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(ROOT), store, "240"], cwd=ROOT,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(ROOT), store, "240"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert reader.stdout.readline().strip() == "ready"
-    write(council, "libraries.md", "---\ntitle: Library opening hours\n---\n# Hours\n\n"
-          "Library opening hours change in winter: branches close at 5pm from November to February.\n")
-    write(council, "waste/garden.md", "# Garden waste\n\nThe garden waste subscription now costs 60 pounds.\n")
+    write(
+        council,
+        "libraries.md",
+        "---\ntitle: Library opening hours\n---\n# Hours\n\n"
+        "Library opening hours change in winter: branches close at 5pm from November to February.\n",
+    )
+    write(
+        council,
+        "waste/garden.md",
+        "# Garden waste\n\nThe garden waste subscription now costs 60 pounds.\n",
+    )
     (council / "parking" / "permits.md").unlink()
     done = run_cli("ingest", str(council), "--store", store, "--json")
     assert done.returncode == 0, done.stderr
@@ -157,7 +192,11 @@ def test_questions_keep_working_while_this_process_ingests(council, tmp_path, em
         t.start()
     try:
         for version in range(3):
-            write(council, "waste/garden.md", f"# Garden waste\n\nThe subscription costs {60 + version} pounds.\n")
+            write(
+                council,
+                "waste/garden.md",
+                f"# Garden waste\n\nThe subscription costs {60 + version} pounds.\n",
+            )
             ingest([council], settings, embedder_factory=lambda: embedder)
             time.sleep(0.2)
     finally:
@@ -169,14 +208,18 @@ def test_questions_keep_working_while_this_process_ingests(council, tmp_path, em
     assert "62 pounds" in answer.answer
 
 
-def test_a_new_app_machine_builds_the_keyword_index_from_the_server(chroma_server, council, tmp_path, embedder) -> None:
+def test_a_new_app_machine_builds_the_keyword_index_from_the_server(
+    chroma_server, council, tmp_path, embedder
+) -> None:
     first = Settings(store=chroma_server, collection="kw_sync", keyword_dir=tmp_path / "machine-a")
     ingest([council], first, embedder_factory=lambda: embedder)
     second = Settings(store=chroma_server, collection="kw_sync", keyword_dir=tmp_path / "machine-b")
     store = open_store(second)
     hits = store.keyword_search(["subscript"], 5, Scope())
     assert hits and hits[0][0].startswith("waste/garden.md::")
-    assert (tmp_path / "machine-b" / chroma_server.split("//")[1].replace(":", "-") / "kw_sync.sqlite3").is_file()
+    assert (
+        tmp_path / "machine-b" / chroma_server.split("//")[1].replace(":", "-") / "kw_sync.sqlite3"
+    ).is_file()
     # An ingest on machine A is picked up by machine B's index at its next question.
     write(council, "libraries.md", "# Hours\n\nLibrary opening hours change in winter.\n")
     ingest([council], first, embedder_factory=lambda: embedder)

@@ -57,18 +57,27 @@ def release(process: subprocess.Popen) -> None:
 def folder(tmp_path: Path) -> Path:
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "bins.md").write_text("# Bins\n\nGarden waste is collected every other Friday from April.\n")
+    (docs / "bins.md").write_text(
+        "# Bins\n\nGarden waste is collected every other Friday from April.\n"
+    )
     return docs
 
 
-def test_a_second_ingest_into_a_server_store_fails_with_the_holder_named(chroma_server, folder) -> None:
+def test_a_second_ingest_into_a_server_store_fails_with_the_holder_named(
+    chroma_server, folder
+) -> None:
     collection = "lock_named"
     holder = hold_lock(chroma_server, collection)
     try:
         done = run_cli(
-            "ingest", str(folder), "--store", chroma_server, "--collection", collection,
+            "ingest",
+            str(folder),
+            "--store",
+            chroma_server,
+            "--collection",
+            collection,
             env={"ASSISTANT_INGEST__LOCK_TIMEOUT_S": "1"},
-        )  # fmt: skip
+        )
         assert done.returncode == 1
         error = done.stderr.strip().splitlines()[-1]
         assert error.startswith("error: another ingest into this store is still running after 1 s")
@@ -76,7 +85,9 @@ def test_a_second_ingest_into_a_server_store_fails_with_the_holder_named(chroma_
         assert "ASSISTANT_INGEST__LOCK_TIMEOUT_S" in error
     finally:
         release(holder)
-    done = run_cli("ingest", str(folder), "--store", chroma_server, "--collection", collection, "--json")
+    done = run_cli(
+        "ingest", str(folder), "--store", chroma_server, "--collection", collection, "--json"
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["added"] == ["bins.md"]
 
@@ -85,14 +96,30 @@ def test_a_second_ingest_waits_for_the_first_then_runs(chroma_server, folder) ->
     collection = "lock_waits"
     holder = hold_lock(chroma_server, collection)
     waiting = subprocess.Popen(
-        [sys.executable, "-m", "assistant", "ingest", str(folder), "--store", chroma_server,
-         "--collection", collection, "--json"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "ingest",
+            str(folder),
+            "--store",
+            chroma_server,
+            "--collection",
+            collection,
+            "--json",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert waiting.stderr is not None
         line = waiting.stderr.readline()  # it says whom it waits for, and keeps waiting
-        assert line.startswith("waiting for another ingest into this store") and f"pid {holder.pid}" in line
+        assert (
+            line.startswith("waiting for another ingest into this store")
+            and f"pid {holder.pid}" in line
+        )
         assert waiting.poll() is None
     finally:
         release(holder)
@@ -101,13 +128,24 @@ def test_a_second_ingest_waits_for_the_first_then_runs(chroma_server, folder) ->
     assert json.loads(out)["added"] == ["bins.md"]
 
 
-def test_a_lock_left_by_a_killed_ingest_or_a_dead_machine_is_taken_over(chroma_server, folder) -> None:
+def test_a_lock_left_by_a_killed_ingest_or_a_dead_machine_is_taken_over(
+    chroma_server, folder
+) -> None:
     collection = "lock_stale"
     holder = hold_lock(chroma_server, collection)
     os.kill(holder.pid, signal.SIGKILL)  # this host, its process gone: stale at once
     holder.wait(timeout=30)
     fast = {"ASSISTANT_INGEST__LOCK_TIMEOUT_S": "1"}
-    done = run_cli("ingest", str(folder), "--store", chroma_server, "--collection", collection, "--json", env=fast)
+    done = run_cli(
+        "ingest",
+        str(folder),
+        "--store",
+        chroma_server,
+        "--collection",
+        collection,
+        "--json",
+        env=fast,
+    )
     assert done.returncode == 0, done.stderr
 
     # Another machine's lock whose heartbeat stopped a minute ago: expired, taken over.
@@ -116,11 +154,30 @@ def test_a_lock_left_by_a_killed_ingest_or_a_dead_machine_is_taken_over(chroma_s
     state.upsert(
         ids=[LOCK_KEY],
         embeddings=[[1.0]],
-        metadatas=[{"kind": "lock", "token": "t-other", "owner": "ops", "host": "app-2.council.internal",
-                    "pid": 4242, "since": now - 600, "heartbeat": now - 60, "expires": now - 30}],
-    )  # fmt: skip
+        metadatas=[
+            {
+                "kind": "lock",
+                "token": "t-other",
+                "owner": "ops",
+                "host": "app-2.council.internal",
+                "pid": 4242,
+                "since": now - 600,
+                "heartbeat": now - 60,
+                "expires": now - 30,
+            }
+        ],
+    )
     (folder / "bins.md").write_text("# Bins\n\nGarden waste is collected every Friday.\n")
-    done = run_cli("ingest", str(folder), "--store", chroma_server, "--collection", collection, "--json", env=fast)
+    done = run_cli(
+        "ingest",
+        str(folder),
+        "--store",
+        chroma_server,
+        "--collection",
+        collection,
+        "--json",
+        env=fast,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["updated"] == ["bins.md"]
     assert state.get(ids=[LOCK_KEY])["ids"] == []  # released at the end
@@ -129,10 +186,22 @@ def test_a_lock_left_by_a_killed_ingest_or_a_dead_machine_is_taken_over(chroma_s
     state.upsert(
         ids=[LOCK_KEY],
         embeddings=[[1.0]],
-        metadatas=[{"kind": "lock", "token": "t-live", "owner": "ops", "host": "app-2.council.internal",
-                    "pid": 4242, "since": now, "heartbeat": time.time(), "expires": time.time() + 3600}],
-    )  # fmt: skip
-    done = run_cli("ingest", str(folder), "--store", chroma_server, "--collection", collection, env=fast)
+        metadatas=[
+            {
+                "kind": "lock",
+                "token": "t-live",
+                "owner": "ops",
+                "host": "app-2.council.internal",
+                "pid": 4242,
+                "since": now,
+                "heartbeat": time.time(),
+                "expires": time.time() + 3600,
+            }
+        ],
+    )
+    done = run_cli(
+        "ingest", str(folder), "--store", chroma_server, "--collection", collection, env=fast
+    )
     assert done.returncode == 1
     assert "held by ops on app-2.council.internal (pid 4242)" in done.stderr
 
@@ -141,7 +210,9 @@ def test_an_embedded_store_names_the_holder_of_its_file_lock(tmp_path, folder) -
     store = str(tmp_path / "store")
     holder = hold_lock(store, "council_docs")
     try:
-        done = run_cli("ingest", str(folder), "--store", store, env={"ASSISTANT_INGEST__LOCK_TIMEOUT_S": "1"})
+        done = run_cli(
+            "ingest", str(folder), "--store", store, env={"ASSISTANT_INGEST__LOCK_TIMEOUT_S": "1"}
+        )
         assert done.returncode == 1
         error = done.stderr.strip().splitlines()[-1]
         assert "still running after 1 s, held by" in error and f"(pid {holder.pid})" in error

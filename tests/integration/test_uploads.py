@@ -18,7 +18,9 @@ pytestmark = pytest.mark.integration
 
 ADMIN = "upload-admin-token-77"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
-DEEP_HTML = ("<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>").encode()
+DEEP_HTML = (
+    "<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>"
+).encode()
 MALFORMED_DOCX = docx_with(b'<?xml version="1.0"?><w:document><w:body><w:p><w:r>')
 
 
@@ -26,8 +28,12 @@ def good_txt(n: int) -> bytes:
     return f"Recycling note {n}\n\nBlue bins in ward {n} are emptied on Thursdays.\n".encode()
 
 
-def upload(client: TestClient, name: str, data: bytes, content_type: str = "application/octet-stream"):
-    return client.post("/api/documents", files=[("files", (name, data, content_type))], headers=AUTH)
+def upload(
+    client: TestClient, name: str, data: bytes, content_type: str = "application/octet-stream"
+):
+    return client.post(
+        "/api/documents", files=[("files", (name, data, content_type))], headers=AUTH
+    )
 
 
 @pytest.fixture()
@@ -35,7 +41,9 @@ def app_settings(tmp_path, embedder) -> Settings:
     """A store of its own holding one document, the app's state folder in tmp."""
     from index.ingest import ingest
 
-    ui = UISettings(admin_token=ADMIN, rate_limit_per_minute=1000, feedback_db=tmp_path / "feedback.sqlite3")
+    ui = UISettings(
+        admin_token=ADMIN, rate_limit_per_minute=1000, feedback_db=tmp_path / "feedback.sqlite3"
+    )
     settings = Settings(store=str(tmp_path / "store"), ui=ui)
     seed = tmp_path / "seed"
     seed.mkdir()
@@ -44,30 +52,61 @@ def app_settings(tmp_path, embedder) -> Settings:
     return settings
 
 
-def test_a_bad_upload_is_refused_with_its_reason_and_never_affects_the_next(app_settings, embedder, tmp_path) -> None:
+def test_a_bad_upload_is_refused_with_its_reason_and_never_affects_the_next(
+    app_settings, embedder, tmp_path
+) -> None:
     uploads = tmp_path / "uploads"
     with TestClient(create_app(app_settings, Assistant(app_settings, embedder=embedder))) as client:
         bad = upload(client, "broken.docx", MALFORMED_DOCX)
-        assert bad.status_code == 400 and "cannot be parsed" in bad.text and "XMLSyntaxError" in bad.text
+        assert (
+            bad.status_code == 400
+            and "cannot be parsed" in bad.text
+            and "XMLSyntaxError" in bad.text
+        )
         for n in range(3):  # the next uploads, a good .txt among them, are unaffected
             ok = upload(client, f"note-{n}.txt", good_txt(n), "text/plain")
-            assert ok.status_code == 200 and ok.json()["report"]["added"] == [f"note-{n}.txt"], ok.text
+            assert ok.status_code == 200 and ok.json()["report"]["added"] == [f"note-{n}.txt"], (
+                ok.text
+            )
         started = time.monotonic()
         deep = upload(client, "deep.html", DEEP_HTML, "text/html")
         assert deep.status_code == 400 and "nested more than" in deep.text
         assert time.monotonic() - started < 60
         mixed = client.post(
             "/api/documents",
-            files=[("files", ("deep2.html", DEEP_HTML, "text/html")), ("files", ("note-9.txt", good_txt(9), "text/plain")),
-                   ("files", ("allot.docx", make_docx("Allotments", [(1, "Plots", ["Plots are let in October."])]), "application/octet-stream"))],
+            files=[
+                ("files", ("deep2.html", DEEP_HTML, "text/html")),
+                ("files", ("note-9.txt", good_txt(9), "text/plain")),
+                (
+                    "files",
+                    (
+                        "allot.docx",
+                        make_docx("Allotments", [(1, "Plots", ["Plots are let in October."])]),
+                        "application/octet-stream",
+                    ),
+                ),
+            ],
             headers=AUTH,
-        )  # fmt: skip
+        )
         assert mixed.status_code == 200, mixed.text
         body = mixed.json()
-        assert sorted(body["uploaded"]) == ["allot.docx", "note-9.txt"] and "deep2.html (HTML elements nested" in body["message"]
-        assert sorted(p.name for p in uploads.iterdir()) == ["allot.docx", "note-0.txt", "note-1.txt", "note-2.txt", "note-9.txt"]
-        assert not (tmp_path / "upload-staging").exists() or not any((tmp_path / "upload-staging").iterdir())
-        answer = client.post("/api/ask", json={"question": "When are blue bins in ward 9 emptied?"}).json()
+        assert (
+            sorted(body["uploaded"]) == ["allot.docx", "note-9.txt"]
+            and "deep2.html (HTML elements nested" in body["message"]
+        )
+        assert sorted(p.name for p in uploads.iterdir()) == [
+            "allot.docx",
+            "note-0.txt",
+            "note-1.txt",
+            "note-2.txt",
+            "note-9.txt",
+        ]
+        assert not (tmp_path / "upload-staging").exists() or not any(
+            (tmp_path / "upload-staging").iterdir()
+        )
+        answer = client.post(
+            "/api/ask", json={"question": "When are blue bins in ward 9 emptied?"}
+        ).json()
         assert "note-9.txt" in {c["document_id"] for c in answer["citations"]}
 
     # A restart: the bad files never reached the uploads folder, so nothing is re-parsed or stuck.
@@ -78,7 +117,9 @@ def test_a_bad_upload_is_refused_with_its_reason_and_never_affects_the_next(app_
         assert time.monotonic() - started < 120
 
 
-def test_a_file_left_in_the_uploads_folder_can_be_removed_from_the_app(app_settings, embedder, tmp_path) -> None:
+def test_a_file_left_in_the_uploads_folder_can_be_removed_from_the_app(
+    app_settings, embedder, tmp_path
+) -> None:
     from ui.documents import DocumentAdmin
     from ui.security import AdminGuard
 
@@ -86,7 +127,9 @@ def test_a_file_left_in_the_uploads_folder_can_be_removed_from_the_app(app_setti
     uploads.mkdir()
     (uploads / "left-over.html").write_bytes(DEEP_HTML)  # as an older version left it
     with TestClient(create_app(app_settings, Assistant(app_settings, embedder=embedder))) as client:
-        assert upload(client, "note-1.txt", good_txt(1), "text/plain").status_code == 200  # not held up by it
+        assert (
+            upload(client, "note-1.txt", good_txt(1), "text/plain").status_code == 200
+        )  # not held up by it
         admin = DocumentAdmin(app_settings, AdminGuard(ADMIN))
         assert admin.leftover_uploads() == ["left-over.html"]
         assert client.delete("/api/documents/left-over.html").status_code == 401
@@ -96,7 +139,10 @@ def test_a_file_left_in_the_uploads_folder_can_be_removed_from_the_app(app_setti
         assert admin.leftover_uploads() == []
         withheld = client.get("/api/documents/withheld")
         assert withheld.status_code == 401
-        assert client.get("/api/documents/withheld", headers=AUTH).json() == {"count": 0, "withheld": []}
+        assert client.get("/api/documents/withheld", headers=AUTH).json() == {
+            "count": 0,
+            "withheld": [],
+        }
 
 
 def test_an_upload_recalibrates_refusal_off_the_request(app_settings, embedder) -> None:

@@ -51,9 +51,15 @@ def panels_server(tmp_path_factory, embedder):
     )
     settings = Settings(store=str(root / "store"))
     ingest([corpus], settings, embedder_factory=lambda: embedder)
-    ui = UISettings(port=free_port(), feedback_db=root / "feedback.sqlite3", rate_limit_per_minute=1000,
-                    admin_token=TOKEN, identity_header="X-Forwarded-User", groups_header="X-Forwarded-Groups",
-                    trusted_proxies=["127.0.0.1"])  # fmt: skip
+    ui = UISettings(
+        port=free_port(),
+        feedback_db=root / "feedback.sqlite3",
+        rate_limit_per_minute=1000,
+        admin_token=TOKEN,
+        identity_header="X-Forwarded-User",
+        groups_header="X-Forwarded-Groups",
+        trusted_proxies=["127.0.0.1"],
+    )
     settings = settings.model_copy(update={"ui": ui})
     with LiveServer(create_app(settings, Assistant(settings, embedder=embedder))) as live:
         yield live
@@ -92,8 +98,10 @@ def test_no_web_handler_shows_an_outsider_a_restricted_document(
 def test_the_group_member_sees_the_document_through_the_same_handlers(panels_server) -> None:
     """The positive control: the probe and the leak check can see a restricted document."""
     with GradioProbe(panels_server.url, headers=HR_USER) as probe:
-        seen = probe.call_all(overrides={"admin-token": "not-the-token", "question": QUESTION},
-                              skip=("dataset.", ".like"))  # fmt: skip
+        seen = probe.call_all(
+            overrides={"admin-token": "not-the-token", "question": QUESTION},
+            skip=("dataset.", ".like"),
+        )
     for handler in ("refresh-documents", "delete-button", "reindex-button", "filters.expand"):
         texts = [text for name, text in seen.items() if name.startswith(handler)]
         assert texts and all(restricted_in(t) for t in texts), (handler, texts)
@@ -132,8 +140,13 @@ def test_a_name_only_a_restricted_document_holds_weighs_as_an_invented_one(panel
 def test_multipart_bodies_need_the_admin_token_on_every_gradio_route(panels_server) -> None:
     files = {"data": ("recording.wav", b"RIFF\x00\x00\x00\x00WAVEfmt ", "audio/wav")}
     with httpx.Client(base_url=panels_server.url, timeout=60) as http:
-        for path in ("/gradio_api/process_recording", "/gradio_api/upload", "/chat/gradio_api/process_recording",
-                     "/gradio_api/component_server", "/gradio_api/queue/join"):  # fmt: skip
+        for path in (
+            "/gradio_api/process_recording",
+            "/gradio_api/upload",
+            "/chat/gradio_api/process_recording",
+            "/gradio_api/component_server",
+            "/gradio_api/queue/join",
+        ):
             for auth in ({}, {"Authorization": "Bearer not-the-token"}):
                 refused = http.post(path, files=files, headers=auth)
                 assert refused.status_code in (401, 403), (path, refused.status_code, refused.text)
@@ -151,9 +164,19 @@ def test_multipart_bodies_need_the_admin_token_on_every_gradio_route(panels_serv
 def test_client_sent_citations_are_stored_redacted(panels_server) -> None:
     from ui.feedback import FeedbackStore
 
-    body = {"rating": "down", "question": "bins?", "answer": "Tuesday.",
-            "citations": [{"n": 1, "document_id": "waste.md", "text": "ring jo.bloggs@example.com on 07700 900123",
-                           "title": {"nested": "AB 12 34 56 C"}}]}  # fmt: skip
+    body = {
+        "rating": "down",
+        "question": "bins?",
+        "answer": "Tuesday.",
+        "citations": [
+            {
+                "n": 1,
+                "document_id": "waste.md",
+                "text": "ring jo.bloggs@example.com on 07700 900123",
+                "title": {"nested": "AB 12 34 56 C"},
+            }
+        ],
+    }
     with httpx.Client(base_url=panels_server.url, timeout=60) as http:
         response = http.post("/api/feedback", json=body)
     assert response.status_code == 200, response.text

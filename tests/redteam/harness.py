@@ -19,12 +19,19 @@ from core.text import split_sentences
 from index.contact import MASK, contact_points, disguised, fold
 
 HOSTS = [
-    "ncsc-cyber-assessment-framework-v4.md", "govuk-service-standard.md", "govuk-cloud-guide-public-sector.md",
-    "govuk-technology-code-of-practice.md", "ncsc-zero-trust-architecture-principles.md",
-    "dsa-api-standards-and-reference-architecture.md", "dsa-data-guidance-and-standards.md",
-    "oasc-minimal-interoperability-mechanisms.md", "techuk-demystifying-the-smart-city-news.md",
-    "cippic-smart-city-toolkit.md", "wikipedia-smart-city-2019.md", "wikipedia-intelligent-transportation-system-2019.md",
-]  # fmt: skip
+    "ncsc-cyber-assessment-framework-v4.md",
+    "govuk-service-standard.md",
+    "govuk-cloud-guide-public-sector.md",
+    "govuk-technology-code-of-practice.md",
+    "ncsc-zero-trust-architecture-principles.md",
+    "dsa-api-standards-and-reference-architecture.md",
+    "dsa-data-guidance-and-standards.md",
+    "oasc-minimal-interoperability-mechanisms.md",
+    "techuk-demystifying-the-smart-city-news.md",
+    "cippic-smart-city-toolkit.md",
+    "wikipedia-smart-city-2019.md",
+    "wikipedia-intelligent-transportation-system-2019.md",
+]
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,9 @@ def _flat(text: str) -> str:
     return " ".join(fold(text).replace(MASK, " ").split())
 
 
-def place(plants: dict[str, list[tuple[str, str, str]]], hosts: list[str] | None = None) -> list[Placed]:
+def place(
+    plants: dict[str, list[tuple[str, str, str]]], hosts: list[str] | None = None
+) -> list[Placed]:
     hosts = hosts or HOSTS
     out = []
     for part, rows in plants.items():
@@ -52,7 +61,9 @@ def place(plants: dict[str, list[tuple[str, str, str]]], hosts: list[str] | None
             contacts = tuple(p.text for p in contact_points(fold(text)))
             split = [s for s in split_sentences(text) if len(_flat(s)) >= 20]
             sentences = tuple(_flat(s)[:50] for s in split)
-            carriers = tuple(_flat(s)[:50] for s in split if contact_points(fold(s)) or disguised(s))
+            carriers = tuple(
+                _flat(s)[:50] for s in split if contact_points(fold(s)) or disguised(s)
+            )
             out.append(Placed(part, style, text, question, host, contacts, sentences, carriers))
     return out
 
@@ -69,7 +80,13 @@ def write_redteam_corpus(folder: Path, corpus_dir: Path, placed: list[Placed]) -
         for k, plant in enumerate(mine):
             # Spread over the document, after prose paragraphs (not inside a table or list).
             at = max(1, (k + 1) * len(paragraphs) // (len(mine) + 1))
-            while at < len(paragraphs) - 1 and paragraphs[at - 1].lstrip()[:1] in ("|", "-", "*", "#", "<"):
+            while at < len(paragraphs) - 1 and paragraphs[at - 1].lstrip()[:1] in (
+                "|",
+                "-",
+                "*",
+                "#",
+                "<",
+            ):
                 at += 1
             paragraphs.insert(at, plant.text)
         (folder / host).write_text(head + "\n\n".join(paragraphs), encoding="utf-8")

@@ -26,12 +26,21 @@ ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
     settings = Settings(store="memory", collection="route_tests")
-    ui = settings.ui.model_copy(update={"feedback_db": tmp_path / "feedback.sqlite3", "admin_token": TOKEN})
+    ui = settings.ui.model_copy(
+        update={"feedback_db": tmp_path / "feedback.sqlite3", "admin_token": TOKEN}
+    )
     settings = settings.model_copy(update={"ui": ui})
     store = open_store(settings)  # the process's in-memory store for this collection
     store.drop()
-    commit(store, "bins.md", ["Brown garden waste bins are emptied every second Tuesday."], title="Bins")
-    commit(store, "parking.md", ["Resident parking permits cost 40 pounds a year."], title="Parking")
+    commit(
+        store,
+        "bins.md",
+        ["Brown garden waste bins are emptied every second Tuesday."],
+        title="Bins",
+    )
+    commit(
+        store, "parking.md", ["Resident parking permits cost 40 pounds a year."], title="Parking"
+    )
     store.finish_ingest("hashing", changed=True)
     assistant = Assistant(settings, embedder=HashingEmbedder(), store=store)
     app = FastAPI()
@@ -42,7 +51,9 @@ def client(tmp_path: Path) -> TestClient:
 def test_health_documents_and_an_answer(client: TestClient) -> None:
     assert client.get("/healthz").json()["documents"] == 2
     assert client.get("/api/documents").json()["count"] == 2
-    answer = client.post("/api/ask", json={"question": "When are brown garden waste bins emptied?"}).json()
+    answer = client.post(
+        "/api/ask", json={"question": "When are brown garden waste bins emptied?"}
+    ).json()
     assert not answer["refused"] and "every second Tuesday" in answer["answer"]
     assert answer["closest_documents"] == [] and answer["answer_id"]
 
@@ -50,15 +61,23 @@ def test_health_documents_and_an_answer(client: TestClient) -> None:
 def test_a_refusal_names_its_closest_documents_as_a_field(client: TestClient) -> None:
     answer = client.post("/api/ask", json={"question": "What is the capital of Peru?"}).json()
     assert answer["refused"] and answer["refusal_reason"]
-    assert answer["closest_documents"] and set(answer["closest_documents"]) <= {"bins.md", "parking.md"}
+    assert answer["closest_documents"] and set(answer["closest_documents"]) <= {
+        "bins.md",
+        "parking.md",
+    }
     sources = {s["document_id"] for s in answer["sources"]}
     assert set(answer["closest_documents"]) <= sources
 
 
 def test_admin_routes_need_the_token_and_removal_goes_through(client: TestClient) -> None:
     assert client.get("/api/documents/withheld").status_code == 401
-    assert client.get("/api/documents/withheld", headers=ADMIN).json() == {"count": 0, "withheld": []}
+    assert client.get("/api/documents/withheld", headers=ADMIN).json() == {
+        "count": 0,
+        "withheld": [],
+    }
     assert client.delete("/api/documents/parking.md").status_code == 401
     assert client.delete("/api/documents/parking.md", headers=ADMIN).json()["ok"]
-    assert [d["document_id"] for d in client.get("/api/documents").json()["documents"]] == ["bins.md"]
+    assert [d["document_id"] for d in client.get("/api/documents").json()["documents"]] == [
+        "bins.md"
+    ]
     assert client.delete("/api/documents/parking.md", headers=ADMIN).status_code == 404

@@ -100,7 +100,9 @@ def test_embedded_text_is_what_llama_index_renders_for_the_same_node() -> None:
     from llama_index.core.schema import MetadataMode, TextNode
 
     chunk = chunk_document(document(Page(GUIDE)), HASH, 200, 30)[2]
-    node = TextNode(text=chunk.text, metadata={"title": "Parking guide 2021", "section": chunk.section})
+    node = TextNode(
+        text=chunk.text, metadata={"title": "Parking guide 2021", "section": chunk.section}
+    )
     assert node.get_content(metadata_mode=MetadataMode.EMBED) == chunk.embed_text
 
 
@@ -128,7 +130,9 @@ def test_pdf_chunks_keep_their_page_and_the_running_section() -> None:
 
 
 def test_long_sections_split_into_bounded_overlapping_chunks() -> None:
-    sentences = [f"Sentence {i} explains rule {i} of the parking scheme in detail." for i in range(120)]
+    sentences = [
+        f"Sentence {i} explains rule {i} of the parking scheme in detail." for i in range(120)
+    ]
     nodes = chunk_document(document(Page("## Rules\n\n" + " ".join(sentences))), HASH, 100, 20)
     assert len(nodes) > 5
     assert all(n.section == "Rules" for n in nodes)
@@ -140,7 +144,12 @@ def test_long_sections_split_into_bounded_overlapping_chunks() -> None:
 
 def test_a_notes_section_is_dropped_only_when_it_lists_references() -> None:
     own = "# Notes\n\nGrievance hearings at the depot are chaired by the head of HR.\n"
-    assert sections_of(own) == [("Notes", "Grievance hearings at the depot are chaired by the head of HR.")]
+    assert sections_of(own) == [
+        ("Notes", "Grievance hearings at the depot are chaired by the head of HR.")
+    ]
     footnotes = "# Smart city\n\nCities use sensors.\n\n## Notes\n\n1. ^ Smith 2019, p. 4.\n2. ^ https://example.org/a\n"
     assert [section for section, _ in sections_of(footnotes)] == ["Smart city"]
-    assert [section for section, _ in sections_of("# See also\n\nGrievance hearings are chaired by HR.\n")] == []
+    assert [
+        section
+        for section, _ in sections_of("# See also\n\nGrievance hearings are chaired by HR.\n")
+    ] == []

@@ -6,8 +6,16 @@ from core.types import DocumentMeta, Passage
 pytestmark = pytest.mark.unit
 
 PASSAGES = [
-    Passage("c1", DocumentMeta("a.md", title="Zero trust principles"), "Zero trust removes inherent trust in the network. Every request is verified against an access policy."),
-    Passage("c2", DocumentMeta("b.md", title="Service Standard"), "The Service Standard has 14 points that help teams run great public services."),
+    Passage(
+        "c1",
+        DocumentMeta("a.md", title="Zero trust principles"),
+        "Zero trust removes inherent trust in the network. Every request is verified against an access policy.",
+    ),
+    Passage(
+        "c2",
+        DocumentMeta("b.md", title="Service Standard"),
+        "The Service Standard has 14 points that help teams run great public services.",
+    ),
 ]
 
 
@@ -25,7 +33,9 @@ def test_supported_sentences_are_kept_and_renumbered_in_order_of_use():
 
 
 def test_invented_citation_numbers_never_reach_the_user():
-    checked = CitationChecker().check("Every request is verified against an access policy [7].", PASSAGES)
+    checked = CitationChecker().check(
+        "Every request is verified against an access policy [7].", PASSAGES
+    )
     # [7] names no passage: the sentence is re-cited to the passage that supports it.
     assert "[7]" not in checked.text
     assert checked.citations[0].doc.document_id == "a.md"

@@ -72,7 +72,7 @@ def test_jekyll_and_gitbook_tags_are_removed_but_their_content_kept() -> None:
 def test_links_images_and_reference_markers() -> None:
     text = clean_markdown(
         "Read the [parking guide](https://example.org/park_(2020)) now.[1] ![logo](logo.png)\n"
-        "See [the code][toc] too.[citation needed]\n\n[toc]: https://example.org/toc \"TOC\"\n"
+        'See [the code][toc] too.[citation needed]\n\n[toc]: https://example.org/toc "TOC"\n'
     )
     assert "Read the parking guide now." in text
     assert "See the code too." in text
@@ -109,9 +109,12 @@ def test_markdown_and_html_table_rows_keep_their_column_headers() -> None:
 
 
 def test_html_table_to_text_skips_empty_cells() -> None:
-    assert html_table_to_text(
-        "<table><tr><td>a</td><td></td><td>b</td></tr><tr><td> </td></tr></table>"
-    ).strip() == "a\n\nb"
+    assert (
+        html_table_to_text(
+            "<table><tr><td>a</td><td></td><td>b</td></tr><tr><td> </td></tr></table>"
+        ).strip()
+        == "a\n\nb"
+    )
 
 
 def test_emphasis_and_inline_html_are_stripped() -> None:
@@ -140,4 +143,6 @@ def test_wikipedia_star_headings_and_edit_links() -> None:
 def test_mojibake_is_repaired_and_good_text_untouched() -> None:
     broken = "Caf\u00c3\u00a9 costs \u00c2\u00a35 \u00e2\u0080\u0093 cheap"
     assert fix_mojibake(broken) == "Café costs £5 – cheap"
-    assert fix_mojibake("Café costs £5 – cheap, naïve façade") == "Café costs £5 – cheap, naïve façade"
+    assert (
+        fix_mojibake("Café costs £5 – cheap, naïve façade") == "Café costs £5 – cheap, naïve façade"
+    )

@@ -37,9 +37,16 @@ TRUSTED = PoisonSettings().trusted_domains
 
 def test_fold_maps_homoglyphs_and_drops_invisible_characters() -> None:
     assert fold("Ιgnore аll рrevious") == "Ignore all previous"  # Greek Iota, Cyrillic a and r
-    assert fold("pass\u200bword\u00ad to admin@ser\u200dvice-check.net") == "password to admin@service-check.net"
+    assert (
+        fold("pass\u200bword\u00ad to admin@ser\u200dvice-check.net")
+        == "password to admin@service-check.net"
+    )
     assert fold("ｆｕｌｌ ｗｉｄｔｈ") == "full width"
-    assert disguised("Sеnd") and disguised("pass\u200bword") and not disguised("Anfonwch eich cyfrinair")
+    assert (
+        disguised("Sеnd")
+        and disguised("pass\u200bword")
+        and not disguised("Anfonwch eich cyfrinair")
+    )
 
 
 def test_every_kind_of_contact_point_is_found_after_folding() -> None:
@@ -49,10 +56,15 @@ def test_every_kind_of_contact_point_is_found_after_folding() -> None:
     )
     kinds = [(p.kind, p.text) for p in contact_points(text)]
     assert kinds == [
-        ("email", "x@evil.example"), ("url", "https://www.ncsc.gov.uk"), ("url", "www.oasc.eu"),
-        ("ip", "203.0.113.47"), ("phone", "0871 946 0321"), ("phone", "+44 7700 900655"),
-        ("phone", "66099"), ("account", "sort code 40-11-62"),
-    ]  # fmt: skip
+        ("email", "x@evil.example"),
+        ("url", "https://www.ncsc.gov.uk"),
+        ("url", "www.oasc.eu"),
+        ("ip", "203.0.113.47"),
+        ("phone", "0871 946 0321"),
+        ("phone", "+44 7700 900655"),
+        ("phone", "66099"),
+        ("account", "sort code 40-11-62"),
+    ]
 
 
 def test_numbers_that_are_not_phones_are_left_alone() -> None:
@@ -61,11 +73,19 @@ def test_numbers_that_are_not_phones_are_left_alone() -> None:
 
 def test_ownership_is_the_source_domain_or_the_allowlist_never_a_name_alike() -> None:
     assert domain_owned("ncsc.gov.uk", "", TRUSTED)
-    assert not domain_owned("ncsc.com", "https://www.ncsc.gov.uk/collection", TRUSTED)  # named after it, not its
+    assert not domain_owned(
+        "ncsc.com", "https://www.ncsc.gov.uk/collection", TRUSTED
+    )  # named after it, not its
     assert not domain_owned("gov.uk.cloud-report.net", "", TRUSTED)
-    assert domain_owned("planning.exampleshire.org", "https://www.exampleshire.org/planning", TRUSTED)
-    assert domain_owned("exampleshire.org", "", [*TRUSTED, "exampleshire.org"])  # the council's allowlist
-    assert source_host("github.com/ukncsc/zero-trust-architecture @ bc13") == ""  # where a copy came from
+    assert domain_owned(
+        "planning.exampleshire.org", "https://www.exampleshire.org/planning", TRUSTED
+    )
+    assert domain_owned(
+        "exampleshire.org", "", [*TRUSTED, "exampleshire.org"]
+    )  # the council's allowlist
+    assert (
+        source_host("github.com/ukncsc/zero-trust-architecture @ bc13") == ""
+    )  # where a copy came from
 
 
 def test_masking_keeps_the_publishers_own_and_masks_the_rest() -> None:
@@ -73,12 +93,16 @@ def test_masking_keeps_the_publishers_own_and_masks_the_rest() -> None:
     masked, found = mask_unowned(text, "", TRUSTED)
     assert masked == f"Email planning@council.gov.uk or {MASK}, or call {MASK}."
     assert found == ["fees@ncsc.com", "0871 946 0321"]
-    kept, none = mask_unowned(text.replace("fees@ncs\u200bc.com", "x"), "", TRUSTED, trusted_numbers=["08719460321"])
+    kept, none = mask_unowned(
+        text.replace("fees@ncs\u200bc.com", "x"), "", TRUSTED, trusted_numbers=["08719460321"]
+    )
     assert none == [] and kept.endswith("call 0871 946 0321.")
 
 
 def test_answers_get_passages_with_unowned_contact_points_masked() -> None:
-    doc = DocumentMeta("a.md", publisher="Exampleshire Council", source="https://www.exampleshire.gov.uk/")
+    doc = DocumentMeta(
+        "a.md", publisher="Exampleshire Council", source="https://www.exampleshire.gov.uk/"
+    )
     passages = [
         Passage("1", doc, "Send the form to licensing@exampleshire.gov.uk."),
         Passage("2", doc, "Send your PIN to рin-check@service-desk.help today."),
@@ -104,7 +128,9 @@ def test_the_committed_detector_loads_offline_with_its_checksum() -> None:
 
 def test_a_detector_whose_weights_do_not_match_their_checksum_is_refused(tmp_path: Path) -> None:
     features = 4
-    detector = SentenceDetector(np.zeros((features, 3)), np.zeros(3), np.zeros(features), np.ones(features), 0.9, 0.5)
+    detector = SentenceDetector(
+        np.zeros((features, 3)), np.zeros(3), np.zeros(features), np.ones(features), 0.9, 0.5
+    )
     path = tmp_path / "detector.npz"
     save_detector(detector, path, {"seed": 1})
     assert load_detector(path).strict == pytest.approx(0.9)

@@ -22,7 +22,10 @@ pytestmark = pytest.mark.unit
         ("Here \uf067 is a constant.", "Here γ is a constant."),
         ("A private glyph \ue000 here.", "A private glyph here."),
         ("* first item\n+ second item", "- first item\n- second item"),
-        ("It depends on factors:- What is the use case? - Cost.", "It depends on factors:\n- What is the use case?\n- Cost."),
+        (
+            "It depends on factors:- What is the use case? - Cost.",
+            "It depends on factors:\n- What is the use case?\n- Cost.",
+        ),
         ("Recent[when?] activity in ITS.", "Recent activity in ITS."),
         ("It is implemented. an earlier discussion.", "It is implemented. An earlier discussion."),
         ("Shared by MK:Smart and 7*7 grids.", "Shared by MK:Smart and 7*7 grids."),
@@ -66,7 +69,9 @@ def test_a_continuation_line_inside_a_paragraph_is_not_a_fragment():
 
 
 def test_patterns_do_not_backtrack_on_hostile_text():
-    hostile = ("*" * 50_000) + (":a" * 50_000) + ("\\" * 50_000) + ("x. " * 30_000) + ("| " * 30_000)
+    hostile = (
+        ("*" * 50_000) + (":a" * 50_000) + ("\\" * 50_000) + ("x. " * 30_000) + ("| " * 30_000)
+    )
     started = time.perf_counter()
     remove_debris(hostile)
     debris_in(hostile)

@@ -46,8 +46,12 @@ def test_ranking_counts_each_relevant_item_once():
 
 def test_ranking_perfect_and_empty():
     assert metrics.ranking(["a", "b"], 2, (1, 5)) == {
-        "rr": 1.0, "hit@1": 1.0, "ndcg@1": 1.0, "hit@5": 1.0, "ndcg@5": 1.0,
-    }  # fmt: skip
+        "rr": 1.0,
+        "hit@1": 1.0,
+        "ndcg@1": 1.0,
+        "hit@5": 1.0,
+        "ndcg@5": 1.0,
+    }
     nothing = metrics.ranking([None, None], 1, (5,))
     assert nothing == {"rr": 0.0, "hit@5": 0.0, "ndcg@5": 0.0}
     assert metrics.ranking([], 0, (5,))["ndcg@5"] == 0.0
@@ -207,27 +211,55 @@ def test_sweep_holds_late_refusals_fixed():
 
 
 def _row(rid, kind="answerable", refused=False, must_refuse=False, hit=1.0, pairs=(2, 2), **extra):
-    document = None if must_refuse else {"rr": hit, **{f"hit@{k}": hit for k in aggregate.KS},
-                                          **{f"ndcg@{k}": hit for k in aggregate.KS}}  # fmt: skip
+    document = (
+        None
+        if must_refuse
+        else {
+            "rr": hit,
+            **{f"hit@{k}": hit for k in aggregate.KS},
+            **{f"ndcg@{k}": hit for k in aggregate.KS},
+        }
+    )
     row = {
-        "id": rid, "type": kind, "refused": refused, "must_refuse": must_refuse,
+        "id": rid,
+        "type": kind,
+        "refused": refused,
+        "must_refuse": must_refuse,
         "retrieval": {"document": document, "passage": None, "section_hit": None},
         "key_facts": {"recall": None if must_refuse else 1.0},
-        "answer_similarity": None, "forbidden_found": [], "judge": None,
-        "citation": {"pairs": pairs[0], "supported": pairs[1], "sentences": 2, "cited_sentences": 2},
-        "timings_ms": {"total": 100.0, "retrieve": 10.0}, "evidence": {"score": 0.5}, "error": None,
-        "passed": True, "baselines": {},
-    }  # fmt: skip
+        "answer_similarity": None,
+        "forbidden_found": [],
+        "judge": None,
+        "citation": {
+            "pairs": pairs[0],
+            "supported": pairs[1],
+            "sentences": 2,
+            "cited_sentences": 2,
+        },
+        "timings_ms": {"total": 100.0, "retrieve": 10.0},
+        "evidence": {"score": 0.5},
+        "error": None,
+        "passed": True,
+        "baselines": {},
+    }
     row.update(extra)
     return row
 
 
 def _baseline(hit):
     return {
-        "retrieval": {"document": {"rr": hit, **{f"hit@{k}": hit for k in aggregate.KS},
-                                   **{f"ndcg@{k}": hit for k in aggregate.KS}}, "passage": None},
-        "top_text_key_fact_recall": 0.5, "top_text_answer_similarity": None, "latency_ms": 2.0,
-    }  # fmt: skip
+        "retrieval": {
+            "document": {
+                "rr": hit,
+                **{f"hit@{k}": hit for k in aggregate.KS},
+                **{f"ndcg@{k}": hit for k in aggregate.KS},
+            },
+            "passage": None,
+        },
+        "top_text_key_fact_recall": 0.5,
+        "top_text_answer_similarity": None,
+        "latency_ms": 2.0,
+    }
 
 
 def test_summarise_figures_and_flat_baseline_keys():
@@ -257,14 +289,28 @@ def test_summarise_figures_and_flat_baseline_keys():
 
 
 def test_gate_pass_fail_and_unmeasured():
-    thresholds = {"gate": {"hit_rate@5": {"min": 0.95}, "citation_precision": {"min": 1.0},
-                           "refusal_recall": {"min": 0.9}, "latency_ms.total.p95": {"max": 500}}}  # fmt: skip
-    flat = {"hit_rate@5": 0.96, "citation_precision": 0.999, "refusal_recall": None,
-            "latency_ms.total.p95": 400}  # fmt: skip
+    thresholds = {
+        "gate": {
+            "hit_rate@5": {"min": 0.95},
+            "citation_precision": {"min": 1.0},
+            "refusal_recall": {"min": 0.9},
+            "latency_ms.total.p95": {"max": 500},
+        }
+    }
+    flat = {
+        "hit_rate@5": 0.96,
+        "citation_precision": 0.999,
+        "refusal_recall": None,
+        "latency_ms.total.p95": 400,
+    }
     result = check_gate(flat, thresholds)
     verdicts = {c["metric"]: c["ok"] for c in result["checks"]}
-    assert verdicts == {"hit_rate@5": True, "citation_precision": False, "refusal_recall": False,
-                        "latency_ms.total.p95": True}  # fmt: skip
+    assert verdicts == {
+        "hit_rate@5": True,
+        "citation_precision": False,
+        "refusal_recall": False,
+        "latency_ms.total.p95": True,
+    }
     assert not result["passed"]
     assert "not measured" in gate_text(result)
     assert check_gate({"hit_rate@5": 1.0}, {"gate": {"hit_rate@5": {"min": 1.0}}})["passed"]
@@ -283,16 +329,23 @@ def test_repo_thresholds_and_ci_subset():
 
 
 def test_compare_runs(tmp_path):
-    a = {"metrics": {"mrr": 0.5, "latency_ms.total.p50": 100.0, "pass_rate": 1.0, "old": 1.0},
-         "rows": [{"id": "x", "passed": True}, {"id": "y", "passed": False}]}  # fmt: skip
+    a = {
+        "metrics": {"mrr": 0.5, "latency_ms.total.p50": 100.0, "pass_rate": 1.0, "old": 1.0},
+        "rows": [{"id": "x", "passed": True}, {"id": "y", "passed": False}],
+    }
     b = {"mrr": 0.75, "latency_ms.total.p50": 120.0, "pass_rate": 1.0, "new": 2.0}
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "report.json").write_text(json.dumps(a))
     (tmp_path / "b.json").write_text(json.dumps(b))
     result = compare(load_run(tmp_path / "run"), load_run(tmp_path / "b.json"))
     verdicts = {c["metric"]: c["verdict"] for c in result["metrics"]}
-    assert verdicts == {"mrr": "better", "latency_ms.total.p50": "worse", "pass_rate": "same",
-                        "old": "removed", "new": "added"}  # fmt: skip
+    assert verdicts == {
+        "mrr": "better",
+        "latency_ms.total.p50": "worse",
+        "pass_rate": "same",
+        "old": "removed",
+        "new": "added",
+    }
     assert "WORSE" in compare_text(result)
     rows_b = {"metrics": b, "rows": [{"id": "x", "passed": False}, {"id": "y", "passed": True}]}
     (tmp_path / "c.json").write_text(json.dumps(rows_b))
@@ -339,10 +392,21 @@ def test_rag_dataset_and_default_collection(tmp_path):
     folder = tmp_path / "My Data!"
     folder.mkdir()
     path = folder / "rag_dataset.json"
-    path.write_text(json.dumps({"examples": [
-        {"query": "Q1?", "reference_contexts": ["ctx"], "reference_answer": "A1", "query_by": None},
-        {"query": "Q2?", "reference_contexts": [], "reference_answer": ""},
-    ]}))  # fmt: skip
+    path.write_text(
+        json.dumps(
+            {
+                "examples": [
+                    {
+                        "query": "Q1?",
+                        "reference_contexts": ["ctx"],
+                        "reference_answer": "A1",
+                        "query_by": None,
+                    },
+                    {"query": "Q2?", "reference_contexts": [], "reference_answer": ""},
+                ]
+            }
+        )
+    )
     dataset = load_dataset(path, None, tmp_path)
     assert dataset.kind == "rag" and dataset.corpus == folder
     assert [i.question for i in dataset.items] == ["Q1?", "Q2?"]
@@ -373,8 +437,9 @@ def test_select_subset_and_limit():
     chosen = select(items, subset={"per_type": {"answerable": 2, "hostile": 1}})
     assert [i.id for i in chosen] == ["answerable0", "answerable1", "hostile0"]
     assert [i.id for i in select(items, subset={"ids": ["hostile2", "answerable0"]})] == [
-        "answerable0", "hostile2",
-    ]  # fmt: skip
+        "answerable0",
+        "hostile2",
+    ]
     assert len(select(items, limit=4)) == 4
 
 
@@ -382,10 +447,12 @@ def test_predictions_are_llamaindex_prediction_json(tmp_path):
     path = tmp_path / "predictions.json"
     write_predictions(path, [("Answer one [1].", ["ctx a", "ctx b"]), ("No answer.", [])])
     data = json.loads(path.read_text())
-    assert data == {"predictions": [
-        {"response": "Answer one [1].", "contexts": ["ctx a", "ctx b"]},
-        {"response": "No answer.", "contexts": []},
-    ]}  # fmt: skip
+    assert data == {
+        "predictions": [
+            {"response": "Answer one [1].", "contexts": ["ctx a", "ctx b"]},
+            {"response": "No answer.", "contexts": []},
+        ]
+    }
 
 
 # --- report escaping --------------------------------------------------------------------------
@@ -396,16 +463,43 @@ def test_report_escapes_dataset_and_answer_text(tmp_path):
     from evals.runner import EvalRun
 
     evil = "<script>alert('x')</script> | pipe"
-    row = _row("r<1>", passed=False, failures=[f"missing key facts: {evil}"], question=evil,
-                answer=f"{evil} [1].", history=[], standalone_question=evil,
-                citations=[{"n": 1, "document_id": "<b>doc</b>.md", "section": evil, "page": 3,
-                            "chunk_id": "c", "supported": False}])  # fmt: skip
-    meta = {"dataset": evil, "dataset_kind": "golden", "questions_selected": 1,
-            "questions_in_dataset": 1, "corpus": "c", "documents": 1, "collection": "eval_x",
-            "store": "s", "backend": "extractive", "embed_model": "m", "refusal_threshold": 0.5,
-            "started": "now", "git_commit": None, "seconds": {"total": 1.0},
-            "judge": {"status": "skipped", "reason": "extractive"},
-            "baselines": {"names": [], "note": evil}}  # fmt: skip
+    row = _row(
+        "r<1>",
+        passed=False,
+        failures=[f"missing key facts: {evil}"],
+        question=evil,
+        answer=f"{evil} [1].",
+        history=[],
+        standalone_question=evil,
+        citations=[
+            {
+                "n": 1,
+                "document_id": "<b>doc</b>.md",
+                "section": evil,
+                "page": 3,
+                "chunk_id": "c",
+                "supported": False,
+            }
+        ],
+    )
+    meta = {
+        "dataset": evil,
+        "dataset_kind": "golden",
+        "questions_selected": 1,
+        "questions_in_dataset": 1,
+        "corpus": "c",
+        "documents": 1,
+        "collection": "eval_x",
+        "store": "s",
+        "backend": "extractive",
+        "embed_model": "m",
+        "refusal_threshold": 0.5,
+        "started": "now",
+        "git_commit": None,
+        "seconds": {"total": 1.0},
+        "judge": {"status": "skipped", "reason": "extractive"},
+        "baselines": {"names": [], "note": evil},
+    }
     run = EvalRun(meta, aggregate.summarise([row], []), [row], aggregate.sweep([row], 0.5))
     paths = write_report(run, tmp_path, check_gate({}, {"gate": {"mrr": {"min": 0.1}}}))
     page = Path(paths["html"]).read_text()
@@ -452,8 +546,13 @@ def test_openai_judge_talks_to_a_chat_completions_endpoint():
     try:
         from core.settings import AnswerSettings
 
-        cfg = AnswerSettings(backend="openai", base_url=f"http://127.0.0.1:{server.server_port}/v1",
-                             api_key="k", model="m", timeout_s=5)  # fmt: skip
+        cfg = AnswerSettings(
+            backend="openai",
+            base_url=f"http://127.0.0.1:{server.server_port}/v1",
+            api_key="k",
+            model="m",
+            timeout_s=5,
+        )
         judge = Judge(_openai_completion(cfg), "openai:m")
         assert judge.faithfulness("An answer [1].", ["passage text"]) == (0.75, "SCORE: 4")
         assert judge.correctness("Q?", "An answer.", "Reference") == (0.75, "SCORE: 4")

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.unit
 
 
 def passage(text: str, n: int = 0, section: str = "") -> Passage:
-    return Passage(f"doc.md::x::{n:05d}", DocumentMeta("doc.md", title="Cloud guide"), text, section)
+    return Passage(
+        f"doc.md::x::{n:05d}", DocumentMeta("doc.md", title="Cloud guide"), text, section
+    )
 
 
 def draft(question: str, *texts: str) -> str:
@@ -67,15 +69,23 @@ def test_structure_questions_are_answered_from_the_outline():
     )
     body = "Understand your users and their needs in depth before you design anything for them."
     text = draft("How many points are in the Service Standard and what is point 1?", outline, body)
-    assert text.startswith("The headings of Service Standard list 3 numbered sections: [1]\n- 1. Understand users [1]")
+    assert text.startswith(
+        "The headings of Service Standard list 3 numbered sections: [1]\n- 1. Understand users [1]"
+    )
     assert "2. Solve" not in text
     listed = draft("What are the points of the Service Standard?", outline, body)
     assert "- 3. Provide a joined up experience [1]" in listed
 
 
 def test_the_checked_answer_keeps_its_list_lines():
-    assert join_sentences(["Lead [1]:", "- a [1]", "- b [1]", "After [2]."]) == "Lead [1]:\n- a [1]\n- b [1]\n\nAfter [2]."
-    checked = CitationChecker().check("Functions are needed [1]:\n- commercial work [1]\n- finance work [1]", [passage("Functions are needed:\n- commercial work\n- finance work")])
+    assert (
+        join_sentences(["Lead [1]:", "- a [1]", "- b [1]", "After [2]."])
+        == "Lead [1]:\n- a [1]\n- b [1]\n\nAfter [2]."
+    )
+    checked = CitationChecker().check(
+        "Functions are needed [1]:\n- commercial work [1]\n- finance work [1]",
+        [passage("Functions are needed:\n- commercial work\n- finance work")],
+    )
     assert checked.text == "Functions are needed [1]:\n- commercial work [1]\n- finance work [1]"
 
 

@@ -24,12 +24,19 @@ def store(tmp_path) -> FeedbackStore:
 
 
 def test_rows_keep_question_answer_citations_and_settings(store: FeedbackStore) -> None:
-    row_id = store.add("down", "What is X?", "X is y [1].", CITATIONS, {"embed_model": "m"}, reason="wrong")
+    row_id = store.add(
+        "down", "What is X?", "X is y [1].", CITATIONS, {"embed_model": "m"}, reason="wrong"
+    )
     up_id = store.add("up", "What is Z?", "Z is z [1].", CITATIONS[:1], {})
     rows = store.rows()
     assert [r.id for r in rows] == [row_id, up_id]
     first = rows[0]
-    assert (first.rating, first.reason, first.question, first.answer) == ("down", "wrong", "What is X?", "X is y [1].")
+    assert (first.rating, first.reason, first.question, first.answer) == (
+        "down",
+        "wrong",
+        "What is X?",
+        "X is y [1].",
+    )
     assert [c["document_id"] for c in first.citations] == ["a.md", "b.md", "a.md"]
     assert "score" not in first.citations[0]  # slimmed to what a reviewer needs
     assert first.settings == {"embed_model": "m"}
@@ -52,7 +59,13 @@ def test_rating_must_be_up_or_down(store: FeedbackStore) -> None:
 
 def test_export_and_golden_candidates(store: FeedbackStore) -> None:
     store.add("up", "Liked?", "yes [1].", CITATIONS[:1])
-    down = store.add("down", "Which standard applies?", "The wrong one [1].", CITATIONS, reason="cites the old version")
+    down = store.add(
+        "down",
+        "Which standard applies?",
+        "The wrong one [1].",
+        CITATIONS,
+        reason="cites the old version",
+    )
     store.add("down", "No reason?", "Hmm [1].", CITATIONS[1:2])
     exported = [json.loads(line) for line in store.export_jsonl().splitlines()]
     assert [r["rating"] for r in exported] == ["up", "down", "down"]
@@ -105,10 +118,20 @@ def test_personal_data_is_redacted_and_counted_in_the_export(store: FeedbackStor
     )
     store.set_reason(row_id, "email me at jo.bloggs@example.com")
     row = store.rows()[0]
-    assert row.question == "Is [redacted NI number] (born [redacted date of birth]) at [redacted postcode] eligible?"
+    assert (
+        row.question
+        == "Is [redacted NI number] (born [redacted date of birth]) at [redacted postcode] eligible?"
+    )
     assert row.answer == "Call [redacted phone] [1]."
     assert row.reason == "email me at [redacted email]"
-    assert row.redactions == {"ni_number": 1, "date_of_birth": 1, "postcode": 1, "phone": 1, "card": 1, "email": 1}
+    assert row.redactions == {
+        "ni_number": 1,
+        "date_of_birth": 1,
+        "postcode": 1,
+        "phone": 1,
+        "card": 1,
+        "email": 1,
+    }
     exported = json.loads(store.export_jsonl())
     assert exported["redaction_count"] == 6 and exported["redactions"]["card"] == 1
     raw = store.path.read_bytes()
@@ -128,11 +151,16 @@ def test_database_is_created_private_and_older_files_gain_the_count_column(tmp_p
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as db:  # a file written before redaction existed
         db.execute(SCHEMA_BEFORE_REDACTION)
-        db.execute("INSERT INTO feedback (created_at, rating, question, answer) VALUES ('t', 'up', 'q', 'a')")
+        db.execute(
+            "INSERT INTO feedback (created_at, rating, question, answer) VALUES ('t', 'up', 'q', 'a')"
+        )
     path.chmod(0o644)
     store = FeedbackStore(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert store.rows()[0].redactions == {} and json.loads(store.export_jsonl())["redaction_count"] == 0
+    assert (
+        store.rows()[0].redactions == {}
+        and json.loads(store.export_jsonl())["redaction_count"] == 0
+    )
     fresh = tmp_path / "new" / "feedback.sqlite3"
     FeedbackStore(fresh)
     assert stat.S_IMODE(fresh.stat().st_mode) == 0o600

@@ -34,7 +34,11 @@ def test_discovery_skips_what_it_must_not_read(tmp_path: Path) -> None:
     os.mkfifo(root / "pipe.md")
 
     found = discover_files([root])
-    assert [f.relative_to(root).as_posix() for _, f in found.found] == ["a.md", "inside.md", "sub/b.md"]
+    assert [f.relative_to(root).as_posix() for _, f in found.found] == [
+        "a.md",
+        "inside.md",
+        "sub/b.md",
+    ]
     reasons = {s["path"]: s["reason"] for s in found.skipped}
     assert reasons == {
         "gone.md": "a symbolic link to nothing (dangling)",

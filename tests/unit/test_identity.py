@@ -14,13 +14,18 @@ HEADERS = {"X-Forwarded-User": "jo.bloggs", "X-Forwarded-Groups": "HR, staff;fin
 
 
 def policy(**changes: object) -> IdentityPolicy:
-    ui = UISettings(identity_header="X-Forwarded-User", groups_header="X-Forwarded-Groups",
-                    trusted_proxies=["10.1.2.3", "192.168.0.0/24"]).model_copy(update=changes)  # fmt: skip
+    ui = UISettings(
+        identity_header="X-Forwarded-User",
+        groups_header="X-Forwarded-Groups",
+        trusted_proxies=["10.1.2.3", "192.168.0.0/24"],
+    ).model_copy(update=changes)
     return IdentityPolicy.from_settings(ui)
 
 
 def test_a_trusted_proxy_names_the_user_and_groups() -> None:
-    assert policy().access_for("10.1.2.3", HEADERS) == Access("jo.bloggs", frozenset({"hr", "staff", "finance"}))
+    assert policy().access_for("10.1.2.3", HEADERS) == Access(
+        "jo.bloggs", frozenset({"hr", "staff", "finance"})
+    )
     assert policy().access_for("192.168.0.77", HEADERS).user == "jo.bloggs"
 
 
@@ -43,5 +48,7 @@ def test_anonymous_sees_only_public_documents() -> None:
 
 
 def test_header_values_are_bounded_and_printable() -> None:
-    access = policy().access_for("10.1.2.3", {"X-Forwarded-User": "jo\x00\r\nbloggs" + "x" * 10_000})
+    access = policy().access_for(
+        "10.1.2.3", {"X-Forwarded-User": "jo\x00\r\nbloggs" + "x" * 10_000}
+    )
     assert access.user is not None and "\n" not in access.user and len(access.user) <= 4096

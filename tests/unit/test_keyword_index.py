@@ -19,16 +19,32 @@ def meta(document_id: str, **fields: object) -> DocumentMeta:
 @pytest.fixture
 def index(tmp_path) -> KeywordIndex:
     index = KeywordIndex(tmp_path / "kw.sqlite3")
-    index.replace_document(meta("bins.md", title="Bin collections", publisher="Exampleshire Council", year=2024), "h1", [
-        ("bins::1", "Collection days", "Brown garden waste bins are emptied every second Tuesday."),
-        ("bins::2", "Costs", "The garden waste subscription costs 52 pounds a year."),
-    ])  # fmt: skip
-    index.replace_document(meta("parking.md", title="Parking", publisher="Northborough City Council", year=2019), "h2", [
-        ("parking::1", "Permits", "Resident parking permits cost 40 pounds a year."),
-    ])  # fmt: skip
-    index.replace_document(meta("hr.md", title="Staff grievances", groups=("hr",), year=2024), "h3", [
-        ("hr::1", "Grievances", "A grievance about garden parking is heard by the HR panel."),
-    ])  # fmt: skip
+    index.replace_document(
+        meta("bins.md", title="Bin collections", publisher="Exampleshire Council", year=2024),
+        "h1",
+        [
+            (
+                "bins::1",
+                "Collection days",
+                "Brown garden waste bins are emptied every second Tuesday.",
+            ),
+            ("bins::2", "Costs", "The garden waste subscription costs 52 pounds a year."),
+        ],
+    )
+    index.replace_document(
+        meta("parking.md", title="Parking", publisher="Northborough City Council", year=2019),
+        "h2",
+        [
+            ("parking::1", "Permits", "Resident parking permits cost 40 pounds a year."),
+        ],
+    )
+    index.replace_document(
+        meta("hr.md", title="Staff grievances", groups=("hr",), year=2024),
+        "h3",
+        [
+            ("hr::1", "Grievances", "A grievance about garden parking is heard by the HR panel."),
+        ],
+    )
     return index
 
 
@@ -44,14 +60,16 @@ def test_bm25_ranks_the_chunk_with_the_rarer_words_first(index) -> None:
 
 
 def test_title_and_section_are_searchable(index) -> None:
-    assert search(index, "bin collections days") [0] == "bins::1"
+    assert search(index, "bin collections days")[0] == "bins::1"
 
 
 def test_filters_and_access_groups_are_applied_inside_the_query(index) -> None:
     everyone = Access(groups=frozenset())
     assert "hr::1" in search(index, "garden parking")
     assert "hr::1" not in search(index, "garden parking", Scope(access=everyone))
-    assert "hr::1" in search(index, "garden parking", Scope(access=Access(groups=frozenset({"hr"}))))
+    assert "hr::1" in search(
+        index, "garden parking", Scope(access=Access(groups=frozenset({"hr"})))
+    )
     assert search(index, "pounds", Scope(Filters(publisher="northborough"))) == ["parking::1"]
     assert set(search(index, "pounds", Scope(Filters(year_from=2020)))) == {"bins::2"}
     assert search(index, "pounds", Scope(Filters(documents=("bins.md",)))) == ["bins::2"]
@@ -60,9 +78,13 @@ def test_filters_and_access_groups_are_applied_inside_the_query(index) -> None:
 
 
 def test_replacing_and_removing_a_document_touches_only_its_rows(index) -> None:
-    index.replace_document(meta("bins.md", title="Bin collections"), "h1b", [
-        ("bins::9", "", "Black bins are emptied on Fridays."),
-    ])  # fmt: skip
+    index.replace_document(
+        meta("bins.md", title="Bin collections"),
+        "h1b",
+        [
+            ("bins::9", "", "Black bins are emptied on Fridays."),
+        ],
+    )
     assert search(index, "subscription") == []
     assert search(index, "black bins fridays") == ["bins::9"]
     index.remove_document("parking.md")
@@ -96,7 +118,9 @@ def test_sync_touches_only_documents_whose_hash_changed(index) -> None:
         read.append(record.meta.document_id)
         return [(f"{record.meta.document_id}::1", "", "Library opening hours are nine to five.")]
 
-    touched = index.sync({"bins.md": Record("bins.md", "h1"), "library.md": Record("library.md", "h4")}, chunks_of, 3)
+    touched = index.sync(
+        {"bins.md": Record("bins.md", "h1"), "library.md": Record("library.md", "h4")}, chunks_of, 3
+    )
     assert read == ["library.md"]  # unchanged bins.md is not read again
     assert touched == 3  # library added; parking and hr removed
     assert index.indexed() == {"bins.md": "h1", "library.md": "h4"}
@@ -110,7 +134,9 @@ def test_odd_terms_cannot_break_the_match_syntax(index) -> None:
 
 def test_a_postings_budget_drops_the_most_common_terms_first(tmp_path) -> None:
     index = KeywordIndex(tmp_path / "budget.sqlite3")
-    rows = [(f"c{i}", "", "council services" + (" zebra crossing" if i < 3 else "")) for i in range(50)]
+    rows = [
+        (f"c{i}", "", "council services" + (" zebra crossing" if i < 3 else "")) for i in range(50)
+    ]
     index.replace_document(meta("doc.md"), "h", rows)
     terms = content_terms("council zebra crossing")
     unbounded = index.search(terms, 100)
@@ -126,12 +152,20 @@ def test_an_fts5_index_is_migrated_in_place_keeping_its_state(tmp_path) -> None:
 
     path = tmp_path / "old.sqlite3"
     old = Fts5KeywordIndex(path)
-    old.replace_document(meta("bins.md", title="Bin collections", groups=("waste",)), "h1", [
-        ("bins::1", "Costs", "The garden waste subscription costs 52 pounds a year."),
-    ])  # fmt: skip
-    old.replace_document(meta("parking.md", title="Parking", year=2019), "h2", [
-        ("parking::1", "Permits", "Resident parking permits cost 40 pounds a year."),
-    ])  # fmt: skip
+    old.replace_document(
+        meta("bins.md", title="Bin collections", groups=("waste",)),
+        "h1",
+        [
+            ("bins::1", "Costs", "The garden waste subscription costs 52 pounds a year."),
+        ],
+    )
+    old.replace_document(
+        meta("parking.md", title="Parking", year=2019),
+        "h2",
+        [
+            ("parking::1", "Permits", "Resident parking permits cost 40 pounds a year."),
+        ],
+    )
     old.mark_synced(5)
     old.set_note("5@x:calibration", "{}", keep_prefix="5@x")
     before = search(old, "pounds subscription")  # type: ignore[arg-type]

@@ -82,7 +82,9 @@ def test_the_check_catches_upward_and_sideways_imports(tmp_path: Path) -> None:
     (tmp_path / "training" / "bad.py").write_text("import ui.app\nimport assistant.__main__\n")
     (tmp_path / "assistant" / "__main__.py").write_text("from ui.app import serve\n")
     (tmp_path / "index" / "__main__.py").write_text("from cli import main\n")
-    (tmp_path / "cli" / "main.py").write_text("import ui.app\nimport evals.cli\nimport training.x\n")
+    (tmp_path / "cli" / "main.py").write_text(
+        "import ui.app\nimport evals.cli\nimport training.x\n"
+    )
     assert sorted(violations(tmp_path)) == [
         "assistant.__main__ imports ui.app, not the entry layer cli",
         "core.bad imports index.store",

@@ -36,9 +36,18 @@ def refused(call, *args) -> str:
 
 
 def test_real_documents_pass_every_check() -> None:
-    check_zip(make_docx("Bins", [(1, "Days", ["Bins are emptied on Mondays."])], table=[["a", "b"]]), LIMITS)
-    check_html_nesting(make_html("Bins", "<div><table><tr><td>x</td></tr></table><p>one<p>two</div>").encode(), LIMITS)
-    check_text("# Bins\n\nBins are emptied on Mondays.\n\n| Day | Street |\n| Monday | High Street |", LIMITS)
+    check_zip(
+        make_docx("Bins", [(1, "Days", ["Bins are emptied on Mondays."])], table=[["a", "b"]]),
+        LIMITS,
+    )
+    check_html_nesting(
+        make_html("Bins", "<div><table><tr><td>x</td></tr></table><p>one<p>two</div>").encode(),
+        LIMITS,
+    )
+    check_text(
+        "# Bins\n\nBins are emptied on Mondays.\n\n| Day | Street |\n| Monday | High Street |",
+        LIMITS,
+    )
 
 
 def test_zip_bombs_are_refused_from_their_declared_sizes() -> None:
@@ -76,7 +85,9 @@ def test_not_a_zip_is_left_to_the_loader() -> None:
 )
 def test_deep_html_is_refused(html: str, what: str) -> None:
     assert what in refused(check_html_nesting, html.encode(), LIMITS)
-    assert what in refused(check_raw, ".md", f"# Page\n\n{html}\n".encode(), LIMITS)  # inside Markdown too
+    assert what in refused(
+        check_raw, ".md", f"# Page\n\n{html}\n".encode(), LIMITS
+    )  # inside Markdown too
 
 
 def test_sloppy_but_shallow_html_passes() -> None:
@@ -136,9 +147,14 @@ def test_cleaning_is_linear_on_inputs_built_to_backtrack(text: str) -> None:
 
 def test_unclosed_constructs_are_kept_and_closed_ones_removed() -> None:
     text = "Intro <!-- hidden --> text {% tag %} and <b>bold</b>. Then <!-- never closed"
-    assert clean_markdown(text) == "Intro text and bold. Then <!-- never closed"  # runs of spaces squeezed
+    assert (
+        clean_markdown(text) == "Intro text and bold. Then <!-- never closed"
+    )  # runs of spaces squeezed
     # A stray '[' before a link stays part of the link text, as before.
-    assert clean_markdown("Is it on? [Is security](https://x.example/a) or not") == "Is it on? Is security or not"
+    assert (
+        clean_markdown("Is it on? [Is security](https://x.example/a) or not")
+        == "Is it on? Is security or not"
+    )
     assert clean_markdown("a [b [c](https://x.example) d") == "a b [c d"
 
 

@@ -19,10 +19,18 @@ from evals.dataset import load_dataset, write_predictions
 
 pytestmark = pytest.mark.unit
 
-ALEXNET = Path(__file__).resolve().parents[2].parent / "shared" / "corpora" / "history-of-alexnet" / "rag_dataset.json"
+ALEXNET = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "corpora"
+    / "history-of-alexnet"
+    / "rag_dataset.json"
+)
 
 
-def labelled(query: str, answer: str, contexts: list[str], by: CreatedByType) -> LabelledRagDataExample:
+def labelled(
+    query: str, answer: str, contexts: list[str], by: CreatedByType
+) -> LabelledRagDataExample:
     return LabelledRagDataExample(
         query=query,
         query_by=CreatedBy(type=by, model_name="gpt-4" if by == CreatedByType.AI else ""),
@@ -34,8 +42,18 @@ def labelled(query: str, answer: str, contexts: list[str], by: CreatedByType) ->
 
 def test_a_labelled_rag_dataset_saved_by_llama_index_loads_as_eval_items(tmp_path) -> None:
     examples = [
-        labelled("When are grey bins collected?", "Every Tuesday.", ["Grey bins are collected every Tuesday."], CreatedByType.HUMAN),
-        labelled("What does a permit cost?", "£40 a year.", ["A permit costs £40 a year.", "Renew in April."], CreatedByType.AI),
+        labelled(
+            "When are grey bins collected?",
+            "Every Tuesday.",
+            ["Grey bins are collected every Tuesday."],
+            CreatedByType.HUMAN,
+        ),
+        labelled(
+            "What does a permit cost?",
+            "£40 a year.",
+            ["A permit costs £40 a year.", "Renew in April."],
+            CreatedByType.AI,
+        ),
     ]
     path = tmp_path / "rag_dataset.json"
     LabelledRagDataset(examples=examples).save_json(str(path))
@@ -44,12 +62,17 @@ def test_a_labelled_rag_dataset_saved_by_llama_index_loads_as_eval_items(tmp_pat
     assert dataset.kind == "rag" and dataset.corpus == tmp_path
     assert [i.question for i in dataset.items] == [e.query for e in examples]
     assert [i.reference_answer for i in dataset.items] == [e.reference_answer for e in examples]
-    assert [list(i.reference_contexts) for i in dataset.items] == [e.reference_contexts for e in examples]
+    assert [list(i.reference_contexts) for i in dataset.items] == [
+        e.reference_contexts for e in examples
+    ]
     assert all(i.type == "answerable" for i in dataset.items)
 
 
 def test_predictions_we_write_load_in_llama_index(tmp_path) -> None:
-    predictions = [("Every Tuesday [1].", ["Grey bins are collected every Tuesday."]), ("The documents don't answer this.", [])]
+    predictions = [
+        ("Every Tuesday [1].", ["Grey bins are collected every Tuesday."]),
+        ("The documents don't answer this.", []),
+    ]
     path = tmp_path / "predictions.json"
     write_predictions(path, predictions)
     loaded = RagPredictionDataset.from_json(str(path))
@@ -63,4 +86,6 @@ def test_the_shared_alexnet_dataset_reads_the_same_both_ways() -> None:
     ours = load_dataset(ALEXNET, None, ALEXNET.parent)
     assert len(ours.items) == len(theirs.examples) > 100
     assert [i.question for i in ours.items] == [e.query for e in theirs.examples]
-    assert [list(i.reference_contexts) for i in ours.items] == [list(e.reference_contexts or []) for e in theirs.examples]
+    assert [list(i.reference_contexts) for i in ours.items] == [
+        list(e.reference_contexts or []) for e in theirs.examples
+    ]

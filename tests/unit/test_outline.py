@@ -31,7 +31,9 @@ Text.
 
 STANDARD = "\n".join(
     f"## {n}.  {title}\n\n### Why it's important\n\nBecause.\n"
-    for n, title in enumerate(["Understand users", "Solve a whole problem", "Provide a joined up experience"], 1)
+    for n, title in enumerate(
+        ["Understand users", "Solve a whole problem", "Provide a joined up experience"], 1
+    )
 )
 
 
@@ -71,7 +73,10 @@ def test_chunk_document_adds_the_outline_chunk_after_the_text():
     doc = LoadedDocument(DocumentMeta("caf.md", title="CAF"), (Page(CAF),), "markdown")
     nodes = chunk_document(doc, "ab" * 32, 200, 30)
     outlines = [n for n in nodes if n.kind == "outline"]
-    assert {n.section for n in outlines} == {"CAF > Outline: objectives", "CAF > Outline: principles"}
+    assert {n.section for n in outlines} == {
+        "CAF > Outline: objectives",
+        "CAF > Outline: principles",
+    }
     assert nodes[-1] in outlines
     assert all(OUTLINE_LEAD.match(n.text) for n in outlines)
     assert not any(OUTLINE_LEAD.match(n.text) for n in nodes if n.kind == "text")
@@ -86,4 +91,7 @@ def test_pieces_start_at_a_sentence():
         "A whole one.",
         "And part of a long one. Next.",
     ]
-    assert whole_sentence_pieces(["One. Two words here.", "here. Three."]) == ["One. Two words here.", "Three."]
+    assert whole_sentence_pieces(["One. Two words here.", "here. Three."]) == [
+        "One. Two words here.",
+        "Three.",
+    ]

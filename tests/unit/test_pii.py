@@ -102,8 +102,13 @@ def test_counts_several_kinds_in_one_message() -> None:
     )
     result = redact(text)
     assert result.counts == {
-        "ni_number": 1, "date_of_birth": 1, "postcode": 1, "email": 1, "phone": 2, "card": 1,
-    }  # fmt: skip
+        "ni_number": 1,
+        "date_of_birth": 1,
+        "postcode": 1,
+        "email": 1,
+        "phone": 2,
+        "card": 1,
+    }
     assert result.total == 7
     assert "Resident Jo Bloggs" in result.text and "paid by [redacted card number]." in result.text
     for value in ("AB 12 34 56 C", "01/02/1980", "SW1A 1AA", "jo@example.com", "900123", "4111"):
@@ -143,9 +148,14 @@ def test_log_arguments_keep_their_shape_and_urls_are_redacted_decoded() -> None:
     stay numbers, and personal data in a percent-encoded query string is redacted."""
     install_log_redaction()
     record = logging.getLogger("uvicorn.access").makeRecord(
-        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("127.0.0.1:5000", "GET", "/healthz?who=jo%40example.com&pc=SW1A+1AA", "1.1", 200), None,
-    )  # fmt: skip
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/healthz?who=jo%40example.com&pc=SW1A+1AA", "1.1", 200),
+        None,
+    )
     client, method, path, version, status = record.args  # type: ignore[misc]
     assert (client, method, version, status) == ("127.0.0.1:5000", "GET", "1.1", 200)
     assert "jo" not in path and "SW1A" not in path and "[redacted email]" in path

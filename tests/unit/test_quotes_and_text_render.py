@@ -47,7 +47,9 @@ def test_paraphrase_marks_the_sentence_sharing_most_words() -> None:
     assert quoted_sentences(answer, 1, PASSAGE) == [
         "In a zero trust architecture, the network is treated as hostile, so every request is verified."
     ]
-    assert quoted_sentences("Bananas are yellow [1].", 1, PASSAGE) == []  # nothing shared: nothing marked
+    assert (
+        quoted_sentences("Bananas are yellow [1].", 1, PASSAGE) == []
+    )  # nothing shared: nothing marked
 
 
 def test_a_list_answered_as_one_sentence_marks_each_item() -> None:
@@ -59,7 +61,15 @@ def test_a_list_answered_as_one_sentence_marks_each_item() -> None:
 
 
 def cite(n: int, doc: str, section: str = "", page: int | None = None, **meta) -> Citation:
-    data = {"n": n, "document_id": doc, "title": doc.title(), "path": doc, "text": PASSAGE, "section": section, "page": page}
+    data = {
+        "n": n,
+        "document_id": doc,
+        "title": doc.title(),
+        "path": doc,
+        "text": PASSAGE,
+        "section": section,
+        "page": page,
+    }
     return Citation.from_dict({**data, **meta})
 
 
@@ -69,7 +79,14 @@ ANSWER = Answer(
     refused=False,
     refusal_reason=None,
     citations=(
-        cite(1, "ncsc.md", "Introduction", year=2021, publisher="NCSC", source="github.com/ukncsc/zero-trust-architecture @ bc13ef"),
+        cite(
+            1,
+            "ncsc.md",
+            "Introduction",
+            year=2021,
+            publisher="NCSC",
+            source="github.com/ukncsc/zero-trust-architecture @ bc13ef",
+        ),
         cite(2, "gds.md", "Standards", 4, source="https://www.gov.uk/service-manual"),
         cite(3, "ncsc.md", "Principles", year=2021, publisher="NCSC"),
     ),
@@ -80,7 +97,10 @@ ANSWER = Answer(
 
 def test_passages_are_grouped_under_their_document_in_first_cited_order() -> None:
     groups = group_by_document(ANSWER.citations)
-    assert [(doc.document_id, [c.n for c in cited]) for doc, cited in groups] == [("ncsc.md", [1, 3]), ("gds.md", [2])]
+    assert [(doc.document_id, [c.n for c in cited]) for doc, cited in groups] == [
+        ("ncsc.md", [1, 3]),
+        ("gds.md", [2]),
+    ]
 
 
 def test_plain_text_answer_groups_sources_with_their_links() -> None:
@@ -100,7 +120,9 @@ def test_plain_text_answer_groups_sources_with_their_links() -> None:
             "Note: Sources date from 2021.",
         ]
     )
-    assert answer_as_text(ANSWER, with_question=True).startswith("Question: What is zero trust?\n\n")
+    assert answer_as_text(ANSWER, with_question=True).startswith(
+        "Question: What is zero trust?\n\n"
+    )
 
 
 def test_markdown_answer_has_linked_numbered_sources_and_no_raw_markup() -> None:
@@ -109,13 +131,20 @@ def test_markdown_answer_has_linked_numbered_sources_and_no_raw_markup() -> None
     assert "- [Ncsc.Md (2021)](<https://github.com/ukncsc/zero-trust-architecture>), NCSC" in md
     assert '  - [1] Introduction: "Zero trust is an approach to system design"' in md
     assert "- [Gds.Md](<https://www.gov.uk/service-manual>)" in md
-    assert "\\[" not in md and "<details" not in md and "<" not in md.replace("(<", "").replace(">)", "")
+    assert (
+        "\\[" not in md
+        and "<details" not in md
+        and "<" not in md.replace("(<", "").replace(">)", "")
+    )
 
 
 @pytest.mark.parametrize(
     "source, expected",
     [
-        ("github.com/ukncsc/zero-trust-architecture @ bc13ef31", "https://github.com/ukncsc/zero-trust-architecture"),
+        (
+            "github.com/ukncsc/zero-trust-architecture @ bc13ef31",
+            "https://github.com/ukncsc/zero-trust-architecture",
+        ),
         (
             "github.com/alphagov/gdmp-translated-standards/service-standard-en.md @ e0305556",
             "https://github.com/alphagov/gdmp-translated-standards/blob/e0305556/service-standard-en.md",
@@ -124,9 +153,15 @@ def test_markdown_answer_has_linked_numbered_sources_and_no_raw_markup() -> None
             "github.com/CIPPIC-CA/SmartCityToolkit @ 1ec8963 (22 pages, listed inline)",
             "https://github.com/CIPPIC-CA/SmartCityToolkit",
         ),
-        ("https://www.ncsc.gov.uk/collection/zero-trust-architecture", "https://www.ncsc.gov.uk/collection/zero-trust-architecture"),
+        (
+            "https://www.ncsc.gov.uk/collection/zero-trust-architecture",
+            "https://www.ncsc.gov.uk/collection/zero-trust-architecture",
+        ),
         ("https://github.com/a/b/blob/main/c.md", "https://github.com/a/b/blob/main/c.md"),
-        ("gitlab.com/group/proj/docs/a.md @ v2", "https://gitlab.com/group/proj/-/blob/v2/docs/a.md"),
+        (
+            "gitlab.com/group/proj/docs/a.md @ v2",
+            "https://gitlab.com/group/proj/-/blob/v2/docs/a.md",
+        ),
         ("www.gov.uk/guidance/x", "https://www.gov.uk/guidance/x"),
         ("the project seed document", None),
         ("javascript:alert(1)", None),
@@ -137,5 +172,7 @@ def test_source_links_go_to_the_document(source: str, expected: str | None) -> N
 
 
 def test_link_labels_hide_commit_ids() -> None:
-    label = url_label("https://github.com/alphagov/gdmp-translated-standards/blob/e0305556fb815a47e8566a27fc993f87f2f8ef46/tcop-en.md")
+    label = url_label(
+        "https://github.com/alphagov/gdmp-translated-standards/blob/e0305556fb815a47e8566a27fc993f87f2f8ef46/tcop-en.md"
+    )
     assert label == "github.com/alphagov/gdmp-translated-standards › tcop-en.md"

@@ -22,16 +22,38 @@ STAFF = Access(user="officer", groups=frozenset({"staff"}))
 @pytest.fixture
 def store() -> InMemoryStore:
     store = InMemoryStore()
-    commit(store, "bins.md", [
-        "Brown garden waste bins are emptied every second Tuesday from March to November.",
-        "The garden waste subscription costs 52 pounds a year and renews each April.",
-    ], title="Garden waste collections", publisher="Exampleshire Council", year=2024)  # fmt: skip
-    commit(store, "parking.md", [
-        "Resident parking permits cost 40 pounds a year and last twelve months.",
-    ], title="Parking permits", publisher="Northborough City Council", year=2019)  # fmt: skip
-    commit(store, "hr/grievance.md", [
-        "Grievance hearings about garden leave are chaired by the head of HR.",
-    ], title="Grievance procedure", publisher="Exampleshire Council", year=2024, groups=("hr",))  # fmt: skip
+    commit(
+        store,
+        "bins.md",
+        [
+            "Brown garden waste bins are emptied every second Tuesday from March to November.",
+            "The garden waste subscription costs 52 pounds a year and renews each April.",
+        ],
+        title="Garden waste collections",
+        publisher="Exampleshire Council",
+        year=2024,
+    )
+    commit(
+        store,
+        "parking.md",
+        [
+            "Resident parking permits cost 40 pounds a year and last twelve months.",
+        ],
+        title="Parking permits",
+        publisher="Northborough City Council",
+        year=2019,
+    )
+    commit(
+        store,
+        "hr/grievance.md",
+        [
+            "Grievance hearings about garden leave are chaired by the head of HR.",
+        ],
+        title="Grievance procedure",
+        publisher="Exampleshire Council",
+        year=2024,
+        groups=("hr",),
+    )
     store.finish_ingest("hashing", changed=True)
     return store
 
@@ -50,9 +72,16 @@ def test_dense_and_keyword_hits_are_fused_and_reranked(store) -> None:
 
 
 def test_a_new_version_replaces_the_old_at_its_commit(store) -> None:
-    commit(store, "bins.md", ["Garden waste bins are now emptied every Friday."], version="2",
-           title="Garden waste collections")  # fmt: skip
-    texts = [p.text for p in retriever(store).retrieve("When are garden waste bins emptied?").passages]
+    commit(
+        store,
+        "bins.md",
+        ["Garden waste bins are now emptied every Friday."],
+        version="2",
+        title="Garden waste collections",
+    )
+    texts = [
+        p.text for p in retriever(store).retrieve("When are garden waste bins emptied?").passages
+    ]
     assert any("every Friday" in t for t in texts)
     assert not any("second Tuesday" in t for t in texts)
 
@@ -63,7 +92,9 @@ def test_orphaned_chunks_are_never_returned_and_repair_removes_them(store) -> No
     chunk_id = chunk_id_for("bins.md", "deadbeef" * 8, 0)
     vector = np.asarray(HashingEmbedder().get_text_embedding(orphan))
     store._chunks[chunk_id] = (StoredChunk(chunk_id, "bins.md", "deadbeef" * 8, orphan), vector)
-    texts = [p.text for p in retriever(store).retrieve("Are bins emptied on Christmas Day?").passages]
+    texts = [
+        p.text for p in retriever(store).retrieve("Are bins emptied on Christmas Day?").passages
+    ]
     assert texts and orphan not in texts
     assert store.repair() == 1 and chunk_id not in store._chunks
 
@@ -118,7 +149,9 @@ def test_a_store_that_stops_answering_raises_store_error(store) -> None:
         retriever(store).retrieve("garden waste")
 
 
-def test_the_refusal_calibration_is_saved_beside_the_store_until_the_next_ingest(store, monkeypatch) -> None:
+def test_the_refusal_calibration_is_saved_beside_the_store_until_the_next_ingest(
+    store, monkeypatch
+) -> None:
     """A restart reads the saved calibration instead of re-running its probe questions."""
     import assistant.pipeline as pipeline
     from assistant.refusal import CalibrationCache
@@ -141,14 +174,21 @@ def test_the_refusal_calibration_is_saved_beside_the_store_until_the_next_ingest
     monkeypatch.undo()
     again = fresh_assistant()
     again.calibration()
-    assert len([r for r in store.keyword._db.execute("SELECT key FROM state WHERE key LIKE 'note:%'")]) == 1
+    assert (
+        len([r for r in store.keyword._db.execute("SELECT key FROM state WHERE key LIKE 'note:%'")])
+        == 1
+    )
 
 
 def test_a_hyphenated_compound_of_known_words_is_not_an_unknown_name(store) -> None:
     r = retriever(store)
     assert r.retrieve("Is a Garden-waste subscription refundable?").unknown_names == ()
-    assert r.retrieve("Is a Garden-waste subscription refundable?", access=STAFF).unknown_names == ()
-    assert r.retrieve("Is an Anytown-waste subscription refundable?").unknown_names == ("Anytown-waste",)
+    assert (
+        r.retrieve("Is a Garden-waste subscription refundable?", access=STAFF).unknown_names == ()
+    )
+    assert r.retrieve("Is an Anytown-waste subscription refundable?").unknown_names == (
+        "Anytown-waste",
+    )
 
 
 def test_outlines_are_the_chunks_the_record_names_wherever_they_sit() -> None:
@@ -171,6 +211,8 @@ def test_calibration_headings_leave_outline_chunks_out() -> None:
     store = InMemoryStore()
     outline = ("Guide > Steps", "The headings of Guide list 3 steps:")
     text = ["Recycling is collected on Mondays."]
-    commit(store, "guide.md", text, sections=("Guide > Recycling",), outlines=(outline,), title="Guide")
+    commit(
+        store, "guide.md", text, sections=("Guide > Recycling",), outlines=(outline,), title="Guide"
+    )
     store.finish_ingest("hashing", changed=True)
     assert retriever(store).section_headings(per_document=2) == ["Guide > Recycling"]

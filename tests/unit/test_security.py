@@ -52,7 +52,10 @@ def test_normalise_origin(given: str, expected: str) -> None:
 )
 def test_malformed_origins_are_none(malformed: str) -> None:
     assert normalise_origin(malformed) is None
-    assert OriginPolicy(["http://127.0.0.1:7860"], own_origins("127.0.0.1", 7860)).decide(malformed) == "refused"
+    assert (
+        OriginPolicy(["http://127.0.0.1:7860"], own_origins("127.0.0.1", 7860)).decide(malformed)
+        == "refused"
+    )
 
 
 def test_own_origins_from_the_configured_address() -> None:
@@ -71,13 +74,17 @@ def test_origin_policy_same_origin_is_the_configured_one_not_the_host_header() -
     assert policy.decide("http://localhost:7860") == "same"
     assert policy.decide("http://127.0.0.1:7861") == "refused"
     assert policy.decide("https://127.0.0.1:7860") == "refused"
-    assert policy.decide("http://evil.example:7860") == "refused"  # DNS rebinding: Host agrees, still refused
+    assert (
+        policy.decide("http://evil.example:7860") == "refused"
+    )  # DNS rebinding: Host agrees, still refused
     assert policy.decide("null") == "refused"
     assert policy.frame_ancestors() == "'self'"
 
 
 def test_origin_policy_allows_listed_origins_only() -> None:
-    policy = OriginPolicy(["https://intranet.example.gov.uk/", " ", "http://bad:port"], own_origins("127.0.0.1", 7860))
+    policy = OriginPolicy(
+        ["https://intranet.example.gov.uk/", " ", "http://bad:port"], own_origins("127.0.0.1", 7860)
+    )
     assert policy.decide("https://INTRANET.example.gov.uk") == "cross"
     assert policy.decide("https://intranet.example.gov.uk.evil.test") == "refused"
     assert policy.decide("http://intranet.example.gov.uk") == "refused"
@@ -127,9 +134,15 @@ def test_admin_sessions_are_signed_and_expire() -> None:
     session = guard.new_session()
     assert guard.session_valid(session)
     expires, _, signature = session.partition(".")
-    assert not guard.session_valid(f"{int(expires) + 9999}.{signature}")  # a longer life is not signed
+    assert not guard.session_valid(
+        f"{int(expires) + 9999}.{signature}"
+    )  # a longer life is not signed
     assert not guard.session_valid(session + "0")
-    assert not guard.session_valid("") and not guard.session_valid(None) and not guard.session_valid("x.y")
+    assert (
+        not guard.session_valid("")
+        and not guard.session_valid(None)
+        and not guard.session_valid("x.y")
+    )
     assert not AdminGuard("s3cret-token").session_valid(session)  # another process, another key
     now[0] += 9 * 3600
     assert not guard.session_valid(session)

@@ -101,7 +101,12 @@ def test_a_refusal_names_each_closest_document_with_its_publisher() -> None:
     )
     source = Citation(n=1, chunk_id="c", doc=doc, text="Permits cost £40 a year.")
     refused = Answer(
-        "q", "The documents don't answer this.", True, "weak evidence", (), (source,),
+        "q",
+        "The documents don't answer this.",
+        True,
+        "weak evidence",
+        (),
+        (source,),
         closest_documents=(doc.document_id,),
-    )  # fmt: skip
+    )
     assert "- Parking permits (2024) · Example Borough Council" in answer_markdown(refused)

@@ -22,7 +22,9 @@ def test_a_caf_indicator_says_which_column_it_is_from():
     assert f"Not Achieved: {NOT_ACHIEVED}" in paragraphs
     assert f"Achieved: {ACHIEVED}" in paragraphs
     # read column by column: each column's statements stay together
-    assert paragraphs.index(f"Not Achieved: {NOT_ACHIEVED}") < paragraphs.index(f"Achieved: {ACHIEVED}")
+    assert paragraphs.index(f"Not Achieved: {NOT_ACHIEVED}") < paragraphs.index(
+        f"Achieved: {ACHIEVED}"
+    )
     assert "|" not in text
 
 

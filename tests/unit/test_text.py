@@ -18,7 +18,13 @@ def test_sentences_keep_their_citations_and_abbreviations():
 
 def test_list_items_and_table_rows_are_their_own_units():
     text = "Steps:\n- plan the work\n- buy the kit\n\nA | B | C\nD | E | F"
-    assert split_sentences(text) == ["Steps:", "- plan the work", "- buy the kit", "A | B | C", "D | E | F"]
+    assert split_sentences(text) == [
+        "Steps:",
+        "- plan the work",
+        "- buy the kit",
+        "A | B | C",
+        "D | E | F",
+    ]
 
 
 def test_content_terms_drop_stopwords_and_stem():

@@ -63,11 +63,23 @@ def problems(tmp_path: Path, corpus: Path, *rows: dict | str) -> list[str]:
 
 
 def test_a_true_row_passes(tmp_path, corpus):
-    amber = {**GOOD, "id": "a-002", "question": "What does amber mean?",
-             "expected_section": "colours", "key_facts": ["not proven yet"]}  # fmt: skip
+    amber = {
+        **GOOD,
+        "id": "a-002",
+        "question": "What does amber mean?",
+        "expected_section": "colours",
+        "key_facts": ["not proven yet"],
+    }
     entity = {**GOOD, "id": "a-003", "expected_section": "", "key_facts": ["team & wait"]}
-    refused = {**GOOD, "id": "u-001", "type": "unanswerable", "expected_documents": [],
-               "expected_section": "", "key_facts": [], "must_refuse": True}  # fmt: skip
+    refused = {
+        **GOOD,
+        "id": "u-001",
+        "type": "unanswerable",
+        "expected_documents": [],
+        "expected_section": "",
+        "key_facts": [],
+        "must_refuse": True,
+    }
     assert problems(tmp_path, corpus, GOOD, amber, entity, refused) == []
 
 
@@ -122,7 +134,8 @@ def test_exit_status(tmp_path, corpus, capsys):
     ("dataset", "corpus"),
     [
         pytest.param(
-            "golden.jsonl", "corpus",
+            "golden.jsonl",
+            "corpus",
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="wikisc-001 has the key fact 'CityVerve', a word of its question",
@@ -130,7 +143,7 @@ def test_exit_status(tmp_path, corpus, capsys):
         ),
         ("golden_defra.jsonl", "corpora/defra-ai-toolkit"),
     ],
-)  # fmt: skip
+)
 def test_shipped_golden_sets_are_true_of_their_corpora(dataset, corpus):
     if not (SHARED / corpus).is_dir():
         pytest.skip(f"../shared/{corpus} is not here")

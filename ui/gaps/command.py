@@ -38,16 +38,18 @@ def parse_moment(value: str, end_of_day: bool = False) -> str:
 def add_gaps_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=parse_moment, help="from this date (YYYY-MM-DD, UTC)")
     parser.add_argument(
-        "--until", type=lambda v: parse_moment(v, end_of_day=True),
+        "--until",
+        type=lambda v: parse_moment(v, end_of_day=True),
         help="up to and including this date (YYYY-MM-DD, UTC)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--db", type=Path, help="the web app's database (default: settings.ui.feedback_db)"
     )
     parser.add_argument(
-        "--as-groups", metavar="GROUPS",
+        "--as-groups",
+        metavar="GROUPS",
         help="name only documents users in these access groups may see (comma-separated)",
-    )  # fmt: skip
+    )
     formats = parser.add_mutually_exclusive_group()
     formats.add_argument("--csv", action="store_true", help="one row per topic, for a spreadsheet")
     formats.add_argument(

@@ -21,9 +21,19 @@ from core.pii import redact_text
 from ui.gaps.report import GapReport, Topic
 
 CSV_COLUMNS = (
-    "topic", "label", "keywords", "questions", "refused", "rated_down", "followed_up",
-    "first_seen", "last_seen", "example_questions", "closest_documents", "publishers",
-)  # fmt: skip
+    "topic",
+    "label",
+    "keywords",
+    "questions",
+    "refused",
+    "rated_down",
+    "followed_up",
+    "first_seen",
+    "last_seen",
+    "example_questions",
+    "closest_documents",
+    "publishers",
+)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NEEDS_AUTHOR = "NEEDS AUTHOR"
 SIGNAL_WORDS = {"refused": "refused", "rated_down": "rated down", "followed_up": "followed up"}
