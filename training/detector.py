@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.settings import Settings, set_offline_environment  # noqa: E402
 from index.detector import CLASSES, MODEL_PATH, STRUCTURAL, SentenceDetector, save_detector  # noqa: E402
+from training.common import set_seed  # noqa: E402  (shared with the ranker)
 
 DATASET = ROOT.parent / "shared" / "datasets" / "injection"
 SEED = 17
@@ -60,22 +61,7 @@ CONTACT_BENIGN_FPR = 0.001
 LONG_BENIGN_ROWS = 2000  # joined benign sentences (see long_benign)
 
 
-# --- shared training helpers (seed, checksum, model card); the integrator may fold these
-# --- into training/common.py.
-def set_seed(seed: int) -> None:
-    import random
-
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
+# --- data split ---------------------------------------------------------------------------
 def group_bucket(group: str, buckets: int = 5) -> int:
     return int(hashlib.sha256(group.encode()).hexdigest(), 16) % buckets
 
