@@ -30,6 +30,7 @@ from urllib.parse import urlparse
 
 from core.settings import PoisonSettings
 from core.types import DocumentMeta
+from index.contact import registrable
 from index.loaders import LoadedDocument
 
 # Text in a document that speaks to an AI model rather than to its reader. Small models obey
@@ -125,20 +126,6 @@ REPORTED = re.compile(
     re.I,
 )
 CLAUSE_BREAK = re.compile(r"[:;!?]|\s[-–—]\s|\b(?:and|but|then|so)\b", re.I)
-TWO_LEVEL_SUFFIXES = {
-    "co",
-    "org",
-    "gov",
-    "ac",
-    "nhs",
-    "police",
-    "ltd",
-    "plc",
-    "net",
-    "sch",
-    "me",
-    "mod",
-}
 HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.M)
 SENTENCE_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*(?=\s|$)|\n")
 
@@ -225,14 +212,6 @@ def owned(domain: str, meta: DocumentMeta, settings: PoisonSettings) -> bool:
     words = re.findall(r"[a-z0-9]+", meta.publisher.lower())
     acronym = "".join(w[0] for w in words if len(w) > 2)
     return len(label) > 2 and (label in words or label == acronym or label == "".join(words))
-
-
-def registrable(domain: str) -> str:
-    """The part of a domain its owner registered: ``ncsc.gov.uk``, ``evil.example``."""
-    labels = domain.removeprefix("www.").split(".")
-    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in TWO_LEVEL_SUFFIXES:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
 
 
 def withhold(text: str, flags: Iterable[Flag]) -> str:
