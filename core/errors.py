@@ -53,12 +53,27 @@ def missing_extra(package: str, extra: str) -> ConfigError:
     )
 
 
-def unavailable(what: str, where: str, exc: BaseException) -> StoreError:
-    """ "<what> is unavailable (<where>): <why>", in plain words for a full or read-only disk."""
+def unavailable(what: str, where: str, exc: BaseException, folder: str | None = None) -> StoreError:
+    """ "<what> is unavailable (<where>): <why>", in plain words for a full or read-only disk.
+
+    ``folder``: a local store's folder, looked at when the library's own message does not say
+    why (Chroma reports a full disk as "Error in compaction", for one)."""
     detail = f"{type(exc).__name__}: {exc}"[:300]
     lowered = detail.lower()
-    if "disk is full" in lowered or "no space left" in lowered:
+    if "disk is full" in lowered or "no space left" in lowered or _nearly_full(folder):
         detail = f"the disk it is on is full ({detail})"
     elif "readonly" in lowered or "read-only" in lowered:
         detail = f"it is read-only ({detail})"
     return StoreError(f"{what} is unavailable ({where}): {detail}")
+
+
+def _nearly_full(folder: str | None) -> bool:
+    """Whether the disk holding ``folder`` has less than 1 MB free (False when unknown)."""
+    if not folder:
+        return False
+    import shutil
+
+    try:
+        return shutil.disk_usage(folder).free < 1024 * 1024
+    except OSError:
+        return False

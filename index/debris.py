@@ -45,6 +45,7 @@ BROKEN_PARAGRAPH = re.compile(r"(?<=[a-z,])[ \t]*\n[ \t]*\n[ \t]*(?=[a-z])")
 UNDERSCORE_WORDS = re.compile(
     r"(?<![\w/.@`=-])[A-Za-z][A-Za-z0-9]{0,30}(?:_[A-Za-z0-9]{1,30}){1,6}(?![\w/@`=(-])"
 )
+FILE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}\b")  # "design_history.md", "my_data.csv"
 # A footnote number glued after a sentence's end ("city-regions.12 The EU"): the "[12]" of a
 # reference whose brackets were read as a link.
 GLUED_FOOTNOTE = re.compile(
@@ -107,9 +108,12 @@ def remove_debris(text: str) -> str:
 
 
 def _unjoin(match: re.Match) -> str:
-    """'climate_change' -> 'climate change'; 'maintainer_id: x' (a key) stays."""
-    after = match.string[match.end() : match.end() + 1]
-    if after == ":" or any(c.isdigit() for c in match.group(0).split("_")[0][:1]):
+    """'climate_change' -> 'climate change'; 'maintainer_id: x' (a key) and 'design_history.md'
+    (a file name) stay."""
+    after = match.string[match.end() : match.end() + 8]
+    if after[:1] == ":" or any(c.isdigit() for c in match.group(0).split("_")[0][:1]):
+        return match.group(0)
+    if FILE_EXTENSION.match(after):
         return match.group(0)
     return match.group(0).replace("_", " ")
 

@@ -139,7 +139,7 @@ class ChromaStore:
                 if not self._create and _is_missing(exc):
                     raise _missing(self.location, self.collection) from None
                 raise unavailable(
-                    "the document store", describe_store(self.location), exc
+                    "the document store", describe_store(self.location), exc, self._folder()
                 ) from None
             self._generation = generation
         return self._chunks, self._docs
@@ -154,7 +154,7 @@ class ChromaStore:
                 raise
             except Exception as exc:  # chromadb raises many types for "cannot reach / failed"
                 raise unavailable(
-                    "the document store", describe_store(self.location), exc
+                    "the document store", describe_store(self.location), exc, self._folder()
                 ) from None
 
     def _read(self, what: str, call: Callable[[Any, Any], T]) -> T:
@@ -406,6 +406,10 @@ class ChromaStore:
             with self._chroma("close the store's journal"):
                 mark_journal(table, "clean", _me(), _now())
 
+    def _folder(self) -> str | None:
+        """An embedded store's folder (where a full disk is looked for), None for a server."""
+        return None if is_remote(self.location) else str(self.location)
+
     def _state(self) -> RecordTable:
         """The ``__state`` collection (created on first use: stores older than it lack it)."""
         with self._chroma("open the store's state records"):
@@ -413,7 +417,9 @@ class ChromaStore:
             return RecordTable(
                 client.get_or_create_collection(
                     self.collection + STATE_SUFFIX, embedding_function=None
-                )
+                ),
+                describe_store(self.location),
+                self._folder(),
             )
 
     def skipped_files(self) -> dict[str, SkippedFile]:

@@ -41,7 +41,7 @@ from typing import Any
 import tantivy
 
 from core.errors import StoreError, unavailable
-from core.private_files import private_dir, private_file
+from core.private_files import narrow_tree, private_dir, private_file, restrict_umask
 from core.text import content_terms
 from core.types import DocumentMeta
 
@@ -104,10 +104,14 @@ class KeywordIndex:
             self._uri = f"file:keyword-{uuid.uuid4().hex}?mode=memory&cache=shared"
             self._dir: Path | None = None
         else:
+            # tantivy creates its segment files with the process's umask, so that is narrowed
+            # (it only ever narrows) and a folder made before is narrowed once.
+            restrict_umask()
             private_dir(Path(path).parent)
             private_file(path)  # SQLite gives its -wal and -shm files the database's own mode
             self._uri = Path(path).resolve().as_uri()
             self._dir = Path(path).with_suffix(".tantivy")
+            narrow_tree(self._dir)
         # Held by whoever writes the postings (``self._dir`` is tantivy's, kept out of it).
         self.lock_path = Path(self.path).with_suffix(".write.lock")
         self._keepalive = self._connect()  # holds an in-memory database open; harmless on disk

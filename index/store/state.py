@@ -11,8 +11,10 @@ a record only while it still holds the value we read (compare-and-delete).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from core.errors import StoreError, unavailable
 from index.store.base import SkippedFile
 
 PLACEHOLDER = [1.0]  # Chroma needs a vector per record; these are never searched
@@ -24,47 +26,70 @@ SKIP_PREFIX = "skip:"  # one record per skipped file, by document id
 class RecordTable:
     """Records (flat metadata) by key in one Chroma collection; see the module docstring."""
 
-    def __init__(self, collection: Any) -> None:
+    def __init__(
+        self, collection: Any, where: str = "the store", folder: str | None = None
+    ) -> None:
         self.collection = collection
+        self.where = where  # the store's description, for one-line errors
+        self.folder = folder  # an embedded store's folder (to tell a full disk), else None
+
+    @contextmanager
+    def _calling(self) -> Iterator[None]:
+        """Chroma's own errors (a full disk, a lost server) become one clear ``StoreError``."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:  # chromadb raises many types for "cannot write / reach"
+            raise unavailable("the document store", self.where, exc, self.folder) from None
 
     def read(self, key: str) -> dict[str, Any] | None:
-        got = self.collection.get(ids=[key], include=["metadatas"])
+        with self._calling():
+            got = self.collection.get(ids=[key], include=["metadatas"])
         metadatas = got.get("metadatas") or []
         return dict(metadatas[0] or {}) if got["ids"] else None
 
     def insert(self, key: str, record: dict[str, Any]) -> None:
         """Writes only when no record has this key (Chroma ignores ``add`` of an existing id)."""
-        self.collection.add(ids=[key], embeddings=[PLACEHOLDER], metadatas=[record])
+        with self._calling():
+            self.collection.add(ids=[key], embeddings=[PLACEHOLDER], metadatas=[record])
 
     def put(self, key: str, record: dict[str, Any]) -> None:
-        self.collection.upsert(ids=[key], embeddings=[PLACEHOLDER], metadatas=[record])
+        with self._calling():
+            self.collection.upsert(ids=[key], embeddings=[PLACEHOLDER], metadatas=[record])
 
     def put_many(self, records: dict[str, dict[str, Any]]) -> None:
         keys = list(records)
         for start in range(0, len(keys), 500):
             part = keys[start : start + 500]
-            self.collection.upsert(
-                ids=part, embeddings=[PLACEHOLDER] * len(part), metadatas=[records[k] for k in part]
-            )
+            with self._calling():
+                self.collection.upsert(
+                    ids=part,
+                    embeddings=[PLACEHOLDER] * len(part),
+                    metadatas=[records[k] for k in part],
+                )
 
     def delete(self, key: str, token: str | None = None) -> None:
         """Delete the record; with ``token``, only while its ``token`` field is still that."""
-        if token is None:
-            self.collection.delete(ids=[key])
-        else:
-            self.collection.delete(ids=[key], where={"token": token})
+        with self._calling():
+            if token is None:
+                self.collection.delete(ids=[key])
+            else:
+                self.collection.delete(ids=[key], where={"token": token})
 
     def delete_many(self, keys: list[str]) -> None:
         for start in range(0, len(keys), 500):
-            self.collection.delete(ids=keys[start : start + 500])
+            with self._calling():
+                self.collection.delete(ids=keys[start : start + 500])
 
     def of_kind(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every record whose ``kind`` field is ``kind``, a page at a time."""
         offset = 0
         while True:
-            got = self.collection.get(
-                where={"kind": kind}, include=["metadatas"], limit=PAGE, offset=offset
-            )
+            with self._calling():
+                got = self.collection.get(
+                    where={"kind": kind}, include=["metadatas"], limit=PAGE, offset=offset
+                )
             yield from zip(got["ids"], (dict(m or {}) for m in got["metadatas"] or []))
             if len(got["ids"]) < PAGE:
                 return

@@ -101,8 +101,16 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     assert runtime.shipped_ranker(tmp_path) is None
 
 
-def test_topic_without_the_fact_is_refused_in_plain_words(corpus_assistant) -> None:
-    answer = corpus_assistant.ask("What is the budget for our smart city programme?")
+def test_topic_without_the_fact_is_refused_in_plain_words(corpus_settings, embedder) -> None:
+    """The answerability refusal, switched on (it ships off until a better-trained model earns
+    it, README): the documents cover the topic, no sentence states the budget."""
+    from assistant.pipeline import Assistant
+
+    settings = corpus_settings.model_copy(deep=True)
+    settings.answer.refusal.answerability = True
+    answer = Assistant(settings, embedder=embedder).ask(
+        "What is the budget for our smart city programme?"
+    )
     assert answer.refused
     assert "score" not in answer.answer and "<" not in answer.answer
     assert "score" not in (answer.refusal_reason or "")

@@ -47,7 +47,10 @@ def test_the_umask_only_narrows(tmp_path) -> None:
 def test_the_keyword_index_and_its_journal_files_are_private(tmp_path) -> None:
     index = KeywordIndex(tmp_path / "keyword" / "c.sqlite3")
     index.set_note("k", "v", keep_prefix="")
-    files = sorted((tmp_path / "keyword").iterdir())
+    found = sorted((tmp_path / "keyword").rglob("*"))
+    files = [f for f in found if f.is_file()]
+    folders = [f for f in found if f.is_dir()]  # the tantivy index is a folder of segments
     assert files and all(mode(f) == 0o600 for f in files), [(f.name, oct(mode(f))) for f in files]
+    assert all(mode(f) == 0o700 for f in folders), [(f.name, oct(mode(f))) for f in folders]
     assert mode(tmp_path / "keyword") == 0o700
     index.close()
