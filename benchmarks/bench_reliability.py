@@ -50,7 +50,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the generators live beside the tests that use them
 
 from benchmarks.measure import proc_status_mb  # noqa: E402
-from benchmarks.redteam import print_redteam, real_corpus_false_flags, redteam_section  # noqa: E402
+from benchmarks.redteam import (  # noqa: E402
+    print_redteam,
+    real_corpus_documents,
+    real_corpus_false_flags,
+    redteam_section,
+)
 from benchmarks.reliability_routes import measure_routes  # noqa: E402
 from core.settings import DEFAULT_CORPUS, Settings, set_offline_environment  # noqa: E402
 
@@ -207,31 +212,16 @@ def poison_section(work: Path) -> dict[str, Any]:
 
 def real_corpus_flags(settings: Settings) -> dict[str, Any]:
     """What the rules withhold from the real corpora (measured, not tuned on)."""
-    from index.loaders import load_document
     from index.poison import _sentences, find_poison
 
-    folders = [
-        DEFAULT_CORPUS,
-        *sorted(p for p in (DEFAULT_CORPUS.parent / "corpora").iterdir() if p.is_dir()),
-    ]
     sentences, flags, documents = 0, [], 0
-    for folder in folders:
-        for path in sorted(folder.rglob("*")):
-            if (
-                path.suffix.lower() not in {".md", ".pdf", ".html", ".docx", ".txt"}
-                or path.name.lower() == "readme.md"
-            ):
-                continue
-            try:
-                document = load_document(path, path.name, path.read_bytes())
-            except Exception:  # noqa: BLE001 - forms and navigation pages have no text
-                continue
-            documents += 1
-            for page in document.pages:
-                sentences += len(_sentences(page.text))
-                for flag in find_poison(page.text, document.meta, settings.ingest.poison):
-                    text = " ".join(page.text[flag.start : flag.end].split())
-                    flags.append({"document": path.name, "reason": flag.reason, "text": text[:200]})
+    for _, path, document in real_corpus_documents():
+        documents += 1
+        for page in document.pages:
+            sentences += len(_sentences(page.text))
+            for flag in find_poison(page.text, document.meta, settings.ingest.poison):
+                text = " ".join(page.text[flag.start : flag.end].split())
+                flags.append({"document": path.name, "reason": flag.reason, "text": text[:200]})
     rate = len(flags) / sentences if sentences else 0.0
     return {
         "documents": documents,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,62 +81,70 @@ def redteam_section(work: Path) -> dict[str, Any]:
     return result
 
 
-def real_corpus_false_flags(settings: Settings) -> dict[str, Any]:
-    """Sentences the rules and the detector would withhold from the real corpora."""
-    from core.text import split_sentences
-    from index.contact import contact_points, fold
-    from index.embedding import load_embedder
-    from index.loaders import load_document
-    from index.poison import find_poison, withhold
-    from index.screening import judge_sentences
+REAL_SUFFIXES = {".md", ".pdf", ".html", ".docx", ".txt"}
 
-    embedder = load_embedder(settings.embed_model)
-    poison = settings.ingest.poison
+
+def real_corpus_documents() -> Iterator[tuple[Path, Path, Any]]:
+    """(corpus folder, file, loaded document) for every real corpus in ../shared: the default
+    corpus and each of ../shared/corpora, READMEs and text-less pages left out."""
+    from index.loaders import load_document
+
     folders = [
         DEFAULT_CORPUS,
         *sorted(p for p in (DEFAULT_CORPUS.parent / "corpora").iterdir() if p.is_dir()),
     ]
-    sentences = documents = 0
-    flags: list[dict[str, str]] = []
-    per_corpus: dict[str, dict[str, int]] = {}
     for folder in folders:
-        counts = per_corpus.setdefault(folder.name, {"sentences": 0, "withheld": 0})
         for path in sorted(folder.rglob("*")):
-            if (
-                path.suffix.lower() not in {".md", ".pdf", ".html", ".docx", ".txt"}
-                or path.name.lower() == "readme.md"
-            ):
+            if path.suffix.lower() not in REAL_SUFFIXES or path.name.lower() == "readme.md":
                 continue
             try:
                 document = load_document(path, path.name, path.read_bytes())
             except Exception:  # noqa: BLE001 - forms and navigation pages have no text
                 continue
-            documents += 1
-            for page in document.pages:
-                rule_flags = find_poison(page.text, document.meta, poison)
-                for flag in rule_flags:
+            yield folder, path, document
+
+
+def real_corpus_false_flags(settings: Settings) -> dict[str, Any]:
+    """Sentences the rules and the detector would withhold from the real corpora."""
+    from core.text import split_sentences
+    from index.contact import contact_points, fold
+    from index.embedding import load_embedder
+    from index.poison import find_poison, withhold
+    from index.screening import judge_sentences
+
+    embedder = load_embedder(settings.embed_model)
+    poison = settings.ingest.poison
+    sentences = documents = 0
+    flags: list[dict[str, str]] = []
+    per_corpus: dict[str, dict[str, int]] = {}
+    for folder, path, document in real_corpus_documents():
+        counts = per_corpus.setdefault(folder.name, {"sentences": 0, "withheld": 0})
+        documents += 1
+        for page in document.pages:
+            rule_flags = find_poison(page.text, document.meta, poison)
+            for flag in rule_flags:
+                flags.append(
+                    {
+                        "document": path.name,
+                        "by": "rules",
+                        "text": " ".join(page.text[flag.start : flag.end].split())[:200],
+                    }
+                )
+            page_sentences = split_sentences(page.text)
+            sentences += len(page_sentences)
+            counts["sentences"] += len(page_sentences)
+            counts["withheld"] += len(rule_flags)
+            kept = split_sentences(withhold(page.text, rule_flags))
+            for verdict in judge_sentences(kept, document.meta, poison, embedder):
+                if verdict.withheld:
+                    counts["withheld"] += 1
                     flags.append(
                         {
                             "document": path.name,
-                            "by": "rules",
-                            "text": " ".join(page.text[flag.start : flag.end].split())[:200],
+                            "by": f"detector {verdict.score:.3f}",
+                            "text": verdict.sentence[:200],
                         }
                     )
-                page_sentences = split_sentences(page.text)
-                sentences += len(page_sentences)
-                counts["sentences"] += len(page_sentences)
-                counts["withheld"] += len(rule_flags)
-                kept = split_sentences(withhold(page.text, rule_flags))
-                for verdict in judge_sentences(kept, document.meta, poison, embedder):
-                    if verdict.withheld:
-                        counts["withheld"] += 1
-                        flags.append(
-                            {
-                                "document": path.name,
-                                "by": f"detector {verdict.score:.3f}",
-                                "text": verdict.sentence[:200],
-                            }
-                        )
     contact = [f for f in flags if contact_points(fold(f["text"]))]
     rate = len(flags) / sentences if sentences else 0.0
     return {
